@@ -1,0 +1,39 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+KIND_CHOICES = [("park", _l("Industrial park")), ("association", _l("Industry association"))]
+LEVEL_CHOICES = [("district", _l("District")), ("city", _l("City")), ("province", _l("Province"))]
+LOCALE_CHOICES = [("zh_CN", "中文"), ("en", "English")]
+STATUS_CHOICES = [("active", _l("Active")), ("suspended", _l("Suspended"))]
+
+
+class TenantForm(FlaskForm):
+    slug = StringField(_l("Short name (in addresses)"), validators=[DataRequired(), Length(max=64)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind"), choices=KIND_CHOICES)
+    region = StringField(_l("Region"), validators=[Optional(), Length(max=120)])
+    default_locale = SelectField(_l("Default language"), choices=LOCALE_CHOICES)
+    bureau_id = SelectField(_l("Supervising bureau"), coerce=int)
+    status = SelectField(_l("Status"), choices=STATUS_CHOICES)
+    submit = SubmitField(_l("Save"))
+
+
+class BureauForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    level = SelectField(_l("Level"), choices=LEVEL_CHOICES)
+    parent_id = SelectField(_l("Parent bureau"), coerce=int)
+    submit = SubmitField(_l("Save"))
+
+
+class InviteAdminForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    submit = SubmitField(_l("Send invitation"))
+
+
+class ConfirmForm(FlaskForm):
+    """A POST-only form carrying the CSRF token for confirmed actions."""
+
+    submit = SubmitField(_l("Confirm"))

@@ -1,0 +1,93 @@
+"""Users of the platform and their memberships in tenants."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..tenancy import Bureau, Tenant, TenantScoped, utcnow
+
+TENANT_ROLES = ("admin", "staff", "enterprise", "instructor")
+BUREAU_ROLES = ("instructor", "reviewer")
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    # Empty until an invited user sets a password through the emailed link.
+    password_hash: Mapped[str | None] = mapped_column(sa.String(256))
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
+    active: Mapped[bool] = mapped_column(default=True)
+    is_platform_admin: Mapped[bool] = mapped_column(default=False)
+    bureau_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bureau.id"), index=True)
+    bureau_role: Mapped[str | None] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    bureau: Mapped[Bureau | None] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("bureau_role IS NULL OR bureau_role IN ('instructor', 'reviewer')", name="bureau_role"),
+    )
+
+    @staticmethod
+    def normalise_email(email: str) -> str:
+        return (email or "").strip().lower()
+
+    @classmethod
+    def by_email(cls, email: str) -> User | None:
+        return db.session.scalar(sa.select(cls).where(cls.email == cls.normalise_email(email)))
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(
+            password, method=current_app.config["PASSWORD_HASH_METHOD"]
+        )
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def session_token(self) -> str:
+        """Changes with the password, so a password change signs out other sessions."""
+        return hashlib.sha256((self.password_hash or "").encode()).hexdigest()[:16]
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_reviewer(self) -> bool:
+        return self.bureau_role == "reviewer" and self.bureau_id is not None
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class Membership(TenantScoped, db.Model):
+    """A user's role in one tenant. Reviewers need none: their bureau's jurisdiction decides."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(16))
+    # The member enterprise an `enterprise` user acts for (FK added with the roster feature).
+    enterprise_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
+    tenant: Mapped[Tenant] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "user_id"),
+        sa.CheckConstraint("role IN ('admin', 'staff', 'enterprise', 'instructor')", name="role"),
+    )

@@ -1,0 +1,64 @@
+"""The one table of who may do what inside a tenant, and the checks built on it.
+
+Views use `@permission_required(action)`; the API and templates call `can(action)`. No other
+module compares role names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import abort, g
+
+ROLES = ("admin", "staff", "enterprise", "instructor", "reviewer")
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset({
+        "tenant.view", "jobs.view", "settings.view", "settings.manage", "users.manage",
+    }),
+    "staff": frozenset({"tenant.view", "jobs.view"}),
+    "enterprise": frozenset({"tenant.view", "jobs.view"}),
+    "instructor": frozenset({"tenant.view", "jobs.view"}),
+    # Bureau reviewers read the tenants of their jurisdiction; they never write tenant data.
+    "reviewer": frozenset({"tenant.view"}),
+}
+
+ACTIONS = frozenset().union(*PERMISSIONS.values())
+
+
+@dataclass(frozen=True)
+class Access:
+    """What the current user is inside the current tenant."""
+
+    role: str
+    membership_id: int | None = None
+    enterprise_id: int | None = None
+
+    def can(self, action: str) -> bool:
+        if action not in ACTIONS:
+            raise KeyError(f"unknown action {action!r}: add it to PERMISSIONS")
+        return action in PERMISSIONS[self.role]
+
+
+def can(action: str) -> bool:
+    access = g.get("access")
+    return access is not None and access.can(action)
+
+
+def permission_required(action: str):
+    """Refuse (403) a tenant view unless the current role may do `action`."""
+    if action not in ACTIONS:
+        raise KeyError(f"unknown action {action!r}: add it to PERMISSIONS")
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not can(action):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_action = action
+        return wrapped
+
+    return decorator

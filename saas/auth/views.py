@@ -1,0 +1,138 @@
+"""Sign-in, sign-out, invitations, password reset, account settings and the "my tenants" page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import db, limiter
+from ..i18n import safe_next
+from .access import reachable_tenants
+from .forms import ChangePasswordForm, LoginForm, ProfileForm, RequestResetForm, SetPasswordForm
+from .models import User
+from .services import record_login, send_reset
+from .tokens import read_token
+
+bp = Blueprint("auth", __name__)
+
+
+def _account_key() -> str:
+    return "login:" + User.normalise_email(request.form.get("email", ""))
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_FAILURES_PER_ACCOUNT"]
+
+
+@bp.route("/")
+def home():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    tenants = reachable_tenants(current_user)
+    if len(tenants) == 1 and not current_user.is_platform_admin:
+        return redirect(url_for("dashboard.index", tenant_slug=tenants[0][0].slug))
+    return render_template("auth/home.html", tenants=tenants)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, key_func=_account_key, methods=["POST"],
+               deduct_when=lambda response: g.get("login_failed", False))
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = User.by_email(form.email.data)
+        if user is not None and user.active and user.check_password(form.password.data):
+            login_user(user)
+            record_login(user)
+            db.session.commit()
+            session["locale"] = user.locale
+            return redirect(safe_next(request.args.get("next")) or url_for("auth.home"))
+        g.login_failed = True
+        flash(_("Wrong email or password."), "danger")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    session.pop("locale", None)
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invitation(token):
+    user = read_token(token, "invite")
+    if user is None:
+        return render_template("auth/link_invalid.html"), 400
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        user.set_password(form.password.data)
+        db.session.commit()
+        logout_user()
+        login_user(user)
+        flash(_("Welcome! Your password is set."), "success")
+        return redirect(url_for("auth.home"))
+    return render_template("auth/set_password.html", form=form, user=user, title=_("Accept invitation"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def request_reset():
+    form = RequestResetForm()
+    if form.validate_on_submit():
+        send_reset(form.email.data)
+        db.session.commit()
+        flash(_("If an account exists for that address, a reset link is on its way."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/request_reset.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    user = read_token(token, "reset")
+    if user is None:
+        return render_template("auth/link_invalid.html"), 400
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        user.set_password(form.password.data)
+        db.session.commit()
+        flash(_("Your password is changed. Please sign in."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/set_password.html", form=form, user=user, title=_("Reset password"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = ProfileForm(obj=current_user)
+    if request.method == "GET":
+        form.locale.data = current_user.locale or ""
+    if form.validate_on_submit():
+        current_user.name = form.name.data.strip()
+        current_user.locale = form.locale.data or None
+        session["locale"] = current_user.locale
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current.data):
+            form.current.errors.append(_("The current password is wrong."))
+        else:
+            current_user.set_password(form.password.data)
+            db.session.commit()
+            # The session id embeds the password fingerprint: sign in again under the new one.
+            login_user(current_user._get_current_object())
+            flash(_("Your password is changed."), "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/change_password.html", form=form)

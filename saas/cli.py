@@ -1,0 +1,124 @@
+"""`flask` commands other tools rely on: keep names and options stable."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from .admin.services import AdminError, bureau_by_name, save_bureau, save_tenant
+from .auth.models import BUREAU_ROLES, TENANT_ROLES, User
+from .auth.services import AccountError, create_user, grant
+from .extensions import db
+from .tenancy import BUREAU_LEVELS, TENANT_KINDS, Tenant
+
+bureaus = AppGroup("bureaus", help="Market supervision bureaus.")
+tenants = AppGroup("tenants", help="Parks and associations.")
+users = AppGroup("users", help="User accounts and their roles.")
+demo = AppGroup("demo", help="Demo data.")
+
+
+def _fail(message: str):
+    db.session.rollback()
+    raise click.ClickException(message)
+
+
+def _bureau(name: str | None):
+    if not name:
+        return None
+    bureau = bureau_by_name(name)
+    if bureau is None:
+        _fail(f"no bureau named {name!r}")
+    return bureau
+
+
+@bureaus.command("create")
+@click.argument("name")
+@click.option("--level", type=click.Choice(BUREAU_LEVELS), required=True)
+@click.option("--parent", default=None, help="Name of the parent bureau.")
+def bureaus_create(name, level, parent):
+    try:
+        bureau = save_bureau(None, name, level, _bureau(parent))
+    except AdminError as exc:
+        _fail(str(exc))
+    db.session.commit()
+    click.echo(f"bureau {bureau.id}: {bureau.name} ({bureau.level})")
+
+
+@tenants.command("create")
+@click.argument("slug")
+@click.option("--name", required=True)
+@click.option("--kind", type=click.Choice(TENANT_KINDS), required=True)
+@click.option("--bureau", default=None, help="Name of the supervising bureau.")
+@click.option("--region", default="")
+def tenants_create(slug, name, kind, bureau, region):
+    try:
+        tenant = save_tenant(None, slug=slug, name=name, kind=kind, region=region, bureau=_bureau(bureau))
+    except AdminError as exc:
+        _fail(str(exc))
+    db.session.commit()
+    click.echo(f"tenant {tenant.id}: {tenant.slug} — {tenant.name}")
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--platform-admin", is_flag=True)
+@click.option("--bureau", default=None)
+@click.option("--bureau-role", type=click.Choice(BUREAU_ROLES), default=None)
+def users_create(email, name, platform_admin, bureau, bureau_role):
+    """Create a user. The password is read from stdin, or generated and printed."""
+    password = None if sys.stdin is None or sys.stdin.isatty() else sys.stdin.readline().strip()
+    generated = not password
+    password = password or secrets.token_urlsafe(12)
+    try:
+        user = create_user(email, name, password, platform_admin=platform_admin,
+                           bureau=_bureau(bureau), bureau_role=bureau_role)
+    except AccountError as exc:
+        _fail(str(exc))
+    db.session.commit()
+    click.echo(f"user {user.id}: {user.email}")
+    if generated:
+        click.echo(f"password: {password}")
+
+
+@users.command("grant")
+@click.argument("email")
+@click.option("--tenant", "slug", required=True)
+@click.option("--role", type=click.Choice(TENANT_ROLES), required=True)
+@click.option("--enterprise", "credit_code", default=None, help="Credit code of the member enterprise.")
+def users_grant(email, slug, role, credit_code):
+    user = User.by_email(email) or _fail(f"no user {email!r}")
+    tenant = db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug)) or _fail(f"no tenant {slug!r}")
+    enterprise_id = None
+    if credit_code:
+        # Member enterprises (and their credit codes) arrive with the roster feature.
+        _fail("member enterprises are not part of this version yet")
+    try:
+        grant(user, tenant, role, enterprise_id)
+    except AccountError as exc:
+        _fail(str(exc))
+    db.session.commit()
+    click.echo(f"{user.email} is {role} in {tenant.slug}")
+
+
+@demo.command("seed")
+def demo_seed():
+    """Create (or complete) the demo data; running it twice changes nothing."""
+    from .demo import seed
+
+    for line in seed():
+        click.echo(line)
+
+
+def register(app):
+    from .serve import serve_command
+    from .translations_cli import translations
+
+    for group in (bureaus, tenants, users, demo):
+        app.cli.add_command(group)
+    app.cli.add_command(serve_command)
+    app.cli.add_command(translations)

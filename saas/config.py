@@ -1,0 +1,112 @@
+"""Configuration: safe defaults, overridden by environment variables, validated at start-up.
+
+Every setting a deployment may change is read here and nowhere else. `load_config` returns a
+plain dict; `validate` raises `ConfigError` with a one-line reason so a bad deployment stops at
+start-up instead of failing on the first request.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlparse
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message is one line meant for the operator."""
+
+
+ENVIRONMENTS = ("development", "production", "testing")
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _secret_key(instance: Path, env: str) -> str | None:
+    """SECRET_KEY from the environment; in development, generated once into instance/."""
+    key = os.environ.get("SECRET_KEY")
+    if key or env == "production":
+        return key
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        # Written with 0600 so other local users cannot forge sessions.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def load_config(instance_path: str) -> dict:
+    instance = Path(instance_path)
+    env = os.environ.get("APP_ENV", "development").strip().lower()
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'app.db'}"
+    if database_url.startswith("postgres://"):
+        # Heroku-style URLs; SQLAlchemy only knows the long scheme.
+        database_url = "postgresql://" + database_url[len("postgres://"):]
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    production = env == "production"
+    return {
+        "APP_ENV": env,
+        "SECRET_KEY": _secret_key(instance, env),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # None means: use the embedded Valkey server under instance/valkey.
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(instance / "uploads"),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "587")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _bool(os.environ.get("MAIL_USE_TLS"), True),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "noreply@localhost"),
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
+        "LANGUAGES": ["zh_CN", "en"],
+        "BOOTSTRAP_SERVE_LOCAL": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # Production is served over HTTPS behind a proxy; development cookies become Secure
+        # per request when the request itself is HTTPS (see saas.security).
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "1" if production else "0")),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "LOGIN_FAILURES_PER_ACCOUNT": "10 per 15 minutes",
+        "INVITATION_MAX_AGE": 7 * 24 * 3600,
+        "RESET_MAX_AGE": 2 * 3600,
+        "PASSWORD_HASH_METHOD": "scrypt",
+        "JOB_FAILURE_TTL": 7 * 24 * 3600,
+        "DEMO_PASSWORD": os.environ.get("DEMO_PASSWORD", "demo-pass-2026"),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+    }
+
+
+def validate(config: dict) -> None:
+    """Raise ConfigError (one line) for settings the app cannot run with."""
+    env = config.get("APP_ENV")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    key = config.get("SECRET_KEY") or ""
+    if env == "production" and len(key) < 32:
+        raise ConfigError("SECRET_KEY must be set and at least 32 characters in production")
+    if not key:
+        raise ConfigError("SECRET_KEY is empty")
+    db_scheme = urlparse(config["SQLALCHEMY_DATABASE_URI"]).scheme.split("+")[0]
+    if db_scheme not in ("sqlite", "postgresql"):
+        raise ConfigError(f"DATABASE_URL must be a sqlite:// or postgresql:// URL, not {db_scheme!r}")
+    redis_url = config.get("REDIS_URL")
+    if redis_url and urlparse(redis_url).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError("REDIS_URL must start with redis://, rediss:// or unix://")
+    if env == "production" and not redis_url:
+        raise ConfigError("REDIS_URL must be set in production (the embedded Valkey is for development)")
+    if config.get("MAX_CONTENT_LENGTH", 0) <= 0:
+        raise ConfigError("MAX_UPLOAD_MB must be a positive number")

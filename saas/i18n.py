@@ -1,0 +1,87 @@
+"""Locale choice: user preference → tenant default → Accept-Language → zh_CN."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from babel import support
+from flask import Blueprint, current_app, g, redirect, request, session, url_for
+from flask_babel import Domain, get_locale
+from flask_login import current_user
+
+from .extensions import db
+
+bp = Blueprint("i18n", __name__)
+
+
+class CatalogueDomain(Domain):
+    """Loads catalogues by their directory name (zh_CN, en).
+
+    Babel expands "zh_CN" to zh_Hans_CN, and Flask-Babel's default loader then looks for a
+    zh_Hans_CN directory and silently falls back to the English ids.
+    """
+
+    def get_translations(self):
+        if not g:
+            return support.NullTranslations()
+        code = catalogue_code(get_locale())
+        if code not in self.cache:
+            translations = support.Translations()
+            for dirname in self.translation_directories:
+                translations.merge(support.Translations.load(dirname, [code], self.domain[0]))
+            self.cache[code] = translations
+        return self.cache[code]
+
+
+def catalogue_code(locale) -> str:
+    return "en" if locale is not None and locale.language == "en" else "zh_CN"
+
+
+def select_locale() -> str:
+    return _choose()
+
+
+def _choose() -> str:
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    tenant = g.get("tenant")
+    if tenant is not None and tenant.default_locale in languages:
+        return tenant.default_locale
+    # Accept-Language says "zh" or "zh-CN"; our catalogue is zh_CN.
+    # (An absent header would "accept" anything, so only a real one counts.)
+    accepted = request.accept_languages if request else None
+    best = accepted.best_match(["zh_CN", "zh-CN", "zh", "en"]) if accepted else None
+    if best:
+        return "en" if best == "en" else "zh_CN"
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths are followed after a redirect (no open redirects)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def init_app(app):
+    from .extensions import babel
+
+    babel.init_app(app, locale_selector=select_locale)
+    babel.domain_instance = CatalogueDomain()  # the Babel object caches its Domain here
+    app.register_blueprint(bp)
+
+
+@bp.route("/lang/<code>", methods=["POST"])
+def switch(code):
+    if code in current_app.config["LANGUAGES"]:
+        session["locale"] = code
+        if current_user.is_authenticated:
+            current_user.locale = code
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next")) or url_for("auth.home"))

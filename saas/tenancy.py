@@ -1,0 +1,234 @@
+"""Tenants, bureaus and the tenant scope every tenant-owned read and write goes through.
+
+How isolation works (DESIGN.md, "Tenant isolation"):
+
+* Tenant-owned models inherit `TenantScoped`: a `tenant_id NOT NULL` column, indexed.
+* The current tenant lives in a context variable, set by the `/t/<tenant_slug>` url processor for
+  a request and by `tenant_scope()` in jobs and CLI commands.
+* Every ORM SELECT touching a TenantScoped model gets `tenant_id = <current>` added through
+  `with_loader_criteria`; with no tenant in scope such a SELECT raises instead of returning
+  everybody's rows (fail closed).
+* New TenantScoped objects get `tenant_id` on flush; writing another tenant's row raises.
+* The only way to read across tenants on purpose is `cross_tenant_reads(reason)` — one name to
+  grep for in review.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import re
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.sql import util as sql_util
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relationship, with_loader_criteria
+
+from .extensions import db
+
+TENANT_KINDS = ("park", "association")
+TENANT_STATUSES = ("active", "suspended")
+BUREAU_LEVELS = ("district", "city", "province")
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class TenantScopeError(RuntimeError):
+    """A tenant-owned table was touched with no tenant in scope, or across tenants."""
+
+
+_current_tenant_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("tenant_id", default=None)
+_cross_tenant: contextvars.ContextVar[str | None] = contextvars.ContextVar("cross_tenant", default=None)
+
+
+def current_tenant_id() -> int | None:
+    return _current_tenant_id.get()
+
+
+def set_tenant(tenant_id: int | None) -> contextvars.Token:
+    """Enter a tenant for the rest of this context (the request); returns a reset token."""
+    return _current_tenant_id.set(tenant_id)
+
+
+def reset_tenant(token: contextvars.Token) -> None:
+    _current_tenant_id.reset(token)
+
+
+@contextmanager
+def tenant_scope(tenant_id: int):
+    """Run a block (a job, a CLI command) inside one tenant."""
+    token = _current_tenant_id.set(int(tenant_id))
+    try:
+        yield
+    finally:
+        _current_tenant_id.reset(token)
+
+
+@contextmanager
+def cross_tenant_reads(reason: str):
+    """THE escape hatch: read tenant-owned rows of several tenants on purpose.
+
+    `reason` documents the use at the call site (bureau dashboards, platform admin, a user's own
+    memberships). Writes are still checked per object.
+    """
+    if not reason:
+        raise ValueError("cross_tenant_reads needs a reason")
+    token = _cross_tenant.set(reason)
+    try:
+        yield
+    finally:
+        _cross_tenant.reset(token)
+
+
+class TenantScoped:
+    """Mixin for tenant-owned models: adds tenant_id and opts the model into scoping."""
+
+    __tenant_scoped__ = True
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[int]:
+        return mapped_column(sa.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False, index=True)
+
+
+def _scoped_tables() -> set:
+    return {m.local_table for m in db.Model.registry.mappers if getattr(m.class_, "__tenant_scoped__", False)}
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_selects(state):
+    if not state.is_select or _cross_tenant.get() is not None:
+        return
+    # Column refreshes re-read rows that a scoped query already returned.
+    if state.is_column_load:
+        return
+    tenant_id = _current_tenant_id.get()
+    if tenant_id is None:
+        # Fail closed: any tenant-owned table anywhere in the statement (entity, select_from,
+        # join, subquery) needs a tenant in scope or the named escape hatch.
+        if _scoped_tables() & set(sql_util.find_tables(state.statement, check_columns=True, include_joins=True,
+                                                       include_aliases=True, include_crud=True)):
+            raise TenantScopeError("tenant-owned rows read with no tenant in scope")
+        return
+    # Applied to every statement: with_loader_criteria reaches each occurrence of a scoped
+    # entity, however the statement names it (columns, select_from, joins, aliases).
+    state.statement = state.statement.options(
+        with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_tenant(session, flush_context, instances):
+    tenant_id = _current_tenant_id.get()
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if not getattr(obj, "__tenant_scoped__", False):
+            continue
+        if obj.tenant_id is None:
+            if tenant_id is None:
+                raise TenantScopeError(f"new {type(obj).__name__} with no tenant in scope")
+            obj.tenant_id = tenant_id
+        elif tenant_id is not None and obj.tenant_id != tenant_id:
+            raise TenantScopeError(f"{type(obj).__name__} of another tenant written")
+
+
+class Bureau(db.Model):
+    """A market supervision bureau: district, city or province, nested by `parent`."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    level: Mapped[str] = mapped_column(sa.String(16))
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bureau.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    parent: Mapped[Bureau | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Bureau]] = relationship(back_populates="parent")
+
+    __table_args__ = (sa.CheckConstraint("level IN ('district', 'city', 'province')", name="level"),)
+
+    def jurisdiction_ids(self) -> list[int]:
+        """This bureau and every bureau below it, by one recursive query."""
+        tree = sa.select(Bureau.id).where(Bureau.id == self.id).cte("tree", recursive=True)
+        tree = tree.union_all(sa.select(Bureau.id).where(Bureau.parent_id == tree.c.id))
+        return list(db.session.scalars(sa.select(tree.c.id)))
+
+    def __repr__(self) -> str:
+        return f"<Bureau {self.name}>"
+
+
+class Tenant(db.Model):
+    """A park or an industry association running a demonstration base."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    region: Mapped[str] = mapped_column(sa.String(120), default="")
+    default_locale: Mapped[str] = mapped_column(sa.String(8), default="zh_CN")
+    bureau_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bureau.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    bureau: Mapped[Bureau | None] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('park', 'association')", name="kind"),
+        sa.CheckConstraint("status IN ('active', 'suspended')", name="status"),
+    )
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+    def __repr__(self) -> str:
+        return f"<Tenant {self.slug}>"
+
+
+def tenant_blueprint(name: str, import_name: str, url_prefix: str = ""):
+    """A blueprint whose routes live under /t/<tenant_slug><url_prefix>.
+
+    Before any view runs, the slug is popped, the tenant loaded and the current user's access
+    resolved; an unknown tenant and a tenant the user has no role in both answer 404, so a
+    probe cannot tell them apart.
+    """
+    from flask import Blueprint, abort, g
+    from flask_login import current_user
+
+    from .extensions import login_manager
+
+    bp = Blueprint(name, import_name, url_prefix=f"/t/<tenant_slug>{url_prefix}")
+
+    @bp.url_value_preprocessor
+    def _enter_tenant(endpoint, values):
+        slug = (values or {}).pop("tenant_slug", None)
+        if not current_user.is_authenticated:
+            abort(login_manager.unauthorized())
+        tenant = db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug))
+        if tenant is None:
+            abort(404)
+        g._tenant_token = set_tenant(tenant.id)
+        from .auth.access import resolve_access
+
+        access = resolve_access(current_user, tenant)
+        if access is None:
+            abort(404)
+        g.tenant = tenant
+        g.access = access
+
+    @bp.url_defaults
+    def _add_slug(endpoint, values):
+        if "tenant_slug" not in values and g.get("tenant") is not None:
+            values["tenant_slug"] = g.tenant.slug
+
+    return bp
+
+
+def leave_tenant(exc=None) -> None:
+    """teardown_request: never let one request's tenant leak into the next on this thread."""
+    from flask import g
+
+    token = g.pop("_tenant_token", None)
+    if token is not None:
+        reset_tenant(token)

@@ -1,0 +1,30 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+ROLE_CHOICES = [("admin", _l("Administrator")), ("staff", _l("Staff")),
+                ("enterprise", _l("Enterprise user")), ("instructor", _l("Instructor"))]
+
+
+class TenantProfileForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    region = StringField(_l("Region"), validators=[Optional(), Length(max=120)])
+    default_locale = SelectField(_l("Default language"), choices=[("zh_CN", "中文"), ("en", "English")])
+    submit = SubmitField(_l("Save"))
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="staff")
+    submit = SubmitField(_l("Send invitation"))
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    submit = SubmitField(_l("Change role"))
+
+
+class ConfirmForm(FlaskForm):
+    submit = SubmitField(_l("Confirm"))

@@ -1,0 +1,159 @@
+"""Tenant isolation: another tenant's pages and objects answer 404, and the ORM scope holds.
+
+The URL-map test enumerates every rule under /t/ so that a new route cannot escape: a rule
+whose arguments this file cannot fill with a real object id of tenant A fails the suite.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from saas.auth.models import Membership
+from saas.extensions import db
+from saas.jobs import JobRecord
+from saas.tenancy import TenantScopeError, cross_tenant_reads, tenant_scope
+
+from .conftest import login
+
+
+@pytest.fixture
+def two_tenants(app, make):
+    a, b = make.tenant(slug="tenant-a"), make.tenant(slug="tenant-b")
+    make.user("admin-a@example.com", tenant=a, role="admin")
+    staff_a = make.user("staff-a@example.com", tenant=a, role="staff")
+    make.user("admin-b@example.com", tenant=b, role="admin")
+    make.user("staff-b@example.com", tenant=b, role="staff")
+    with tenant_scope(a.id):
+        job = JobRecord(task="tenants.settings.tasks:export_users", key="k", permission="users.manage",
+                        status="done", result={"file": f"{a.id}/exports/x.xlsx", "filename": "x.xlsx"})
+        db.session.add(job)
+        db.session.commit()
+        ids = {
+            "membership_id": db.session.scalar(sa.select(Membership.id).where(Membership.user_id == staff_a.id)),
+            "job_id": job.id,
+        }
+    return a, b, ids
+
+
+def tenant_rules(app):
+    return [r for r in app.url_map.iter_rules() if r.rule.startswith("/t/")]
+
+
+def build(rule, slug, ids):
+    url = rule.rule.replace("<tenant_slug>", slug)
+    for arg in rule.arguments - {"tenant_slug"}:
+        converter = rule._converters[arg]
+        placeholder = f"<{type(converter).__name__.replace('Converter', '').lower()}:{arg}>"
+        placeholder = placeholder.replace("<integer:", "<int:")
+        url = url.replace(placeholder, str(ids[arg])).replace(f"<{arg}>", str(ids[arg]))
+    return url
+
+
+def test_every_tenant_rule_is_covered(app, two_tenants):
+    _, _, ids = two_tenants
+    rules = tenant_rules(app)
+    assert len(rules) >= 10
+    uncovered = [r.rule for r in rules if not (r.arguments - {"tenant_slug"}) <= ids.keys()]
+    assert not uncovered, f"add real ids for these rules to the isolation fixture: {uncovered}"
+
+
+def test_user_of_b_gets_404_on_every_url_of_a(app, two_tenants, login_as):
+    a, b, ids = two_tenants
+    client = login_as("admin-b@example.com")
+    checked = 0
+    for rule in tenant_rules(app):
+        for method in ("GET", "POST") if "POST" in rule.methods else ("GET",):
+            if method not in rule.methods:
+                continue
+            # A's slug: B's admin has no role there.
+            response = client.open(build(rule, a.slug, ids), method=method)
+            assert response.status_code == 404, (method, rule.rule, response.status_code)
+            # B's own slug with A's object ids: the objects are not B's.
+            if rule.arguments - {"tenant_slug"}:
+                response = client.open(build(rule, b.slug, ids), method=method)
+                assert response.status_code == 404, (method, rule.rule, "B slug", response.status_code)
+            checked += 1
+    assert checked >= 10
+
+
+def test_member_of_a_reaches_a(app, two_tenants, login_as):
+    a, _, ids = two_tenants
+    client = login_as("admin-a@example.com")
+    assert client.get(f"/t/{a.slug}/settings/users").status_code == 200
+    assert client.get(f"/t/{a.slug}/jobs/{ids['job_id']}").status_code == 200
+
+
+def test_unknown_tenant_and_no_role_look_the_same(two_tenants, login_as):
+    a, _, _ = two_tenants
+    client = login_as("admin-b@example.com")
+    unknown = client.get("/t/no-such-tenant/")
+    foreign = client.get(f"/t/{a.slug}/")
+    assert unknown.status_code == foreign.status_code == 404
+
+
+def test_suspended_tenant_is_404_even_for_members(app, two_tenants, login_as, make):
+    a, _, _ = two_tenants
+    a.status = "suspended"
+    db.session.commit()
+    assert login_as("admin-a@example.com").get(f"/t/{a.slug}/").status_code == 404
+
+
+def test_anonymous_is_sent_to_login(client, two_tenants):
+    a, _, _ = two_tenants
+    response = client.get(f"/t/{a.slug}/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_raw_select_in_scope_of_a_never_returns_b_rows(two_tenants):
+    a, b, _ = two_tenants
+    with tenant_scope(a.id):
+        rows = db.session.scalars(sa.select(Membership)).all()
+        assert rows and {m.tenant_id for m in rows} == {a.id}
+        # Joins and aliases are filtered too.
+        alias = sa.orm.aliased(Membership)
+        joined = db.session.execute(sa.select(Membership.id, alias.id).join(alias, alias.user_id == Membership.user_id)).all()
+        assert len(joined) == len(rows)
+        # A primary-key lookup of B's row does not leak it.
+        b_id = db.session.execute(sa.text("SELECT id FROM membership WHERE tenant_id = :t"), {"t": b.id}).scalar()
+        db.session.expunge_all()
+        assert db.session.get(Membership, b_id) is None
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Membership)) == len(rows)
+
+
+def test_no_scope_fails_closed_and_escape_hatch_is_explicit(two_tenants):
+    a, b, _ = two_tenants
+    expected = {a.id, b.id}
+    db.session.expunge_all()
+    with pytest.raises(TenantScopeError):
+        db.session.scalars(sa.select(Membership)).all()
+    with cross_tenant_reads("test: count every membership"):
+        assert {m.tenant_id for m in db.session.scalars(sa.select(Membership))} == {a.id, b.id}
+
+
+def test_writing_another_tenants_row_is_refused(two_tenants):
+    a, b, _ = two_tenants
+    with cross_tenant_reads("test: fetch a row of B"):
+        b_row = db.session.scalars(sa.select(Membership).where(Membership.tenant_id == b.id)).first()
+    with tenant_scope(a.id):
+        b_row.role = "admin"
+        with pytest.raises(TenantScopeError):
+            db.session.flush()
+    db.session.rollback()
+
+
+def test_new_rows_get_the_tenant_of_the_scope(two_tenants, make):
+    a, _, _ = two_tenants
+    a_id = a.id
+    user = make.user("new@example.com")
+    user_id = user.id
+    with tenant_scope(a_id):
+        m = Membership(user_id=user_id, role="staff")
+        db.session.add(m)
+        db.session.commit()
+        assert m.tenant_id == a_id
+    db.session.expunge_all()
+    with pytest.raises(TenantScopeError):
+        db.session.add(Membership(user_id=user_id, role="staff"))
+        db.session.flush()
+    db.session.rollback()
