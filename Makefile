@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 # Debian packages for PDF (wkhtmltopdf + CJK fonts), its text check, and browser tests.
 SYSTEM_PACKAGES := wkhtmltopdf fonts-noto-cjk poppler-utils chromium chromium-driver
 
-.PHONY: run test setup system-packages translations db demo worker bench clean-venv i18n
+.PHONY: run test setup system-packages translations db demo worker clean-venv i18n
 
 run: setup db demo
 	$(FLASK) serve
@@ -51,9 +51,6 @@ worker: setup
 # Developers: after changing user-facing text, refresh both catalogues, then translate zh_CN.
 i18n: $(VENV)/.installed
 	$(FLASK) translations update
-
-bench: setup
-	$(BIN)/python -m tests.perf
 
 clean-venv:
 	rm -rf $(VENV)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from babel import support
-from flask import Blueprint, current_app, g, redirect, request, session, url_for
+from flask import Blueprint, current_app, g, has_request_context, redirect, request, session, url_for
 from flask_babel import Domain, get_locale
 from flask_login import current_user
 
@@ -43,6 +43,8 @@ def select_locale() -> str:
 
 def _choose() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI and jobs: the default unless force_locale says otherwise
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if session.get("locale") in languages:
@@ -51,8 +53,8 @@ def _choose() -> str:
     if tenant is not None and tenant.default_locale in languages:
         return tenant.default_locale
     # Accept-Language says "zh" or "zh-CN"; our catalogue is zh_CN.
-    # (An absent header would "accept" anything, so only a real one counts.)
-    accepted = request.accept_languages if request else None
+    # An absent header would "accept" anything, so only a real one counts.
+    accepted = request.accept_languages
     best = accepted.best_match(["zh_CN", "zh-CN", "zh", "en"]) if accepted else None
     if best:
         return "en" if best == "en" else "zh_CN"

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import redis as redis_lib
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 _TMP = Path(tempfile.mkdtemp(prefix="saas-tests-"))
 _VALKEY = None
@@ -51,6 +52,19 @@ TEST_CONFIG = {
 }
 
 
+class Client(FlaskClient):
+    """Each request in its own app context, as in production.
+
+    Flask reuses an app context that is already pushed (the test's own, for factories), and
+    then `g` — Flask-Login's cached user, the current tenant — would carry over between
+    requests of different clients.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 def _reset_postgres(url: str) -> None:
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
@@ -64,6 +78,7 @@ def app():
     if os.environ["DATABASE_URL"].startswith("postgres"):
         _reset_postgres(os.environ["DATABASE_URL"])
     application = create_app(TEST_CONFIG)
+    application.test_client_class = Client
     with application.app_context():
         from flask_migrate import upgrade
 

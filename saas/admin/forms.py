@@ -1,5 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+
+from ..auth.forms import strip
 from wtforms import EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
@@ -28,7 +30,7 @@ class BureauForm(FlaskForm):
 
 
 class InviteAdminForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("Email"), filters=[strip], validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     submit = SubmitField(_l("Send invitation"))
 

@@ -6,14 +6,19 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 MIN_PASSWORD = 10
 
 
+def strip(value):
+    """Form filter: people paste addresses with spaces around them."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email()])
+    email = EmailField(_l("Email"), filters=[strip], validators=[DataRequired(), Email()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     submit = SubmitField(_l("Sign in"))
 
 
 class RequestResetForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email()])
+    email = EmailField(_l("Email"), filters=[strip], validators=[DataRequired(), Email()])
     submit = SubmitField(_l("Send reset link"))
 
 

@@ -45,6 +45,9 @@ def grant(user: User, tenant: Tenant, role: str, enterprise_id: int | None = Non
         enterprise_id = None
     with tenant_scope(tenant.id):
         membership = db.session.scalar(sa.select(Membership).where(Membership.user_id == user.id))
+        if membership is not None and membership.role == "admin" and role != "admin" \
+                and other_admins(membership) == 0:
+            raise AccountError(_("A tenant needs at least one administrator."))
         if membership is None:
             membership = Membership(user_id=user.id, tenant_id=tenant.id)
             db.session.add(membership)
@@ -52,6 +55,13 @@ def grant(user: User, tenant: Tenant, role: str, enterprise_id: int | None = Non
         membership.enterprise_id = enterprise_id
         db.session.flush()
     return membership
+
+
+def other_admins(membership: Membership) -> int:
+    """Administrators of the membership's tenant besides this one (call inside its scope)."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Membership.id)).where(Membership.role == "admin", Membership.id != membership.id)
+    )
 
 
 def _locale_for(user: User, tenant: Tenant | None) -> str:

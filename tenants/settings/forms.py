@@ -1,5 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+
+from saas.auth.forms import strip
 from wtforms import EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
@@ -15,7 +17,7 @@ class TenantProfileForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("Email"), filters=[strip], validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="staff")
     submit = SubmitField(_l("Send invitation"))

@@ -94,10 +94,11 @@ def remove_user(membership_id):
     membership = db.get_or_404(Membership, membership_id)
     form = ConfirmForm()
     if form.validate_on_submit():
+        name = membership.user.name
         try:
             remove(membership, current_user)
             db.session.commit()
-            flash(_("%(name)s no longer has access to this tenant.", name=membership.user.name), "success")
+            flash(_("%(name)s no longer has access to this tenant.", name=name), "success")
         except AccountError as exc:
             db.session.rollback()
             flash(str(exc), "danger")

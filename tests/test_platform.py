@@ -1,0 +1,140 @@
+"""Configuration, start-up, health, error pages, request logs, the embedded Valkey."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pytest
+import redis
+
+from saas import ConfigError, create_app
+from saas.jobs import embedded
+
+from .conftest import TEST_CONFIG, Client
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_wsgi_holds_only_the_factory_call():
+    lines = [l for l in (ROOT / "wsgi.py").read_text().splitlines() if l.strip()]
+    assert lines == ["from saas import create_app", "app = create_app()"]
+
+
+@pytest.mark.parametrize("env, reason", [
+    ({"APP_ENV": "production", "SECRET_KEY": "", "REDIS_URL": "redis://x"}, "SECRET_KEY"),
+    ({"APP_ENV": "production", "SECRET_KEY": "short", "REDIS_URL": "redis://x"}, "at least 32"),
+    ({"APP_ENV": "production", "SECRET_KEY": "k" * 40, "REDIS_URL": ""}, "REDIS_URL must be set"),
+    ({"DATABASE_URL": "mysql://localhost/x"}, "DATABASE_URL"),
+    ({"REDIS_URL": "http://localhost"}, "REDIS_URL must start"),
+    ({"MAX_UPLOAD_MB": "lots"}, "bad configuration value"),
+    ({"APP_ENV": "staging"}, "APP_ENV"),
+])
+def test_bad_configuration_fails_at_start_with_one_line(monkeypatch, env, reason):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ConfigError) as info:
+        create_app()
+    assert reason in str(info.value) and "\n" not in str(info.value)
+
+
+def test_development_secret_key_is_generated_once(monkeypatch, tmp_path):
+    monkeypatch.setenv("APP_ENV", "development")
+    monkeypatch.delenv("SECRET_KEY")
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    first = create_app().config["SECRET_KEY"]
+    second = create_app().config["SECRET_KEY"]
+    assert first == second and len(first) >= 32
+    assert oct((tmp_path / "secret_key").stat().st_mode)[-3:] == "600"
+
+
+def test_default_database_is_sqlite_under_instance(monkeypatch, tmp_path):
+    monkeypatch.delenv("DATABASE_URL")
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'app.db'}"
+    with app.app_context():
+        from saas.extensions import db
+
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_create_app_does_not_connect(monkeypatch):
+    # Nothing listens on these ports: building the app must still succeed.
+    monkeypatch.setenv("DATABASE_URL", "postgresql://127.0.0.1:9/none")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:9/0")
+    app = create_app(TEST_CONFIG)
+    app.test_client_class = Client
+    health = app.test_client().get("/healthz")
+    assert health.status_code == 503
+    assert health.get_json() == {"database": "unavailable", "queue": "unavailable"}
+
+
+def test_health_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json() == {"database": "ok", "queue": "ok"}
+
+
+def test_server_error_shows_a_reference_never_a_traceback(caplog):
+    app = create_app(TEST_CONFIG)
+
+    @app.route("/boom-for-test")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    app.test_client_class = Client
+    with caplog.at_level(logging.INFO):
+        response = app.test_client().get("/boom-for-test", headers={"X-Request-ID": "ref-12345678"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "ref-12345678" in body and "secret internals" not in body and "Traceback" not in body
+    assert any("ref=ref-12345678" in r.getMessage() and r.exc_info for r in caplog.records), [r.getMessage() for r in caplog.records]
+
+
+def test_one_log_line_per_request(client, caplog, make, login_as):
+    tenant = make.tenant(slug="logged")
+    make.user("u@example.com", tenant=tenant)
+    client = login_as("u@example.com")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="saas.request"):
+        response = client.get("/t/logged/")
+    lines = [r.getMessage() for r in caplog.records if r.name == "saas.request"]
+    assert len(lines) == 1
+    assert response.headers["X-Request-ID"] in lines[0]
+    assert "status=200" in lines[0] and "tenant=logged" in lines[0] and "duration_ms=" in lines[0]
+
+
+def test_friendly_404_in_both_languages(client):
+    assert "页面不存在" in client.get("/nope").get_data(as_text=True)
+    assert "Page not found" in client.get("/nope", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+def test_upload_size_limit_answers_413(app, make, login_as, monkeypatch):
+    make.user("u@example.com")
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024)
+    response = login_as("u@example.com").post("/account", data={"name": "x" * 5000})
+    assert response.status_code == 413
+
+
+def test_embedded_valkey_starts_once_and_is_shared(tmp_path):
+    server = embedded.ensure_running(str(tmp_path))
+    try:
+        assert server is not None
+        assert embedded.ensure_running(str(tmp_path)) is None  # a second process would reuse it
+        conn = redis.Redis.from_url(embedded.url(str(tmp_path)))
+        conn.set("k", "v")
+        assert conn.get("k") == b"v"
+        assert (tmp_path / "valkey" / "valkey.sock").exists()
+    finally:
+        server.stop()
+
+
+def test_static_assets_are_local(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert "bootstrap" in page and "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page
+    for src in ("/bootstrap/static/css/bootstrap.min.css", "/static/app.js"):
+        assert src.split("/")[-1] in page
