@@ -4,12 +4,14 @@ set), an RQ worker process and the web server on http://127.0.0.1:5000."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from werkzeug.serving import run_simple
 
 from .jobs import embedded
 
@@ -20,6 +22,8 @@ from .jobs import embedded
 @with_appcontext
 def serve_command(host, port):
     app = current_app._get_current_object()
+    # SIGTERM (from a supervisor or `timeout`) must also stop the worker and Valkey below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     server = None
     if not app.config["REDIS_URL"]:
         server = embedded.ensure_running(app.instance_path)
@@ -27,7 +31,8 @@ def serve_command(host, port):
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], env=os.environ.copy())
     click.echo(f"worker pid {worker.pid}; web on http://{host}:{port}/  (Ctrl-C stops everything)")
     try:
-        app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+        # Not app.run(): Flask ignores it inside a `flask` command.
+        run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
         worker.terminate()
         try:

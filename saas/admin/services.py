@@ -25,6 +25,8 @@ def check_bureau(bureau: Bureau, name: str, level: str, parent: Bureau | None) -
     other = bureau_by_name(name)
     if other is not None and other is not bureau:
         raise AdminError(_("A bureau with this name already exists."))
+    if bureau.id is not None and any(LEVEL_ORDER[c.level] >= LEVEL_ORDER[level] for c in bureau.children):
+        raise AdminError(_("A bureau must be of a higher level than the bureaus under it."))
     if parent is not None:
         if LEVEL_ORDER[parent.level] <= LEVEL_ORDER[level]:
             raise AdminError(_("The parent bureau must be of a higher level."))

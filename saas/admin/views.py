@@ -29,7 +29,7 @@ def _platform_admins_only():
 def _search(select, *columns):
     q = request.args.get("q", "").strip()
     if q:
-        select = select.where(sa.or_(*[c.ilike(f"%{q}%") for c in columns]))
+        select = select.where(sa.or_(*[c.icontains(q, autoescape=True) for c in columns]))
     return select, q
 
 

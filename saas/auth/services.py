@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from flask import url_for
 from flask_babel import force_locale, gettext as _
 
 from ..extensions import db
 from ..mail import send_mail
 from ..tenancy import Bureau, Tenant, tenant_scope, utcnow
+from .forms import MIN_PASSWORD
 from .models import BUREAU_ROLES, TENANT_ROLES, Membership, User
 from .tokens import make_token
 
@@ -20,6 +22,12 @@ class AccountError(ValueError):
 def create_user(email: str, name: str, password: str | None = None, *, platform_admin=False,
                 bureau: Bureau | None = None, bureau_role: str | None = None) -> User:
     email = User.normalise_email(email)
+    try:
+        email = validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise AccountError(_("This is not a valid email address.")) from exc
+    if password is not None and len(password) < MIN_PASSWORD:
+        raise AccountError(_("Use %(min)d to %(max)d characters.", min=MIN_PASSWORD, max=128))
     if User.by_email(email) is not None:
         raise AccountError(_("A user with this email already exists."))
     if bureau_role and bureau_role not in BUREAU_ROLES:

@@ -46,7 +46,8 @@ def users():
     select = (sa.select(Membership).join(User, User.id == Membership.user_id)
               .options(contains_eager(Membership.user)).order_by(User.name))
     if q:
-        select = select.where(sa.or_(User.name.ilike(f"%{q}%"), User.email.ilike(f"%{q}%")))
+        select = select.where(sa.or_(User.name.icontains(q, autoescape=True),
+                                     User.email.icontains(q, autoescape=True)))
     if role:
         select = select.where(Membership.role == role)
     page = paginate(select)
