@@ -63,20 +63,28 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
-@bp.route("/invite/<token>", methods=["GET", "POST"])
-def accept_invitation(token):
-    user = read_token(token, "invite")
+def _password_from_link(token: str, purpose: str, title: str, done):
+    """The page behind an emailed link: set a password, then `done(user)` says where to go."""
+    user = read_token(token, purpose)
     if user is None:
         return render_template("auth/link_invalid.html"), 400
     form = SetPasswordForm()
     if form.validate_on_submit():
         user.set_password(form.password.data)
         db.session.commit()
+        return done(user)
+    return render_template("auth/set_password.html", form=form, user=user, title=title)
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invitation(token):
+    def welcome(user):
         logout_user()
         login_user(user)
         flash(_("Welcome! Your password is set."), "success")
         return redirect(url_for("auth.home"))
-    return render_template("auth/set_password.html", form=form, user=user, title=_("Accept invitation"))
+
+    return _password_from_link(token, "invite", _("Accept invitation"), welcome)
 
 
 @bp.route("/reset", methods=["GET", "POST"])
@@ -93,16 +101,11 @@ def request_reset():
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset_password(token):
-    user = read_token(token, "reset")
-    if user is None:
-        return render_template("auth/link_invalid.html"), 400
-    form = SetPasswordForm()
-    if form.validate_on_submit():
-        user.set_password(form.password.data)
-        db.session.commit()
+    def sign_in_again(user):
         flash(_("Your password is changed. Please sign in."), "success")
         return redirect(url_for("auth.login"))
-    return render_template("auth/set_password.html", form=form, user=user, title=_("Reset password"))
+
+    return _password_from_link(token, "reset", _("Reset password"), sign_in_again)
 
 
 @bp.route("/account", methods=["GET", "POST"])
