@@ -59,7 +59,9 @@ def load_config(instance_path: str) -> dict:
         # None means: use the embedded Valkey server under instance/valkey.
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(instance / "uploads"),
-        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        # One uploaded file; the whole request may be a little larger (form fields, several files).
+        "UPLOAD_MAX_BYTES": int(os.environ.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024 * 2 + 1024 * 1024,
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "587")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,

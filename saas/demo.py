@@ -1,9 +1,12 @@
 """`flask demo seed`: a realistic demo, idempotent (every object is looked up before it is made).
 
-Feature packages add their demo data by appending a callable to `EXTRA_SEEDS`.
+Each tenant feature may add its own demo data in `tenants/<feature>/demo.py` with a
+`seed(password) -> [login lines]` function; they run in the order of tenants.FEATURES.
 """
 
 from __future__ import annotations
+
+import importlib
 
 from flask import current_app
 
@@ -12,6 +15,7 @@ from .auth.models import User
 from .auth.services import create_user, grant
 from .extensions import db
 from .tenancy import Tenant
+from tenants import FEATURES
 
 CITY = "武汉市市场监督管理局"
 DISTRICTS = ("东湖新技术开发区市场监督管理局", "江岸区市场监督管理局")
@@ -31,7 +35,6 @@ USERS = (
     ("district-reviewer@demo.example", "刘洋（区局审核员）", False, DISTRICTS[0], "reviewer", []),
     ("city-reviewer@demo.example", "孙磊（市局审核员）", False, CITY, "reviewer", []),
 )
-EXTRA_SEEDS: list = []
 
 
 def _tenant(slug: str) -> Tenant:
@@ -57,7 +60,13 @@ def seed() -> list[str]:
         what = ", ".join(f"{role}@{slug}" for slug, role in roles) or (
             "platform admin" if admin else f"{bureau_role} of {bureau}")
         lines.append(f"  {email:32} {what}")
-    for extra in EXTRA_SEEDS:
-        extra()
+    for feature in FEATURES:
+        try:
+            module = importlib.import_module(f"tenants.{feature}.demo")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"tenants.{feature}.demo":
+                raise
+            continue
+        lines.extend(module.seed(password))
     db.session.commit()
     return lines

@@ -1,6 +1,6 @@
 """The tenant workspace: one package (and blueprint) per feature, all under /t/<slug>/."""
 
-FEATURES = ("dashboard", "settings")
+FEATURES = ("dashboard", "members", "audit", "settings")
 
 
 def init_app(app):

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date
+
+from stdnum.cn import uscc
 
 from saas.admin.services import save_bureau, save_tenant
 from saas.auth.services import create_user, grant
 from saas.extensions import db
+from saas.tenancy import tenant_scope
 
 _seq = itertools.count(1)
 
@@ -32,3 +36,23 @@ class Factory:
             grant(user, tenant, role or "admin", kw.get("enterprise_id"))
         db.session.commit()
         return user
+
+    def enterprise(self, tenant, name=None, credit_code=None, liaison="联络员", **kw):
+        """A member enterprise of `tenant` (with a liaison person unless liaison=None)."""
+        from tenants.members.services import save_enterprise
+
+        n = next(_seq)
+        data = {"name": name or f"测试企业{n}", "credit_code": credit_code or credit_code_for(n),
+                "employees": kw.pop("employees", 50), "joined_on": kw.pop("joined_on", date(2024, 1, 1)), **kw}
+        person = {"name": liaison, "mobile": "13800000000", "email": f"liaison{n}@example.com"} if liaison else None
+        with tenant_scope(tenant.id):
+            enterprise = save_enterprise(None, data, person)
+            db.session.commit()
+            enterprise_id = enterprise.id
+        return enterprise_id
+
+
+def credit_code_for(n: int, region: str = "110000") -> str:
+    """A valid unified social credit code (GB 32100-2015) numbered n."""
+    body = f"91{region}{n:09d}"
+    return body + uscc.calc_check_digit(body)

@@ -11,10 +11,11 @@ import sqlalchemy as sa
 
 from saas.auth.models import Membership
 from saas.extensions import db
+from saas.files import Attachment
 from saas.jobs import JobRecord
 from saas.tenancy import TenantScopeError, cross_tenant_reads, tenant_scope
 
-from .conftest import login
+from tenants.members.models import Vulnerability
 
 
 @pytest.fixture
@@ -24,7 +25,13 @@ def two_tenants(app, make):
     staff_a = make.user("staff-a@example.com", tenant=a, role="staff")
     make.user("admin-b@example.com", tenant=b, role="admin")
     make.user("staff-b@example.com", tenant=b, role="staff")
+    enterprise_id = make.enterprise(a)
+    make.enterprise(b)
     with tenant_scope(a.id):
+        attachment = Attachment(owner_type="enterprise", owner_id=enterprise_id, filename="制度.pdf",
+                                stored_name=f"{a.id}/files/x.pdf", content_type="application/pdf", size=1, sha256="0")
+        vulnerability = Vulnerability(enterprise_id=enterprise_id, item="研发图纸外发")
+        db.session.add_all([attachment, vulnerability])
         job = JobRecord(task="tenants.settings.tasks:export_users", key="k", permission="users.manage",
                         status="done", result={"file": f"{a.id}/exports/x.xlsx", "filename": "x.xlsx"})
         db.session.add(job)
@@ -32,6 +39,10 @@ def two_tenants(app, make):
         ids = {
             "membership_id": db.session.scalar(sa.select(Membership.id).where(Membership.user_id == staff_a.id)),
             "job_id": job.id,
+            "enterprise_id": enterprise_id,
+            "attachment_id": attachment.id,
+            "vulnerability_id": vulnerability.id,
+            "year": 2025,
         }
     return a, b, ids
 

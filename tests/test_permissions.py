@@ -25,10 +25,11 @@ def tenant_with_every_role(make):
     tenant = make.tenant(slug="roles", bureau=district)
     users = {role: make.user(f"{role}@example.com", tenant=tenant, role=role)
              for role in ("admin", "staff", "instructor")}
+    enterprise_id = make.enterprise(tenant)
     users["enterprise"] = make.user("enterprise@example.com")
     from saas.auth.services import grant
 
-    grant(users["enterprise"], tenant, "enterprise", enterprise_id=1)
+    grant(users["enterprise"], tenant, "enterprise", enterprise_id=enterprise_id)
     users["reviewer"] = make.user("reviewer@example.com", bureau=district, bureau_role="reviewer")
     victim = make.user("victim@example.com", tenant=tenant, role="staff")
     with tenant_scope(tenant.id):
@@ -39,7 +40,16 @@ def tenant_with_every_role(make):
         from saas.auth.models import Membership
 
         membership_id = db.session.query(Membership.id).filter_by(user_id=victim.id).scalar()
-        ids = {"job_id": job.id, "membership_id": membership_id}
+        from saas.files import Attachment
+        from tenants.members.models import Vulnerability
+
+        attachment = Attachment(owner_type="enterprise", owner_id=enterprise_id, filename="a.pdf",
+                                stored_name="none.pdf", content_type="application/pdf", size=1, sha256="0")
+        vulnerability = Vulnerability(enterprise_id=enterprise_id, item="x")
+        db.session.add_all([attachment, vulnerability])
+        db.session.commit()
+        ids = {"job_id": job.id, "membership_id": membership_id, "enterprise_id": enterprise_id,
+               "attachment_id": attachment.id, "vulnerability_id": vulnerability.id, "year": 2025}
     db.session.commit()
     return tenant, users, ids
 

@@ -80,8 +80,8 @@ class Membership(TenantScoped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(sa.String(16))
-    # The member enterprise an `enterprise` user acts for (FK added with the roster feature).
-    enterprise_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)
+    # The member enterprise an `enterprise` user acts for (tenants.members).
+    enterprise_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enterprise.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship()

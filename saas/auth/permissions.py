@@ -13,15 +13,20 @@ from flask import abort, g
 
 ROLES = ("admin", "staff", "enterprise", "instructor", "reviewer")
 
+# members.list: the roster; members.view: one enterprise's page; members.manage: create, edit,
+# status, liaison, import/export; members.records: checklists, survey, vulnerabilities, evidence.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({
-        "tenant.view", "jobs.view", "settings.view", "settings.manage", "users.manage",
+        "tenant.view", "jobs.view", "settings.view", "settings.manage", "users.manage", "audit.view",
+        "members.list", "members.view", "members.manage", "members.records", "members.invite",
     }),
-    "staff": frozenset({"tenant.view", "jobs.view"}),
-    "enterprise": frozenset({"tenant.view", "jobs.view"}),
-    "instructor": frozenset({"tenant.view", "jobs.view"}),
+    "staff": frozenset({"tenant.view", "jobs.view", "members.list", "members.view", "members.manage",
+                        "members.records"}),
+    # Confined to its own enterprise: see Access.may_see_enterprise.
+    "enterprise": frozenset({"tenant.view", "jobs.view", "members.view", "members.records"}),
+    "instructor": frozenset({"tenant.view", "jobs.view", "members.list", "members.view"}),
     # Bureau reviewers read the tenants of their jurisdiction; they never write tenant data.
-    "reviewer": frozenset({"tenant.view"}),
+    "reviewer": frozenset({"tenant.view", "members.list", "members.view"}),
 }
 
 ACTIONS = frozenset().union(*PERMISSIONS.values())
@@ -39,6 +44,10 @@ class Access:
         if action not in ACTIONS:
             raise KeyError(f"unknown action {action!r}: add it to PERMISSIONS")
         return action in PERMISSIONS[self.role]
+
+    def may_see_enterprise(self, enterprise_id: int) -> bool:
+        """Enterprise users see their own member enterprise and no other."""
+        return self.role != "enterprise" or self.enterprise_id == enterprise_id
 
 
 def can(action: str) -> bool:

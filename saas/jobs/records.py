@@ -14,6 +14,7 @@ STATUSES = ("queued", "running", "done", "failed")
 
 
 class JobRecord(TenantScoped, db.Model):
+    __audited__ = False  # progress updates are not business changes
     id: Mapped[int] = mapped_column(primary_key=True)
     task: Mapped[str] = mapped_column(sa.String(200))
     # Same key while the same work is queued or running: a double click enqueues once.

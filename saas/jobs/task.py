@@ -38,7 +38,12 @@ QUEUE_DOWN = "queue_unavailable"
 
 
 class JobFailed(Exception):
-    """A job's own, permanent failure; its message is shown to the user (no retry)."""
+    """A job's own, permanent failure; its message (and `details`, e.g. row errors of an
+    import) is shown to the user. No retry."""
+
+    def __init__(self, message: str, details: dict | None = None):
+        super().__init__(message)
+        self.details = details
 
 
 @dataclass
@@ -161,7 +166,8 @@ def run(record_id: int, tenant_id: int):
         try:
             result = task.func(JobContext(record_id), *record.args)
         except JobFailed as exc:
-            _finish(record_id, "failed", str(exc))
+            db.session.rollback()
+            _finish(record_id, "failed", str(exc), exc.details)
             return None
         except TRANSIENT as exc:
             db.session.rollback()
@@ -188,7 +194,9 @@ def _finish(record_id: int, status: str, message: str, result: dict | None = Non
     if status != "queued":
         record.finished_at = utcnow()
     if status == "done":
-        record.progress, record.result = 100, result
+        record.progress = 100
+    if result is not None:
+        record.result = result
     db.session.commit()
 
 

@@ -1,0 +1,16 @@
+from saas.tenancy import tenant_blueprint
+
+from datetime import date
+
+from .checklists import ITEM_TITLES
+from .forms import FLAG_LABELS, SEVERITY_LABELS, STATUS_LABELS, VULNERABILITY_STATUS_LABELS
+
+bp = tenant_blueprint("members", __name__, "/members")
+STATUS_COLORS = {"liaison": "secondary", "cultivating": "info", "demonstration": "success", "withdrawn": "dark"}
+
+
+@bp.context_processor
+def _labels():
+    return {"status_labels": STATUS_LABELS, "status_colors": STATUS_COLORS, "flag_labels": FLAG_LABELS,
+            "severity_labels": SEVERITY_LABELS, "vulnerability_status_labels": VULNERABILITY_STATUS_LABELS,
+            "item_titles": ITEM_TITLES, "today_year": date.today().year}

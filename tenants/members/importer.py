@@ -1,0 +1,139 @@
+"""Roster import: validate every row first; any error → nothing is written and every error is
+reported with its row, column and reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+
+from saas.extensions import db
+
+from .models import Enterprise
+from .services import MemberError, apply_profile, normalise_credit_code
+from .spreadsheet import BOOLS, DATES, STATUS_WORDS, RowError, _header, _text, parse_bool, parse_date, read_rows
+
+MODES = ("create", "update")
+
+
+@dataclass
+class ImportResult:
+    errors: list[RowError] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _clean(number: int, raw: dict, errors: list[RowError]) -> dict:
+    """Typed values of one row; problems are appended to `errors`."""
+    def fail(key, message):
+        errors.append(RowError(number, _header(key), message))
+
+    data = {k: _text(v) for k, v in raw.items() if k not in DATES and k not in BOOLS and k != "employees"}
+    if not data.get("name"):
+        fail("name", _("The name is missing."))
+    try:
+        data["credit_code"] = normalise_credit_code(data.get("credit_code", ""))
+    except MemberError as exc:
+        fail("credit_code", str(exc) if data.get("credit_code") else _("The credit code is missing."))
+    try:
+        text = _text(raw.get("employees"))
+        data["employees"] = int(float(text)) if text else 0
+        if data["employees"] < 0:
+            raise ValueError
+    except ValueError:
+        fail("employees", _("Not a whole number: %(value)s", value=_text(raw.get("employees"))))
+    for key in DATES:
+        if key in raw:
+            try:
+                data[key] = parse_date(raw[key])
+            except ValueError:
+                fail(key, _("Not a date (use 2024-03-01): %(value)s", value=_text(raw[key])))
+    for key in BOOLS:
+        if key in raw:
+            try:
+                data[key] = parse_bool(raw[key])
+            except ValueError:
+                fail(key, _("Write 是 or 否, not %(value)s", value=_text(raw[key])))
+    status = data.get("status", "")
+    if status:
+        if status.lower() not in STATUS_WORDS and status not in STATUS_WORDS:
+            fail("status", _("Unknown status: %(value)s", value=status))
+        else:
+            data["status"] = STATUS_WORDS.get(status, STATUS_WORDS.get(status.lower()))
+            if data["status"] == "withdrawn" and not data.get("withdrawal_reason"):
+                fail("withdrawal_reason", _("A withdrawn enterprise needs a withdrawal reason."))
+    email = data.get("liaison_email")
+    if email:
+        try:
+            validate_email(email, check_deliverability=False)
+        except EmailNotValidError:
+            fail("liaison_email", _("Not a valid email address: %(value)s", value=email))
+    if any(data.get(k) for k in ("liaison_position", "liaison_mobile", "liaison_email")) and not data.get("liaison_name"):
+        fail("liaison_name", _("Contact details are given but the liaison person's name is missing."))
+    return data
+
+
+def validate(data: bytes, mode: str) -> tuple[list[tuple[int, dict]], dict[str, Enterprise], list[RowError]]:
+    sheet = read_rows(data)
+    errors = list(sheet.errors)
+    existing = {e.credit_code: e for e in db.session.scalars(
+        sa.select(Enterprise).options(selectinload(Enterprise.liaisons)))}
+    seen: dict[str, int] = {}
+    rows = []
+    for number, raw in sheet.rows:
+        row_errors: list[RowError] = []
+        values = _clean(number, raw, row_errors)
+        code = values.get("credit_code")
+        if code and not row_errors:
+            if code in seen:
+                row_errors.append(RowError(number, _header("credit_code"),
+                                           _("The same credit code is on row %(row)d.", row=seen[code])))
+            elif mode == "create" and code in existing:
+                row_errors.append(RowError(number, _header("credit_code"),
+                                           _("Already in the roster: %(name)s.", name=existing[code].name)))
+            seen.setdefault(code, number)
+        errors.extend(row_errors)
+        rows.append((number, values))
+    if not rows and not errors:
+        errors.append(RowError(1, "", _("The file has no enterprise rows.")))
+    return rows, existing, errors
+
+
+def run_import(data: bytes, mode: str, progress=None) -> ImportResult:
+    """Validate, then write all rows in the current transaction (the caller commits), or none."""
+    if mode not in MODES:
+        raise ValueError(mode)
+    rows, existing, errors = validate(data, mode)
+    result = ImportResult(errors=errors)
+    if errors:
+        return result
+    for i, (_number, values) in enumerate(rows, start=1):
+        enterprise = existing.get(values["credit_code"])
+        liaison = None
+        if values.get("liaison_name"):
+            liaison = {"name": values["liaison_name"], "position": values.get("liaison_position", ""),
+                       "mobile": values.get("liaison_mobile", ""), "email": values.get("liaison_email", "")}
+        changed = apply_profile(enterprise, values, liaison)
+        if enterprise is None:
+            result.created += 1
+        elif changed:
+            result.updated += 1
+        else:
+            result.unchanged += 1
+        if progress and i % 200 == 0:
+            progress(int(100 * i / len(rows)))
+    db.session.flush()
+    return result
+
+
+def result_summary(result: ImportResult) -> list[list]:
+    """Label/value pairs the job page shows, in the current locale."""
+    return [[_("Created"), result.created], [_("Updated"), result.updated], [_("Unchanged"), result.unchanged]]

@@ -1,0 +1,165 @@
+"""Member liaison enterprises and what they keep: liaison persons (with history), checklists,
+yearly survey figures and the vulnerability list."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
+
+from saas.extensions import db
+from saas.tenancy import TenantScoped, utcnow
+
+STATUSES = ("liaison", "cultivating", "demonstration", "withdrawn")
+FLAGS = ("high_tech", "specialised", "gazelle", "champion", "time_honoured")
+
+
+class Enterprise(TenantScoped, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    credit_code: Mapped[str] = mapped_column(sa.String(18))
+    industry: Mapped[str] = mapped_column(sa.String(120), default="")
+    employees: Mapped[int] = mapped_column(default=0)
+    high_tech: Mapped[bool] = mapped_column(default=False)
+    specialised: Mapped[bool] = mapped_column(default=False)  # 专精特新
+    gazelle: Mapped[bool] = mapped_column(default=False)  # 瞪羚
+    champion: Mapped[bool] = mapped_column(default=False)  # 制造业单项冠军
+    time_honoured: Mapped[bool] = mapped_column(default=False)  # 老字号
+    joined_on: Mapped[date | None]
+    status: Mapped[str] = mapped_column(sa.String(16), default="liaison")
+    withdrawn_on: Mapped[date | None]
+    withdrawal_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    recognised_on: Mapped[date | None]
+    recognised_by: Mapped[str] = mapped_column(sa.String(200), default="")
+    certificate_no: Mapped[str] = mapped_column(sa.String(64), default="")
+    adopted_standard: Mapped[bool] = mapped_column(default=False)
+    adopted_on: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    liaisons: Mapped[list[LiaisonPerson]] = relationship(
+        back_populates="enterprise", order_by="LiaisonPerson.started_on.desc(), LiaisonPerson.id.desc()")
+    # The liaison in office (ended_on IS NULL); read-only, loaded with the roster in one query.
+    current: Mapped[LiaisonPerson | None] = relationship(
+        primaryjoin="and_(LiaisonPerson.enterprise_id == Enterprise.id, LiaisonPerson.ended_on.is_(None))",
+        viewonly=True, uselist=False, lazy="select")
+    # Five implementations + three defences in place; set by the roster query (with_expression).
+    core_done: Mapped[int | None] = query_expression()
+
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "credit_code"),
+        sa.Index("ix_enterprise_tenant_status", "tenant_id", "status"),
+        sa.Index("ix_enterprise_tenant_name", "tenant_id", "name"),
+        sa.CheckConstraint("status IN ('liaison', 'cultivating', 'demonstration', 'withdrawn')", name="status"),
+        sa.CheckConstraint("employees >= 0", name="employees"),
+    )
+
+    @property
+    def audit_label(self) -> str:
+        return self.name
+
+    @property
+    def current_liaison(self) -> LiaisonPerson | None:
+        return next((p for p in self.liaisons if p.ended_on is None), None)
+
+    @property
+    def flags(self) -> list[str]:
+        return [f for f in FLAGS if getattr(self, f)]
+
+
+class LiaisonPerson(TenantScoped, db.Model):
+    """联络员. A change closes the current row (ended_on) and opens a new one: history stays."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprise.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(120))
+    position: Mapped[str] = mapped_column(sa.String(120), default="")
+    mobile: Mapped[str] = mapped_column(sa.String(32), default="")
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    started_on: Mapped[date]
+    ended_on: Mapped[date | None]
+
+    enterprise: Mapped[Enterprise] = relationship(back_populates="liaisons")
+
+    __table_args__ = (sa.Index("ix_liaison_person_tenant_enterprise", "tenant_id", "enterprise_id", "ended_on"),)
+
+    @property
+    def audit_label(self) -> str:
+        return self.name
+
+
+class ChecklistItem(TenantScoped, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprise.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(sa.String(64))
+    state: Mapped[str] = mapped_column(sa.String(16), default="not_started")
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "enterprise_id", "code"),
+        sa.CheckConstraint("state IN ('not_started', 'in_progress', 'in_place')", name="state"),
+    )
+
+    @property
+    def audit_label(self) -> str:
+        return self.code
+
+
+class SurveyYear(TenantScoped, db.Model):
+    """Yearly baseline survey (TJ-3, LC-2). Counts only: rates are computed, never typed."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprise.id", ondelete="CASCADE"))
+    year: Mapped[int]
+    employees: Mapped[int] = mapped_column(default=0)
+    secrets_identified: Mapped[int] = mapped_column(default=0)
+    patents: Mapped[int] = mapped_column(default=0)
+    confidentiality_signed: Mapped[int] = mapped_column(default=0)
+    noncompete_signed: Mapped[int] = mapped_column(default=0)
+    key_posts_tiered: Mapped[int] = mapped_column(default=0)
+    incidents_suffered: Mapped[int] = mapped_column(default=0)  # last two years
+    incidents_caused: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "enterprise_id", "year"),)
+
+    @property
+    def audit_label(self) -> str:
+        return str(self.year)
+
+    def rate(self, signed: int) -> float | None:
+        return signed / self.employees if self.employees else None
+
+    @property
+    def confidentiality_rate(self) -> float | None:
+        return self.rate(self.confidentiality_signed)
+
+    @property
+    def noncompete_rate(self) -> float | None:
+        return self.rate(self.noncompete_signed)
+
+
+SEVERITIES = ("low", "medium", "high")
+VULNERABILITY_STATUSES = ("open", "mitigating", "closed")
+
+
+class Vulnerability(TenantScoped, db.Model):
+    """An entry of the 易受侵害清单."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprise.id", ondelete="CASCADE"))
+    item: Mapped[str] = mapped_column(sa.String(200))
+    area: Mapped[str] = mapped_column(sa.String(120), default="")
+    severity: Mapped[str] = mapped_column(sa.String(8), default="medium")
+    measure: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[str] = mapped_column(sa.String(16), default="open")
+
+    __table_args__ = (
+        sa.Index("ix_vulnerability_tenant_enterprise", "tenant_id", "enterprise_id"),
+        sa.CheckConstraint("severity IN ('low', 'medium', 'high')", name="severity"),
+        sa.CheckConstraint("status IN ('open', 'mitigating', 'closed')", name="status"),
+    )
+
+    @property
+    def audit_label(self) -> str:
+        return self.item

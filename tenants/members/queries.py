@@ -1,0 +1,86 @@
+"""Roster queries: filters, search, sort and the per-status counts, each one SQL statement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased, contains_eager, with_expression
+
+from saas.extensions import db
+
+from .checklists import CORE_ITEMS
+from .models import FLAGS, STATUSES, ChecklistItem, Enterprise, LiaisonPerson
+
+SORTS = {
+    "name": (Enterprise.name, Enterprise.id),
+    "-joined": (Enterprise.joined_on.desc(), Enterprise.id.desc()),
+    "joined": (Enterprise.joined_on, Enterprise.id),
+    "-employees": (Enterprise.employees.desc(), Enterprise.id),
+    "status": (Enterprise.status, Enterprise.name, Enterprise.id),
+}
+
+
+@dataclass
+class RosterFilter:
+    q: str = ""
+    status: str = ""
+    flag: str = ""
+    liaison: str = ""  # "yes" / "no"
+    checklist: str = ""  # "complete" / "incomplete"
+    sort: str = "name"
+
+    @classmethod
+    def from_args(cls, args) -> RosterFilter:
+        f = cls(**{k: (args.get(k) or "").strip() for k in ("q", "status", "flag", "liaison", "checklist", "sort")})
+        f.status = f.status if f.status in STATUSES or f.status == "active" else ""
+        f.flag = f.flag if f.flag in FLAGS else ""
+        f.sort = f.sort if f.sort in SORTS else "name"
+        return f
+
+    def args(self) -> dict:
+        return {k: v for k, v in vars(self).items() if v and not (k == "sort" and v == "name")}
+
+
+def core_done():
+    """Scalar subquery: how many of the five + three items an enterprise has in place."""
+    return (sa.select(sa.func.count(ChecklistItem.id))
+            .where(ChecklistItem.enterprise_id == Enterprise.id, ChecklistItem.code.in_(CORE_ITEMS),
+                   ChecklistItem.state == "in_place")
+            .correlate(Enterprise).scalar_subquery())
+
+
+def roster(f: RosterFilter):
+    """Enterprises with their current liaison and checklist progress loaded in the same query."""
+    liaison = aliased(LiaisonPerson)
+    done = core_done()
+    select = (sa.select(Enterprise)
+              .outerjoin(liaison, sa.and_(liaison.enterprise_id == Enterprise.id, liaison.ended_on.is_(None)))
+              .options(contains_eager(Enterprise.current, alias=liaison),
+                       with_expression(Enterprise.core_done, done)))
+    if f.q:
+        select = select.where(sa.or_(Enterprise.name.icontains(f.q, autoescape=True),
+                                     Enterprise.credit_code.icontains(f.q.upper(), autoescape=True),
+                                     liaison.name.icontains(f.q, autoescape=True)))
+    if f.status == "active":
+        select = select.where(Enterprise.status != "withdrawn")
+    elif f.status:
+        select = select.where(Enterprise.status == f.status)
+    if f.flag:
+        select = select.where(getattr(Enterprise, f.flag).is_(True))
+    if f.liaison == "yes":
+        select = select.where(liaison.id.is_not(None))
+    elif f.liaison == "no":
+        select = select.where(liaison.id.is_(None))
+    if f.checklist == "complete":
+        select = select.where(done >= len(CORE_ITEMS))
+    elif f.checklist == "incomplete":
+        select = select.where(done < len(CORE_ITEMS))
+    return select.order_by(*SORTS[f.sort])
+
+
+def status_counts() -> dict[str, int]:
+    rows = db.session.execute(sa.select(Enterprise.status, sa.func.count(Enterprise.id)).group_by(Enterprise.status))
+    counts = {s: 0 for s in STATUSES}
+    counts.update(dict(rows.all()))
+    return counts

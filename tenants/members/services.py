@@ -1,0 +1,199 @@
+"""Roster operations shared by the pages, the import and (later) the API."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import abort, g
+from flask_babel import gettext as _
+from stdnum.cn import uscc
+from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
+
+from saas.extensions import db
+
+from .checklists import ITEMS, STATES
+from .models import FLAGS, STATUSES, ChecklistItem, Enterprise, LiaisonPerson, SurveyYear, Vulnerability
+
+PROFILE_FIELDS = ("name", "credit_code", "industry", "employees", "joined_on", "adopted_standard",
+                  "adopted_on", "recognised_on", "recognised_by", "certificate_no", *FLAGS)
+SURVEY_FIELDS = ("employees", "secrets_identified", "patents", "confidentiality_signed", "noncompete_signed",
+                 "key_posts_tiered", "incidents_suffered", "incidents_caused")
+
+
+class MemberError(ValueError):
+    """The message is for the user; `field` names the form field it is about."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def normalise_credit_code(raw: str) -> str:
+    """Upper-case, no spaces, and a valid GB 32100-2015 check character — or MemberError."""
+    code = uscc.compact(raw or "").upper()
+    try:
+        return uscc.validate(code)
+    except InvalidLength:
+        raise MemberError(_("A unified social credit code has 18 characters."), "credit_code")
+    except InvalidChecksum:
+        raise MemberError(_("The check character of this credit code is wrong."), "credit_code")
+    except ValidationError:
+        raise MemberError(_("This is not a valid unified social credit code."), "credit_code")
+
+
+def enterprise_or_404(enterprise_id: int) -> Enterprise:
+    """A member enterprise of this tenant that the current user may see; 404 otherwise."""
+    enterprise = db.session.get(Enterprise, enterprise_id)
+    if enterprise is None or not g.access.may_see_enterprise(enterprise.id):
+        abort(404)
+    return enterprise
+
+
+def by_credit_code(code: str) -> Enterprise | None:
+    return db.session.scalar(sa.select(Enterprise).where(Enterprise.credit_code == code))
+
+
+def save_enterprise(enterprise: Enterprise | None, data: dict, liaison: dict | None = None) -> Enterprise:
+    """Create or update from a dict of PROFILE_FIELDS (+ status), checking the credit code."""
+    data = {**data, "credit_code": normalise_credit_code(data["credit_code"])}
+    other = by_credit_code(data["credit_code"])
+    if other is not None and other is not enterprise:
+        raise MemberError(_("This credit code is already in the roster (%(name)s).", name=other.name), "credit_code")
+    if not (data.get("name") or "").strip():
+        raise MemberError(_("The name is required."), "name")
+    if enterprise is None:
+        enterprise = Enterprise(status="liaison")
+    apply_profile(enterprise, data, liaison)
+    db.session.flush()
+    return enterprise
+
+
+def apply_profile(enterprise: Enterprise | None, data: dict, liaison: dict | None = None) -> bool:
+    """Set validated values; returns whether anything changed. A new enterprise is added."""
+    if enterprise is None:
+        enterprise = Enterprise(status="liaison")
+        db.session.add(enterprise)
+    changed = False
+    for field in PROFILE_FIELDS:
+        if field in data:
+            value = data[field].strip() if isinstance(data[field], str) else data[field]
+            if field in FLAGS or field == "adopted_standard":
+                value = bool(value)
+            if getattr(enterprise, field) != value:
+                setattr(enterprise, field, value)
+                changed = True
+    status = data.get("status")
+    if status and status != enterprise.status:
+        change_status(enterprise, status, data.get("withdrawn_on"), data.get("withdrawal_reason", ""))
+        changed = True
+    if enterprise.id is None:
+        db.session.add(enterprise)
+    if liaison:
+        before = enterprise.current_liaison
+        snapshot = before and (before.name, before.position, before.mobile, before.email)
+        person = set_liaison(enterprise, **liaison)
+        changed = changed or person is not before or snapshot != (
+            person.name, person.position, person.mobile, person.email)
+    return changed
+
+
+def change_status(enterprise: Enterprise, status: str, on: date | None = None, reason: str = "") -> None:
+    if status not in STATUSES:
+        raise MemberError(_("Unknown status."), "status")
+    if status == "withdrawn":
+        if not (reason or "").strip():
+            raise MemberError(_("Give the reason for the withdrawal."), "reason")
+        enterprise.withdrawn_on = on or date.today()
+        enterprise.withdrawal_reason = reason.strip()
+    elif enterprise.status == "withdrawn":
+        enterprise.withdrawn_on, enterprise.withdrawal_reason = None, ""
+    enterprise.status = status
+
+
+def set_liaison(enterprise: Enterprise, name: str, position: str = "", mobile: str = "", email: str = "",
+                on: date | None = None) -> LiaisonPerson | None:
+    """Name a liaison. Another person closes the current one on `on` (history kept); the same
+    person only gets their contact details updated."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    on = on or date.today()
+    current = enterprise.current_liaison if enterprise.id else None
+    if current is not None and current.name == name:
+        current.position, current.mobile, current.email = position or "", mobile or "", email or ""
+        return current
+    if current is not None:
+        current.ended_on = on
+    person = LiaisonPerson(name=name, position=position or "", mobile=mobile or "", email=email or "",
+                           started_on=on)
+    enterprise.liaisons.insert(0, person)
+    return person
+
+
+def end_liaison(enterprise: Enterprise, on: date | None = None) -> None:
+    current = enterprise.current_liaison
+    if current is not None:
+        current.ended_on = on or date.today()
+
+
+def checklist(enterprise: Enterprise) -> dict[str, ChecklistItem]:
+    """Every checklist item of the enterprise, unsaved defaults for those never touched."""
+    rows = {c.code: c for c in db.session.scalars(
+        sa.select(ChecklistItem).where(ChecklistItem.enterprise_id == enterprise.id))}
+    return {code: rows.get(code) or ChecklistItem(code=code, state="not_started", note="") for code in ITEMS}
+
+
+def save_checklist(enterprise: Enterprise, values: dict[str, tuple[str, str]]) -> int:
+    """values: code → (state, note). Returns how many items changed."""
+    current = checklist(enterprise)
+    changed = 0
+    for code, (state, note) in values.items():
+        if code not in current or state not in STATES:
+            raise MemberError(_("Unknown checklist item or state."))
+        item = current[code]
+        note = (note or "").strip()[:2000]
+        if item.state != state or (item.note or "") != note:
+            item.state, item.note, item.enterprise_id = state, note, enterprise.id
+            db.session.add(item)
+            changed += 1
+    return changed
+
+
+def survey(enterprise: Enterprise, year: int) -> SurveyYear:
+    row = db.session.scalar(sa.select(SurveyYear).where(SurveyYear.enterprise_id == enterprise.id,
+                                                        SurveyYear.year == year))
+    return row or SurveyYear(enterprise_id=enterprise.id, year=year, employees=enterprise.employees,
+                             **{f: 0 for f in SURVEY_FIELDS if f != "employees"})
+
+
+def save_survey(enterprise: Enterprise, year: int, counts: dict[str, int]) -> SurveyYear:
+    row = survey(enterprise, year)
+    for field in SURVEY_FIELDS:
+        value = int(counts.get(field) or 0)
+        if value < 0:
+            raise MemberError(_("Counts cannot be negative."), field)
+        setattr(row, field, value)
+    for field in ("confidentiality_signed", "noncompete_signed", "key_posts_tiered"):
+        if getattr(row, field) > row.employees:
+            raise MemberError(_("More people signed than the enterprise employs."), field)
+    db.session.add(row)
+    return row
+
+
+def surveys(enterprise: Enterprise) -> list[SurveyYear]:
+    return list(db.session.scalars(sa.select(SurveyYear).where(SurveyYear.enterprise_id == enterprise.id)
+                                   .order_by(SurveyYear.year.desc())))
+
+
+def vulnerabilities(enterprise: Enterprise) -> list[Vulnerability]:
+    return list(db.session.scalars(sa.select(Vulnerability).where(Vulnerability.enterprise_id == enterprise.id)
+                                   .order_by(Vulnerability.status, Vulnerability.id)))
+
+
+def vulnerability_or_404(enterprise: Enterprise, vulnerability_id: int) -> Vulnerability:
+    row = db.session.scalar(sa.select(Vulnerability).where(Vulnerability.id == vulnerability_id,
+                                                           Vulnerability.enterprise_id == enterprise.id))
+    if row is None:
+        abort(404)
+    return row

@@ -1,0 +1,206 @@
+"""The roster as a spreadsheet: one column list serves the import template, the import and the
+export, so an export re-imported in update mode changes nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+
+from .models import FLAGS
+
+# key, Chinese header, English header
+COLUMNS = [
+    ("name", "企业名称", "Name"),
+    ("credit_code", "统一社会信用代码", "Unified social credit code"),
+    ("industry", "所属行业", "Industry"),
+    ("employees", "职工人数", "Employees"),
+    ("status", "状态", "Status"),
+    ("joined_on", "加入日期", "Joined on"),
+    ("high_tech", "高新技术企业", "High-tech"),
+    ("specialised", "专精特新", "Specialised and innovative"),
+    ("gazelle", "瞪羚企业", "Gazelle"),
+    ("champion", "制造业单项冠军", "Single champion"),
+    ("time_honoured", "老字号", "Time-honoured brand"),
+    ("adopted_standard", "已贯标", "Adopted the standard"),
+    ("adopted_on", "贯标日期", "Adopted on"),
+    ("recognised_on", "示范认定日期", "Recognised on"),
+    ("recognised_by", "认定机关", "Recognised by"),
+    ("certificate_no", "证书编号", "Certificate number"),
+    ("withdrawn_on", "退出日期", "Withdrawn on"),
+    ("withdrawal_reason", "退出原因", "Withdrawal reason"),
+    ("liaison_name", "联络员", "Liaison person"),
+    ("liaison_position", "联络员职务", "Liaison position"),
+    ("liaison_mobile", "联络员手机", "Liaison mobile"),
+    ("liaison_email", "联络员邮箱", "Liaison email"),
+]
+KEYS = [c[0] for c in COLUMNS]
+REQUIRED = ("name", "credit_code")
+DATES = ("joined_on", "adopted_on", "recognised_on", "withdrawn_on")
+BOOLS = (*FLAGS, "adopted_standard")
+STATUS_WORDS = {"liaison": "liaison", "联系企业": "liaison", "cultivating": "cultivating", "培育对象": "cultivating",
+                "demonstration": "demonstration", "示范企业": "demonstration", "示范单位": "demonstration",
+                "withdrawn": "withdrawn", "已退出": "withdrawn", "退出": "withdrawn"}
+STATUS_ZH = {"liaison": "联系企业", "cultivating": "培育对象", "demonstration": "示范企业", "withdrawn": "已退出"}
+TRUE_WORDS = {"是", "y", "yes", "true", "1", "√", "✓"}
+FALSE_WORDS = {"否", "n", "no", "false", "0", ""}
+HEADER_KEYS = {h: k for k, zh, en in COLUMNS for h in (zh, en.lower())}
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class Sheet:
+    rows: list[tuple[int, dict]] = field(default_factory=list)  # (Excel row number, values)
+    errors: list[RowError] = field(default_factory=list)
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def read_rows(data: bytes) -> Sheet:
+    """Raw values by column key, from the first sheet; finds the header row itself (the
+    template has notes above it, an export has the tenant name and time)."""
+    sheet = Sheet()
+    wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    ws = wb.worksheets[0]
+    columns: dict[int, str] | None = None
+    for number, cells in enumerate(ws.iter_rows(values_only=True), start=1):
+        texts = [_text(c) for c in cells]
+        if columns is None:
+            found = {i: HEADER_KEYS.get(t, HEADER_KEYS.get(t.lower())) for i, t in enumerate(texts)}
+            found = {i: k for i, k in found.items() if k}
+            if "credit_code" in found.values():
+                columns = found
+                missing = [k for k in REQUIRED if k not in found.values()]
+                for key in missing:
+                    sheet.errors.append(RowError(number, _header(key), _("This column is missing.")))
+            elif number >= 10:
+                break
+            continue
+        values = {key: cells[i] if i < len(cells) else None for i, key in columns.items()}
+        if all(_text(v) == "" for v in values.values()):
+            continue
+        # The English header row under the Chinese one.
+        if _text(values.get("credit_code")).lower() == "unified social credit code":
+            continue
+        sheet.rows.append((number, values))
+    wb.close()
+    if columns is None:
+        sheet.errors.append(RowError(1, _header("credit_code"),
+                                     _("No header row found: use the import template.")))
+    return sheet
+
+
+def row_count(data: bytes) -> int:
+    """Rows of the first sheet, from its dimension (cheap: nothing else is read)."""
+    wb = load_workbook(io.BytesIO(data), read_only=True)
+    try:
+        return wb.worksheets[0].max_row or 0
+    finally:
+        wb.close()
+
+
+def _header(key: str) -> str:
+    return next(zh for k, zh, _en in COLUMNS if k == key)
+
+
+def parse_date(value) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value).replace("/", "-").replace(".", "-").replace("年", "-").replace("月", "-").rstrip("日")
+    return datetime.strptime(text, "%Y-%m-%d").date()
+
+
+def parse_bool(value) -> bool:
+    text = _text(value).lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise ValueError(text)
+
+
+def template() -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "联系企业"
+    ws.append(["联系企业名录导入模板 — 第 3 行起每行一家企业；带 * 的列必填；日期格式 2024-03-01；是/否列填“是”或“否”；"
+               "状态填：联系企业 / 培育对象 / 示范企业 / 已退出"])
+    _header_rows(ws)
+    ws.append(["示例科技有限公司", "91110000600037341L", "软件和信息技术服务业", 120, "联系企业", "2024-03-01",
+               "是", "否", "否", "否", "否", "否", None, None, None, None, None, None, "张三", "办公室主任",
+               "13800000000", "zhangsan@example.com"])
+    return _save(wb)
+
+
+def _header_rows(ws) -> None:
+    ws.append([zh + (" *" if k in REQUIRED else "") for k, zh, _en in COLUMNS])
+    ws.append([en for _k, _zh, en in COLUMNS])
+    for cell in ws[ws.max_row - 1]:
+        cell.font = Font(bold=True)
+
+
+def _save(wb) -> bytes:
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def export_values(enterprise) -> list:
+    liaison = enterprise.current
+    yes = lambda v: "是" if v else "否"  # noqa: E731
+    values = {
+        "name": enterprise.name, "credit_code": enterprise.credit_code, "industry": enterprise.industry,
+        "employees": enterprise.employees, "status": STATUS_ZH[enterprise.status], "joined_on": enterprise.joined_on,
+        "adopted_on": enterprise.adopted_on, "recognised_on": enterprise.recognised_on,
+        "recognised_by": enterprise.recognised_by, "certificate_no": enterprise.certificate_no,
+        "withdrawn_on": enterprise.withdrawn_on, "withdrawal_reason": enterprise.withdrawal_reason,
+        "liaison_name": liaison.name if liaison else "", "liaison_position": liaison.position if liaison else "",
+        "liaison_mobile": liaison.mobile if liaison else "", "liaison_email": liaison.email if liaison else "",
+    }
+    values.update({b: yes(getattr(enterprise, b)) for b in BOOLS})
+    return [values[k] for k in KEYS]
+
+
+def roster_xlsx(tenant_name: str, enterprises, exported_at: datetime) -> bytes:
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("联系企业")
+    ws.append([f"{tenant_name} 联系企业名录", f"导出时间 {exported_at:%Y-%m-%d %H:%M}"])
+    ws.append([zh + (" *" if k in REQUIRED else "") for k, zh, _en in COLUMNS])
+    ws.append([en for _k, _zh, en in COLUMNS])
+    for enterprise in enterprises:
+        ws.append(export_values(enterprise))
+    return _save(wb)
+
+
+def roster_csv(enterprises) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([zh for _k, zh, _en in COLUMNS])
+    for enterprise in enterprises:
+        writer.writerow(["" if v is None else v for v in export_values(enterprise)])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 CSV correctly
+
