@@ -13,7 +13,7 @@ from .admin.services import AdminError, bureau_by_name, save_bureau, save_tenant
 from .auth.models import BUREAU_ROLES, TENANT_ROLES, User
 from .auth.services import AccountError, create_user, grant
 from .extensions import db
-from .tenancy import BUREAU_LEVELS, TENANT_KINDS, Tenant
+from .tenancy import BUREAU_LEVELS, TENANT_KINDS, Tenant, tenant_scope
 
 bureaus = AppGroup("bureaus", help="Market supervision bureaus.")
 tenants = AppGroup("tenants", help="Parks and associations.")
@@ -95,8 +95,16 @@ def users_grant(email, slug, role, credit_code):
     tenant = db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug)) or _fail(f"no tenant {slug!r}")
     enterprise_id = None
     if credit_code:
-        # Member enterprises (and their credit codes) arrive with the roster feature.
-        _fail("member enterprises are not part of this version yet")
+        from tenants.members.services import MemberError, by_credit_code, normalise_credit_code
+
+        with tenant_scope(tenant.id):
+            try:
+                enterprise = by_credit_code(normalise_credit_code(credit_code))
+            except MemberError as exc:
+                _fail(str(exc))
+            if enterprise is None:
+                _fail(f"no member enterprise with credit code {credit_code} in {slug}")
+            enterprise_id = enterprise.id
     try:
         grant(user, tenant, role, enterprise_id)
     except AccountError as exc:

@@ -275,3 +275,25 @@ def test_demo_seed_completes_partial_data(app, cli):
     login(app.test_client(), "admin@demo.example", PASSWORD)
     assert ("admin@demo.example", "optics-valley", "admin") in memberships(app)
     assert counts(app)["user"] == len(printed_logins(output))
+
+
+def test_users_grant_enterprise_by_credit_code(app, cli, make):
+    from .factories import credit_code_for
+
+    ok(cli("tenants", "create", "park", "--name", "园区", "--kind", "park"))
+    tenant = db.session.scalar(sa.select(Tenant).where(Tenant.slug == "park"))
+    mine = make.enterprise(tenant, name="甲公司", credit_code=credit_code_for(7))
+    other = make.enterprise(tenant, name="乙公司")
+    ok(cli("users", "create", "liaison@example.com", "--name", "联络员", input=PASSWORD + "\n"))
+    before = snapshot(app)
+    failed(cli("users", "grant", "liaison@example.com", "--tenant", "park", "--role", "enterprise",
+               "--enterprise", credit_code_for(8)), "no member enterprise")
+    failed(cli("users", "grant", "liaison@example.com", "--tenant", "park", "--role", "enterprise",
+               "--enterprise", "123"), "18")
+    assert snapshot(app) == before
+    # Lower case and spaces are normalised like everywhere else.
+    ok(cli("users", "grant", "liaison@example.com", "--tenant", "park", "--role", "enterprise",
+           "--enterprise", " " + credit_code_for(7).lower()))
+    client = login(app.test_client(), "liaison@example.com", PASSWORD)
+    assert client.get(f"/t/park/members/{mine}").status_code == 200
+    assert client.get(f"/t/park/members/{other}").status_code == 404

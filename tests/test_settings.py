@@ -330,3 +330,20 @@ def test_users_page_runs_constant_number_of_queries(make, login_as):
     assert big_count > 0
     assert len(re.findall(r"/settings/users/\d+/remove", big_client.get("/t/big/settings/users")
                           .get_data(as_text=True))) == 50
+
+
+def test_invite_enterprise_user_bound_to_a_member(park, boss, make):
+    mine, other = make.enterprise(park, name="甲公司"), make.enterprise(park, name="乙公司")
+    page = boss.get(f"/t/{park.slug}/settings/users/invite").get_data(as_text=True)
+    assert "甲公司" in page and "乙公司" in page
+    response = boss.post(f"/t/{park.slug}/settings/users/invite",
+                         data={"email": "ent@example.com", "name": "联络员", "role": "enterprise", "enterprise_id": mine})
+    assert response.status_code == 302
+    with tenant_scope(park.id):
+        m = db.session.scalar(sa.select(Membership).join(User).where(User.email == "ent@example.com"))
+        assert (m.role, m.enterprise_id) == ("enterprise", mine)
+    # Another tenant's enterprise id is not a valid choice.
+    foreign = make.enterprise(make.tenant())
+    response = boss.post(f"/t/{park.slug}/settings/users/invite",
+                         data={"email": "ent2@example.com", "name": "x", "role": "enterprise", "enterprise_id": foreign})
+    assert response.status_code == 200 and User.by_email("ent2@example.com") is None

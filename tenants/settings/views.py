@@ -16,6 +16,7 @@ from saas.jobs import QueueUnavailable
 from saas.pagination import paginate
 from saas.templating import locale_code
 from saas.tenancy import tenant_blueprint
+from tenants.members.models import Enterprise
 
 from .forms import ConfirmForm, InviteForm, RoleForm, TenantProfileForm
 from .services import change_role, remove
@@ -59,9 +60,12 @@ def users():
 @permission_required("users.manage")
 def invite_user():
     form = InviteForm()
+    form.enterprise_id.choices = [(0, "—")] + [
+        (e.id, e.name) for e in db.session.execute(
+            sa.select(Enterprise.id, Enterprise.name).where(Enterprise.status != "withdrawn").order_by(Enterprise.name))]
     if form.validate_on_submit():
         try:
-            invite(form.email.data, form.name.data, g.tenant, form.role.data)
+            invite(form.email.data, form.name.data, g.tenant, form.role.data, form.enterprise_id.data or None)
             db.session.commit()
             flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("settings.users"))
