@@ -56,7 +56,7 @@ def _changes(obj, new: bool, deleted: bool) -> dict:
             continue
         if new or deleted:
             value = getattr(obj, key) if new else state.committed_state.get(key, getattr(obj, key, None))
-            if value is not None:
+            if value not in (None, "", False):  # a new row's empty defaults say nothing
                 out[key] = [None, _plain(value)] if new else [_plain(value), None]
             continue
         history = state.attrs[key].history
