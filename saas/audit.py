@@ -4,6 +4,8 @@ model (opt out with `__audited__ = False`), so features get it without writing a
 
 from __future__ import annotations
 
+import contextvars
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -68,10 +70,23 @@ def _changes(obj, new: bool, deleted: bool) -> dict:
     return out
 
 
+_acting_user: contextvars.ContextVar[int | None] = contextvars.ContextVar("acting_user", default=None)
+
+
+@contextmanager
+def acting_as(user_id: int | None):
+    """Attribute changes made outside a request (a job) to the user who started the work."""
+    token = _acting_user.set(user_id)
+    try:
+        yield
+    finally:
+        _acting_user.reset(token)
+
+
 def _actor() -> int | None:
     if has_request_context() and current_user and current_user.is_authenticated:
         return current_user.id
-    return None
+    return _acting_user.get()
 
 
 def _audited(obj) -> bool:

@@ -7,6 +7,8 @@ import logging
 from flask import g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from .extensions import db
+
 log = logging.getLogger("saas.errors")
 
 
@@ -25,6 +27,8 @@ def _http_error(exc: HTTPException):
 def _server_error(exc: Exception):
     ref = g.get("request_id", "-")
     log.exception("unhandled error ref=%s path=%s", ref, request.path)
+    # The failed transaction must not break the error page too.
+    db.session.rollback()
     if _wants_json():
         return jsonify({"error": {"code": "internal_error", "message": f"ref {ref}", "fields": {}}}), 500
     return render_template("errors/500.html", ref=ref), 500

@@ -88,7 +88,9 @@ def read_upload(storage, kinds=EVIDENCE_KINDS, max_bytes: int | None = None) -> 
     limit = max_bytes or current_app.config["UPLOAD_MAX_BYTES"]
     data = storage.stream.read(limit + 1)
     if len(data) > limit:
-        raise UploadError(_("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024)))
+        if limit >= 1024 * 1024:
+            raise UploadError(_("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024)))
+        raise UploadError(_("The file is larger than %(kb)d KB.", kb=max(1, limit // 1024)))
     if not data:
         raise UploadError(_("The file is empty."))
     kind = sniff(data[:16], data)

@@ -77,13 +77,23 @@ def _locale_for(user: User, tenant: Tenant | None) -> str:
 
 
 def invite(email: str, name: str, tenant: Tenant, role: str, enterprise_id: int | None = None) -> User:
-    """Add someone to a tenant; a new user gets a link to set a password, a known one a notice."""
+    """Add someone to a tenant; a new user gets a link to set a password, a known one a notice.
+
+    Never changes the role of someone already in the tenant (that is "change role", done on
+    purpose); inviting them again with the same role re-sends the mail.
+    """
     user = User.by_email(email)
     if user is None:
         user = create_user(email, name)
     elif not user.active:
         raise AccountError(_("This account is deactivated."))
-    grant(user, tenant, role, enterprise_id)
+    with tenant_scope(tenant.id):
+        current = db.session.scalar(sa.select(Membership).where(Membership.user_id == user.id))
+    if current is not None and (current.role, current.enterprise_id) != (role, enterprise_id if role == "enterprise" else None):
+        raise AccountError(_("%(email)s already works in this tenant with another role; change the role "
+                             "under Users and roles instead.", email=user.email))
+    if current is None:
+        grant(user, tenant, role, enterprise_id)
     with force_locale(_locale_for(user, tenant)):
         if user.password_hash is None:
             link = url_for("auth.accept_invitation", token=make_token(user, "invite"), _external=True)

@@ -23,6 +23,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from ..extensions import db
+from ..audit import acting_as
 from ..tenancy import tenant_scope, utcnow
 from . import queues
 from .records import JobRecord
@@ -35,6 +36,8 @@ REGISTRY: dict[str, "Task"] = {}
 # Message codes the status page translates.
 WORKER_LOST = "worker_lost"
 QUEUE_DOWN = "queue_unavailable"
+INTERNAL = "internal_error"
+TRANSIENT_FAILURE = "transient_error"
 
 
 class JobFailed(Exception):
@@ -50,12 +53,13 @@ class JobFailed(Exception):
 class JobContext:
     record_id: int
 
-    def progress(self, percent: int, message: str = "") -> None:
-        record = db.session.get(JobRecord, self.record_id)
-        record.progress = max(0, min(100, int(percent)))
-        if message:
-            record.message = message
-        db.session.commit()
+    def progress(self, percent: int) -> None:
+        """Report progress through the job's Redis metadata, never the database: a job's own
+        transaction (an import, say) must commit once, at the end, or not at all."""
+        rq_job = get_current_job()
+        if rq_job is not None:
+            rq_job.meta["progress"] = max(0, min(100, int(percent)))
+            rq_job.save_meta()
 
 
 @dataclass
@@ -164,28 +168,28 @@ def run(record_id: int, tenant_id: int):
         record.attempts += 1
         db.session.commit()
         try:
-            result = task.func(JobContext(record_id), *record.args)
+            with acting_as(record.created_by_id):
+                result = task.func(JobContext(record_id), *record.args)
         except JobFailed as exc:
             db.session.rollback()
-            _finish(record_id, "failed", str(exc), exc.details)
+            # Permanent: the same input would fail the same way, so the page offers no retry.
+            _finish(record_id, "failed", str(exc), {**(exc.details or {}), "permanent": True})
             return None
         except TRANSIENT as exc:
             db.session.rollback()
             rq_job = get_current_job()
             will_retry = bool(rq_job and rq_job.retries_left)
-            _finish(record_id, "queued" if will_retry else "failed", _reason(exc))
+            log.warning("job %s: transient failure (%s)", record_id, exc)
+            _finish(record_id, "queued" if will_retry else "failed", TRANSIENT_FAILURE)
             raise
-        except Exception as exc:
+        except Exception:
             db.session.rollback()
+            # The details (paths, SQL) go to the log, not to the user.
             log.exception("job %s failed", record_id)
-            _finish(record_id, "failed", _reason(exc))
+            _finish(record_id, "failed", INTERNAL)
             return None
         _finish(record_id, "done", "", result)
         return None
-
-
-def _reason(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 def _finish(record_id: int, status: str, message: str, result: dict | None = None) -> None:
@@ -219,6 +223,9 @@ def reconcile(record: JobRecord) -> JobRecord:
     except NoSuchJobError:
         rq_job, status = None, None
     except (redis.RedisError, OSError):
+        return record
+    if record.status == "running" and rq_job is not None and status == JobStatus.STARTED:
+        record.progress = rq_job.get_meta(refresh=True).get("progress", record.progress)
         return record
     if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED) or rq_job is None:
         # `run` records every failure it sees; RQ failing the job on its own means the work

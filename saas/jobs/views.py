@@ -40,8 +40,8 @@ def status(job_id):
 @permission_required("jobs.view")
 def retry(job_id):
     record = _record(job_id)
-    if record.status != "failed":
-        flash(_("Only a failed job can be retried."), "warning")
+    if record.status != "failed" or (record.result or {}).get("permanent"):
+        flash(_("Only a job that failed for a passing reason can be retried."), "warning")
     else:
         try:
             task_for(record).retry(record)

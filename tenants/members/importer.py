@@ -17,6 +17,11 @@ from .services import MemberError, apply_profile, normalise_credit_code
 from .spreadsheet import BOOLS, DATES, STATUS_WORDS, RowError, _header, _text, parse_bool, parse_date, read_rows
 
 MODES = ("create", "update")
+MAX_EMPLOYEES = 10_000_000
+# The column sizes of the models: longer text is a row error, not a database error.
+MAX_LENGTHS = {"name": 200, "industry": 120, "recognised_by": 200, "certificate_no": 64,
+               "withdrawal_reason": 1000, "liaison_name": 120, "liaison_position": 120, "liaison_mobile": 32,
+               "liaison_email": 254}
 
 
 @dataclass
@@ -37,6 +42,9 @@ def _clean(number: int, raw: dict, errors: list[RowError]) -> dict:
         errors.append(RowError(number, _header(key), message))
 
     data = {k: _text(v) for k, v in raw.items() if k not in DATES and k not in BOOLS and k != "employees"}
+    for key, limit in MAX_LENGTHS.items():
+        if len(data.get(key, "")) > limit:
+            fail(key, _("Too long: at most %(n)d characters.", n=limit))
     if not data.get("name"):
         fail("name", _("The name is missing."))
     try:
@@ -46,7 +54,7 @@ def _clean(number: int, raw: dict, errors: list[RowError]) -> dict:
     try:
         text = _text(raw.get("employees"))
         data["employees"] = int(float(text)) if text else 0
-        if data["employees"] < 0:
+        if not 0 <= data["employees"] <= MAX_EMPLOYEES:
             raise ValueError
     except ValueError:
         fail("employees", _("Not a whole number: %(value)s", value=_text(raw.get("employees"))))

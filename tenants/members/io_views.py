@@ -39,7 +39,7 @@ def _download(data: bytes, filename: str, mimetype: str) -> Response:
 @bp.route("/import/template.xlsx")
 @permission_required("members.manage")
 def import_template():
-    return _download(template(), "联系企业导入模板.xlsx", XLSX)
+    return _download(template(), _("member-import-template") + ".xlsx", XLSX)
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -50,12 +50,12 @@ def import_roster():
         return render_template("members/import.html", form=form)
     try:
         data, _kind = files.read_upload(request.files.get("file"), kinds={"xlsx"})
+        if row_count(data) > BACKGROUND_ROWS:
+            return _import_in_background(form, data)
+        result = run_import(data, form.mode.data)
     except files.UploadError as exc:
         form.file.errors.append(str(exc))
         return render_template("members/import.html", form=form), 400
-    if row_count(data) > BACKGROUND_ROWS:
-        return _import_in_background(form, data)
-    result = run_import(data, form.mode.data)
     if not result.ok:
         db.session.rollback()
         return render_template("members/import.html", form=form, errors=[e.as_dict() for e in result.errors]), 422
@@ -89,18 +89,18 @@ def _everyone():
 @permission_required("members.manage")
 def export_xlsx():
     now = datetime.now()
-    return _download(roster_xlsx(g.tenant.name, _everyone(), now), f"联系企业名录-{now:%Y%m%d}.xlsx", XLSX)
+    return _download(roster_xlsx(g.tenant.name, _everyone(), now), _("members") + f"-{now:%Y%m%d}.xlsx", XLSX)
 
 
 @bp.route("/export.csv")
 @permission_required("members.manage")
 def export_csv():
-    return _download(roster_csv(_everyone()), f"联系企业名录-{datetime.now():%Y%m%d}.csv", "text/csv; charset=utf-8")
+    return _download(roster_csv(_everyone()), _("members") + f"-{datetime.now():%Y%m%d}.csv", "text/csv; charset=utf-8")
 
 
 @bp.route("/ledger.xlsx")
 @permission_required("members.manage")
 def export_ledger():
     now = datetime.now()
-    return _download(ledger_xlsx(g.tenant.name, now), f"商业秘密保护台账-{now:%Y%m%d}.xlsx", XLSX)
+    return _download(ledger_xlsx(g.tenant.name, now), _("ledger") + f"-{now:%Y%m%d}.xlsx", XLSX)
 

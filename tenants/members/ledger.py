@@ -6,11 +6,13 @@ import io
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from saas.extensions import db
 
 from .checklists import ITEMS, ITEM_TITLES, STATE_LABELS
+from .forms import SEVERITY_LABELS, VULNERABILITY_STATUS_LABELS
 from .models import ChecklistItem, Enterprise, SurveyYear, Vulnerability
 
 
@@ -20,22 +22,26 @@ def ledger_xlsx(tenant_name: str, exported_at: datetime) -> bytes:
     states = {(r.enterprise_id, r.code): r.state for r in db.session.execute(
         sa.select(ChecklistItem.enterprise_id, ChecklistItem.code, ChecklistItem.state))}
     wb = Workbook(write_only=True)
-    title = [f"{tenant_name} 商业秘密保护台账", f"导出时间 {exported_at:%Y-%m-%d %H:%M}"]
+    title = [_("%(tenant)s — trade secret protection ledger", tenant=tenant_name),
+             _("Exported %(time)s", time=f"{exported_at:%Y-%m-%d %H:%M}")]
 
-    ws = wb.create_sheet("检查清单")
+    ws = wb.create_sheet(_("Checklists"))
     ws.append(title)
-    ws.append(["企业名称", "统一社会信用代码", *[str(ITEM_TITLES[i]) for i in ITEMS]])
+    ws.append([_("Enterprise name"), _("Unified social credit code"), *[str(ITEM_TITLES[i]) for i in ITEMS]])
     for e in enterprises:
         ws.append([e.name, e.credit_code,
                    *[str(STATE_LABELS[states.get((e.id, i), "not_started")]) for i in ITEMS]])
 
-    ws = wb.create_sheet("调查数据")
+    ws = wb.create_sheet(_("Survey figures"))
     ws.append(title)
-    ws.append(["企业名称", "统一社会信用代码", "年度", "职工人数", "商业秘密数", "专利数", "保密协议签约人数",
-               "保密协议签约率", "竞业限制协议签约人数", "竞业限制协议签约率", "分级管理关键岗位数",
-               "近两年被侵权次数", "近两年侵权次数"])
+    ws.append([_("Enterprise name"), _("Unified social credit code"), _("Year"), _("Employees"),
+               _("Trade secrets identified"), _("Patents"), _("Employees with a confidentiality agreement"),
+               _("Confidentiality agreement signing rate"), _("Employees with a non-compete agreement"),
+               _("Non-compete signing rate"), _("Key posts under tiered management"),
+               _("Infringements suffered (last 2 years)"), _("Infringements caused (last 2 years)")])
     rows = db.session.execute(sa.select(Enterprise.name, Enterprise.credit_code, SurveyYear)
                               .join(SurveyYear, SurveyYear.enterprise_id == Enterprise.id)
+                              .where(Enterprise.status != "withdrawn")
                               .order_by(Enterprise.name, SurveyYear.year)).all()
     for name, code, s in rows:
         rate = lambda n: round(n / s.employees, 4) if s.employees else None  # noqa: E731
@@ -43,15 +49,15 @@ def ledger_xlsx(tenant_name: str, exported_at: datetime) -> bytes:
                    rate(s.confidentiality_signed), s.noncompete_signed, rate(s.noncompete_signed),
                    s.key_posts_tiered, s.incidents_suffered, s.incidents_caused])
 
-    ws = wb.create_sheet("易受侵害清单")
+    ws = wb.create_sheet(_("Vulnerability list"))
     ws.append(title)
-    ws.append(["企业名称", "事项", "领域", "严重程度", "措施", "状态"])
-    severity = {"low": "低", "medium": "中", "high": "高"}
-    status = {"open": "未处理", "mitigating": "整改中", "closed": "已关闭"}
+    ws.append([_("Enterprise name"), _("Item"), _("Area"), _("Severity"), _("Measure"), _("Status")])
     for name, v in db.session.execute(sa.select(Enterprise.name, Vulnerability)
                                       .join(Vulnerability, Vulnerability.enterprise_id == Enterprise.id)
+                                      .where(Enterprise.status != "withdrawn")
                                       .order_by(Enterprise.name, Vulnerability.id)).all():
-        ws.append([name, v.item, v.area, severity[v.severity], v.measure, status[v.status]])
+        ws.append([name, v.item, v.area, str(SEVERITY_LABELS[v.severity]), v.measure,
+                   str(VULNERABILITY_STATUS_LABELS[v.status])])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

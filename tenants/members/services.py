@@ -87,6 +87,14 @@ def apply_profile(enterprise: Enterprise | None, data: dict, liaison: dict | Non
     if status and status != enterprise.status:
         change_status(enterprise, status, data.get("withdrawn_on"), data.get("withdrawal_reason", ""))
         changed = True
+    elif status == "withdrawn":
+        reason = (data.get("withdrawal_reason") or "").strip()
+        if reason and reason != enterprise.withdrawal_reason:
+            enterprise.withdrawal_reason = reason
+            changed = True
+        if data.get("withdrawn_on") and data["withdrawn_on"] != enterprise.withdrawn_on:
+            enterprise.withdrawn_on = data["withdrawn_on"]
+            changed = True
     if enterprise.id is None:
         db.session.add(enterprise)
     if liaison:
@@ -124,6 +132,9 @@ def set_liaison(enterprise: Enterprise, name: str, position: str = "", mobile: s
         current.position, current.mobile, current.email = position or "", mobile or "", email or ""
         return current
     if current is not None:
+        if on < current.started_on:
+            raise MemberError(_("The new liaison person cannot start before the current one (%(date)s).",
+                                date=current.started_on.isoformat()), "started_on")
         current.ended_on = on
     person = LiaisonPerson(name=name, position=position or "", mobile=mobile or "", email=email or "",
                            started_on=on)

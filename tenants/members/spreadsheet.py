@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils.exceptions import InvalidFileException
+
+from saas.files import UploadError
 
 from .models import FLAGS
 
@@ -80,13 +85,14 @@ def read_rows(data: bytes) -> Sheet:
     """Raw values by column key, from the first sheet; finds the header row itself (the
     template has notes above it, an export has the tenant name and time)."""
     sheet = Sheet()
-    wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    wb = open_workbook(data)
     ws = wb.worksheets[0]
     columns: dict[int, str] | None = None
     for number, cells in enumerate(ws.iter_rows(values_only=True), start=1):
         texts = [_text(c) for c in cells]
         if columns is None:
-            found = {i: HEADER_KEYS.get(t, HEADER_KEYS.get(t.lower())) for i, t in enumerate(texts)}
+            heads = [t.rstrip("* ").strip() for t in texts]  # the template marks required columns with *
+            found = {i: HEADER_KEYS.get(t, HEADER_KEYS.get(t.lower())) for i, t in enumerate(heads)}
             found = {i: k for i, k in found.items() if k}
             if "credit_code" in found.values():
                 columns = found
@@ -110,9 +116,20 @@ def read_rows(data: bytes) -> Sheet:
     return sheet
 
 
+def open_workbook(data: bytes):
+    """The workbook, or UploadError when the bytes only look like one."""
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        if not wb.worksheets:
+            raise ValueError("no sheets")
+        return wb
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, InvalidFileException) as exc:
+        raise UploadError(_("The file could not be read as an Excel workbook.")) from exc
+
+
 def row_count(data: bytes) -> int:
     """Rows of the first sheet, from its dimension (cheap: nothing else is read)."""
-    wb = load_workbook(io.BytesIO(data), read_only=True)
+    wb = open_workbook(data)
     try:
         return wb.worksheets[0].max_row or 0
     finally:
@@ -147,12 +164,11 @@ def template() -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "联系企业"
-    ws.append(["联系企业名录导入模板 — 第 3 行起每行一家企业；带 * 的列必填；日期格式 2024-03-01；是/否列填“是”或“否”；"
-               "状态填：联系企业 / 培育对象 / 示范企业 / 已退出"])
+    ws.append(["联系企业名录导入模板 — 从第 4 行起每行填写一家企业；带 * 的列必填；日期格式如 2024-03-01；"
+               "是/否列填“是”或“否”；状态填：联系企业 / 培育对象 / 示范企业 / 已退出（须填退出原因）。"])
+    ws.append(["Import template — one enterprise per row from row 4; columns marked * are required; dates like "
+               "2024-03-01; yes/no columns take 是 or 否; status: 联系企业 / 培育对象 / 示范企业 / 已退出."])
     _header_rows(ws)
-    ws.append(["示例科技有限公司", "91110000600037341L", "软件和信息技术服务业", 120, "联系企业", "2024-03-01",
-               "是", "否", "否", "否", "否", "否", None, None, None, None, None, None, "张三", "办公室主任",
-               "13800000000", "zhangsan@example.com"])
     return _save(wb)
 
 
@@ -192,8 +208,20 @@ def roster_xlsx(tenant_name: str, enterprises, exported_at: datetime) -> bytes:
     ws.append([zh + (" *" if k in REQUIRED else "") for k, zh, _en in COLUMNS])
     ws.append([en for _k, _zh, en in COLUMNS])
     for enterprise in enterprises:
-        ws.append(export_values(enterprise))
+        ws.append([_as_text(ws, v) for v in export_values(enterprise)])
     return _save(wb)
+
+
+FORMULA_START = ("=", "+", "-", "@")
+
+
+def _as_text(ws, value):
+    """Text that looks like a formula is stored as text: never evaluated (formula injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
 
 
 def roster_csv(enterprises) -> bytes:
@@ -201,6 +229,7 @@ def roster_csv(enterprises) -> bytes:
     writer = csv.writer(out)
     writer.writerow([zh for _k, zh, _en in COLUMNS])
     for enterprise in enterprises:
-        writer.writerow(["" if v is None else v for v in export_values(enterprise)])
+        writer.writerow(["" if v is None else "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v
+                         for v in export_values(enterprise)])
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 CSV correctly
 

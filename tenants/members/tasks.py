@@ -8,6 +8,7 @@ from flask import current_app
 from flask_babel import force_locale, gettext as _
 
 from saas.extensions import db
+from saas.files import UploadError
 from saas.jobs import JobFailed, job
 
 from .importer import run_import, result_summary
@@ -21,7 +22,10 @@ def import_members(ctx, stored: str, mode: str, locale: str = "zh_CN"):
     path = Path(current_app.config["UPLOAD_DIR"]) / stored
     try:
         with force_locale(locale):
-            result = run_import(path.read_bytes(), mode, progress=lambda p: ctx.progress(min(p, 95)))
+            try:
+                result = run_import(path.read_bytes(), mode, progress=lambda p: ctx.progress(min(p, 95)))
+            except UploadError as exc:
+                raise JobFailed(str(exc)) from exc
             if not result.ok:
                 db.session.rollback()
                 raise JobFailed(_("Nothing was imported: %(n)d problems found.", n=len(result.errors)),

@@ -109,11 +109,15 @@ def liaison(enterprise_id):
     enterprise = enterprise_or_404(enterprise_id)
     form = LiaisonForm(obj=enterprise.current_liaison)
     if form.validate_on_submit():
-        set_liaison(enterprise, form.name.data, form.position.data, form.mobile.data, form.email.data,
-                    form.started_on.data)
-        db.session.commit()
-        flash(_("Liaison person saved."), "success")
-        return redirect(url_for("members.show", enterprise_id=enterprise.id))
+        try:
+            set_liaison(enterprise, form.name.data, form.position.data, form.mobile.data, form.email.data,
+                        form.started_on.data)
+            db.session.commit()
+            flash(_("Liaison person saved."), "success")
+            return redirect(url_for("members.show", enterprise_id=enterprise.id))
+        except MemberError as exc:
+            db.session.rollback()
+            form.started_on.errors.append(str(exc))
     return render_template("members/liaison.html", form=form, enterprise=enterprise)
 
 
