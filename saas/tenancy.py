@@ -120,6 +120,14 @@ def _scope_selects(state):
     )
 
 
+@event.listens_for(Session, "transient_to_pending")
+def _stamp_on_add(session, obj):
+    # Stamped when added, so an object added inside a tenant_scope block keeps its tenant
+    # even if the flush happens after the block.
+    if getattr(obj, "__tenant_scoped__", False) and obj.tenant_id is None:
+        obj.tenant_id = _current_tenant_id.get()
+
+
 @event.listens_for(Session, "before_flush")
 def _stamp_tenant(session, flush_context, instances):
     tenant_id = _current_tenant_id.get()

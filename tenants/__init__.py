@@ -1,6 +1,6 @@
 """The tenant workspace: one package (and blueprint) per feature, all under /t/<slug>/."""
 
-FEATURES = ("dashboard", "members", "audit", "settings")
+FEATURES = ("dashboard", "members", "stations", "visits", "audit", "settings")
 
 
 def init_app(app):
@@ -9,3 +9,5 @@ def init_app(app):
     for name in FEATURES:
         module = importlib.import_module(f"tenants.{name}")
         app.register_blueprint(module.bp)
+        if hasattr(module, "home_bp"):  # a page outside any one tenant (the instructor's home)
+            app.register_blueprint(module.home_bp)

@@ -56,3 +56,30 @@ def credit_code_for(n: int, region: str = "110000") -> str:
     """A valid unified social credit code (GB 32100-2015) numbered n."""
     body = f"91{region}{n:09d}"
     return body + uscc.calc_check_digit(body)
+
+
+def _feature_rows(self, enterprise_id: int, instructor_id: int) -> dict:
+    """One row of each station/visit table in the current tenant scope; returns their ids by
+    URL argument name (for the URL-map tests)."""
+    from tenants.stations.models import ServiceLog, Station, StationStaff
+    from tenants.visits.models import GuidanceVisit, ProtectionStaff, TeamActivity, VisitInstructor
+
+    station = Station(name="指导站")
+    db.session.add(station)
+    db.session.flush()
+    staff = StationStaff(station_id=station.id, name="站员")
+    log = ServiceLog(served_on=date(2025, 3, 1), station_id=station.id, category="consultation",
+                     enterprise_id=enterprise_id, summary="咨询")
+    visit = GuidanceVisit(enterprise_id=enterprise_id, visited_on=date(2025, 3, 2), topics=["rules"],
+                          created_by_id=instructor_id)
+    ledger = ProtectionStaff(enterprise_id=enterprise_id, name="专员")
+    activity = TeamActivity(kind="training", title="培训", held_on=date(2025, 3, 3))
+    db.session.add_all([staff, log, visit, ledger, activity])
+    db.session.flush()
+    db.session.add(VisitInstructor(visit_id=visit.id, user_id=instructor_id))
+    db.session.commit()
+    return {"station_id": station.id, "staff_id": staff.id, "ledger_id": ledger.id, "log_id": log.id,
+            "visit_id": visit.id, "activity_id": activity.id}
+
+
+Factory.feature_rows = _feature_rows

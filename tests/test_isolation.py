@@ -25,13 +25,20 @@ def two_tenants(app, make):
     staff_a = make.user("staff-a@example.com", tenant=a, role="staff")
     make.user("admin-b@example.com", tenant=b, role="admin")
     make.user("staff-b@example.com", tenant=b, role="staff")
+    make.user("instructor-b@example.com", tenant=b, role="instructor")
     enterprise_id = make.enterprise(a)
-    make.enterprise(b)
+    from saas.auth.services import grant
+
+    grant(make.user("enterprise-b@example.com"), b, "enterprise", make.enterprise(b))
+    db.session.commit()
+    instructor = make.user("ins-a@example.com", tenant=a, role="instructor")
+    instructor_id = instructor.id
     with tenant_scope(a.id):
         attachment = Attachment(owner_type="enterprise", owner_id=enterprise_id, filename="制度.pdf",
                                 stored_name=f"{a.id}/files/x.pdf", content_type="application/pdf", size=1, sha256="0")
         vulnerability = Vulnerability(enterprise_id=enterprise_id, item="研发图纸外发")
         db.session.add_all([attachment, vulnerability])
+        extra = make.feature_rows(enterprise_id, instructor_id)
         job = JobRecord(task="tenants.settings.tasks:export_users", key="k", permission="users.manage",
                         status="done", result={"file": f"{a.id}/exports/x.xlsx", "filename": "x.xlsx"})
         db.session.add(job)
@@ -43,6 +50,8 @@ def two_tenants(app, make):
             "attachment_id": attachment.id,
             "vulnerability_id": vulnerability.id,
             "year": 2025,
+            "user_id": instructor_id,
+            **extra,
         }
     return a, b, ids
 
@@ -69,23 +78,33 @@ def test_every_tenant_rule_is_covered(app, two_tenants):
     assert not uncovered, f"add real ids for these rules to the isolation fixture: {uncovered}"
 
 
+B_ROLES = ("admin", "staff", "instructor", "enterprise")
+
+
 def test_user_of_b_gets_404_on_every_url_of_a(app, two_tenants, login_as):
+    """For every rule, a user of B whose role may do the action (so the object lookup is
+    reached, not refused earlier) gets 404 for A's objects — under A's slug and under B's."""
+    from saas.auth.permissions import PERMISSIONS
+
     a, b, ids = two_tenants
-    client = login_as("admin-b@example.com")
+    clients = {role: login_as(f"{role}-b@example.com") for role in B_ROLES}
     checked = 0
     for rule in tenant_rules(app):
-        for method in ("GET", "POST") if "POST" in rule.methods else ("GET",):
+        action = app.view_functions[rule.endpoint].required_action
+        role = next(r for r in B_ROLES if action in PERMISSIONS[r])
+        client = clients[role]
+        for method in ("GET", "POST"):
             if method not in rule.methods:
                 continue
-            # A's slug: B's admin has no role there.
+            # A's slug: nobody of B has a role there.
             response = client.open(build(rule, a.slug, ids), method=method)
-            assert response.status_code == 404, (method, rule.rule, response.status_code)
+            assert response.status_code == 404, (method, rule.rule, role, response.status_code)
             # B's own slug with A's object ids: the objects are not B's.
             if rule.arguments - {"tenant_slug"}:
                 response = client.open(build(rule, b.slug, ids), method=method)
-                assert response.status_code == 404, (method, rule.rule, "B slug", response.status_code)
+                assert response.status_code == 404, (method, rule.rule, role, "B slug", response.status_code)
             checked += 1
-    assert checked >= 10
+    assert checked >= 40
 
 
 def test_member_of_a_reaches_a(app, two_tenants, login_as):

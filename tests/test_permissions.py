@@ -49,7 +49,9 @@ def tenant_with_every_role(make):
         db.session.add_all([attachment, vulnerability])
         db.session.commit()
         ids = {"job_id": job.id, "membership_id": membership_id, "enterprise_id": enterprise_id,
-               "attachment_id": attachment.id, "vulnerability_id": vulnerability.id, "year": 2025}
+               "attachment_id": attachment.id, "vulnerability_id": vulnerability.id, "year": 2025,
+               "user_id": users["instructor"].id,
+               **make.feature_rows(enterprise_id, users["instructor"].id)}
     db.session.commit()
     return tenant, users, ids
 

@@ -15,18 +15,25 @@ ROLES = ("admin", "staff", "enterprise", "instructor", "reviewer")
 
 # members.list: the roster; members.view: one enterprise's page; members.manage: create, edit,
 # status, liaison, import/export; members.records: checklists, survey, vulnerabilities, evidence.
+# stations.*: guidance stations and staff; log.*: the service ledger; visits.view: guidance visits
+# (enterprise users: their own); visits.record: instructors, their own visits only;
+# visits.acknowledge: the visited enterprise; instructors.assign: who instructs this tenant;
+# team.*: the instructor-team ledger (protection staff, team training, publicity materials).
+READ_ALL = {"tenant.view", "members.list", "members.view", "stations.view", "log.view", "visits.view", "team.view"}
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset({
-        "tenant.view", "jobs.view", "settings.view", "settings.manage", "users.manage", "audit.view",
-        "members.list", "members.view", "members.manage", "members.records", "members.invite",
+    "admin": frozenset(READ_ALL | {
+        "jobs.view", "settings.view", "settings.manage", "users.manage", "audit.view",
+        "members.manage", "members.records", "members.invite", "stations.manage", "log.write",
+        "instructors.assign", "team.manage",
     }),
-    "staff": frozenset({"tenant.view", "jobs.view", "members.list", "members.view", "members.manage",
-                        "members.records"}),
+    "staff": frozenset(READ_ALL | {"jobs.view", "members.manage", "members.records", "stations.manage",
+                                   "log.write", "team.manage"}),
     # Confined to its own enterprise: see Access.may_see_enterprise.
-    "enterprise": frozenset({"tenant.view", "jobs.view", "members.view", "members.records"}),
-    "instructor": frozenset({"tenant.view", "jobs.view", "members.list", "members.view"}),
-    # Bureau reviewers read the tenants of their jurisdiction; they never write tenant data.
-    "reviewer": frozenset({"tenant.view", "members.list", "members.view"}),
+    "enterprise": frozenset({"tenant.view", "jobs.view", "members.view", "members.records", "visits.view",
+                             "visits.acknowledge"}),
+    "instructor": frozenset(READ_ALL | {"jobs.view", "visits.record"}),
+    # Bureau reviewers read the tenants of their jurisdiction and may assign instructors to them.
+    "reviewer": frozenset(READ_ALL | {"instructors.assign"}),
 }
 
 ACTIONS = frozenset().union(*PERMISSIONS.values())

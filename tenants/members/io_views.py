@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Response, current_app, flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -26,20 +26,13 @@ from .models import Enterprise
 from .spreadsheet import roster_csv, roster_xlsx, row_count, template
 from .tasks import BACKGROUND_ROWS, import_members
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _download(data: bytes, filename: str, mimetype: str) -> Response:
-    from urllib.parse import quote
-
-    return Response(data, mimetype=mimetype, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+XLSX = files.XLSX
 
 
 @bp.route("/import/template.xlsx")
 @permission_required("members.manage")
 def import_template():
-    return _download(template(), _("member-import-template") + ".xlsx", XLSX)
+    return files.download(template(), _("member-import-template") + ".xlsx", XLSX)
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -89,18 +82,18 @@ def _everyone():
 @permission_required("members.manage")
 def export_xlsx():
     now = datetime.now()
-    return _download(roster_xlsx(g.tenant.name, _everyone(), now), _("members") + f"-{now:%Y%m%d}.xlsx", XLSX)
+    return files.download(roster_xlsx(g.tenant.name, _everyone(), now), _("members") + f"-{now:%Y%m%d}.xlsx", XLSX)
 
 
 @bp.route("/export.csv")
 @permission_required("members.manage")
 def export_csv():
-    return _download(roster_csv(_everyone()), _("members") + f"-{datetime.now():%Y%m%d}.csv", "text/csv; charset=utf-8")
+    return files.download(roster_csv(_everyone()), _("members") + f"-{datetime.now():%Y%m%d}.csv", "text/csv; charset=utf-8")
 
 
 @bp.route("/ledger.xlsx")
 @permission_required("members.manage")
 def export_ledger():
     now = datetime.now()
-    return _download(ledger_xlsx(g.tenant.name, now), _("ledger") + f"-{now:%Y%m%d}.xlsx", XLSX)
+    return files.download(ledger_xlsx(g.tenant.name, now), _("ledger") + f"-{now:%Y%m%d}.xlsx", XLSX)
 

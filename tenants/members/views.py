@@ -6,12 +6,18 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+import sqlalchemy as sa
+
 from saas.audit import recent_events
 from saas.auth.permissions import can, permission_required
 from saas.auth.services import AccountError, invite
 from saas.extensions import db
 from saas.files import attachments_of
 from saas.pagination import paginate
+
+from tenants.stations.forms import CATEGORY_LABELS
+from tenants.stations.models import ServiceLog
+from tenants.visits.models import GuidanceVisit
 
 from .blueprint import bp
 from .checklists import GROUPS, ITEMS
@@ -48,8 +54,14 @@ def show(enterprise_id):
     enterprise = enterprise_or_404(enterprise_id)
     items = checklist(enterprise)
     history, names = recent_events("Enterprise", enterprise.id) if can("audit.view") else ([], {})
+    # What other features recorded about this enterprise (newest first, a few of each).
+    visits = db.session.scalars(sa.select(GuidanceVisit).where(GuidanceVisit.enterprise_id == enterprise.id)
+                                .order_by(GuidanceVisit.visited_on.desc()).limit(10)).all() if can("visits.view") else []
+    services = db.session.scalars(sa.select(ServiceLog).where(ServiceLog.enterprise_id == enterprise.id)
+                                  .order_by(ServiceLog.served_on.desc()).limit(10)).all() if can("log.view") else []
     return render_template("members/show.html", enterprise=enterprise, items=items, groups=GROUPS,
-                           events=history, names=names,
+                           events=history, names=names, visits=visits, services=services,
+                           category_labels=CATEGORY_LABELS,
                            done=sum(1 for i in items.values() if i.state == "in_place"), total=len(ITEMS),
                            surveys=surveys(enterprise), vulnerabilities=vulnerabilities(enterprise),
                            files=attachments_of("enterprise", enterprise.id), history=history)
