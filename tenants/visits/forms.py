@@ -25,7 +25,7 @@ class MultiCheckboxField(SelectMultipleField):
 class VisitForm(FlaskForm):
     enterprise_id = SelectField(_l("Member enterprise"), coerce=int)
     visited_on = DateField(_l("Date of the visit"), validators=[DataRequired()])
-    mode = RadioField(_l("Mode"), choices=list(MODE_LABELS.items()), default="on_site")
+    mode = RadioField(_l("Visit mode"), choices=list(MODE_LABELS.items()), default="on_site")
     topics = MultiCheckboxField(_l("Topics"), choices=list(TOPIC_LABELS.items()))
     instructor_ids = MultiCheckboxField(_l("Instructors (you are included)"), coerce=int)
     findings = TextAreaField(_l("Findings"), filters=[strip], validators=[Optional(), Length(max=4000)])

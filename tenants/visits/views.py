@@ -76,7 +76,7 @@ def export():
     for _id, name, n in cov.rows:
         ws.append([name, n, _("yes") if n >= VISITS_PER_YEAR else _("no")])
     ws = wb.create_sheet(_("Visits"))
-    ws.append([_("Date"), _("Enterprise"), _("Instructors"), _("Mode"), _("Topics"), _("Findings"),
+    ws.append([_("Date"), _("Enterprise"), _("Instructors"), _("Visit mode"), _("Topics"), _("Findings"),
                _("Recommendations"), _("Follow-up due"), _("Status"), _("Acknowledged")])
     for v in db.session.scalars(sa.select(GuidanceVisit).options(joinedload(GuidanceVisit.enterprise),
                                                                  selectinload(GuidanceVisit.instructors))
