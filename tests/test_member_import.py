@@ -7,7 +7,6 @@ import csv
 import io
 import re
 import zipfile
-from contextlib import contextmanager
 from datetime import date, datetime
 from types import SimpleNamespace
 
@@ -25,33 +24,10 @@ from tenants.members.spreadsheet import COLUMNS
 
 from .factories import credit_code_for
 from .test_jobs import run_worker
+from .test_members import count, park, reading, text  # noqa: F401  (park is a fixture)
 
 ZH_HEADERS = [zh for _key, zh, _en in COLUMNS]
 KEY_BY_ENGLISH = {en: key for key, _zh, en in COLUMNS}
-
-
-@pytest.fixture
-def park(make, login_as):
-    tenant = make.tenant(slug="park", name="示范园区", default_locale="en")
-    admin = make.user("admin@example.com", name="园区管理员", tenant=tenant, role="admin")
-    return SimpleNamespace(tenant=tenant, id=tenant.id, slug=tenant.slug, admin_id=admin.id,
-                           admin=login_as("admin@example.com"), url=f"/t/{tenant.slug}/members")
-
-
-@contextmanager
-def reading(tenant_id):
-    db.session.rollback()
-    with tenant_scope(tenant_id):
-        yield db.session
-
-
-def count(tenant_id, model, *where) -> int:
-    with reading(tenant_id) as s:
-        return s.scalar(sa.select(sa.func.count(model.id)).where(*where))
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def row(n: int, **changes) -> dict:

@@ -333,7 +333,8 @@ def test_users_page_runs_constant_number_of_queries(make, login_as):
 
 
 def test_invite_enterprise_user_bound_to_a_member(park, boss, make):
-    mine, other = make.enterprise(park, name="甲公司"), make.enterprise(park, name="乙公司")
+    mine = make.enterprise(park, name="甲公司")
+    make.enterprise(park, name="乙公司")
     page = boss.get(f"/t/{park.slug}/settings/users/invite").get_data(as_text=True)
     assert "甲公司" in page and "乙公司" in page
     response = boss.post(f"/t/{park.slug}/settings/users/invite",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
 import sqlalchemy as sa
 
@@ -22,7 +21,6 @@ from tenants.visits.models import GuidanceVisit
 from .blueprint import bp
 from .checklists import GROUPS, ITEMS
 from .forms import EnterpriseForm, LiaisonForm, StatusForm
-from .models import Enterprise
 from .queries import RosterFilter, roster, status_counts
 from .services import MemberError, change_status, checklist, enterprise_or_404, save_enterprise, set_liaison, \
     surveys, vulnerabilities
