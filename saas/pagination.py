@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 from flask import request
+from flask_sqlalchemy.pagination import SelectPagination
 
 from .extensions import db
 
 PER_PAGE = 50
 
 
+class RowPagination(SelectPagination):
+    """Pages of result rows (several columns), where db.paginate gives the first column only."""
+
+    def _query_items(self) -> list:
+        select = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        return list(self._query_args["session"].execute(select).all())
+
+
+def _page() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
 def paginate(select, per_page: int = PER_PAGE):
-    page = request.args.get("page", 1, type=int) or 1
-    return db.paginate(select, page=max(page, 1), per_page=per_page, max_per_page=200, error_out=False)
+    return db.paginate(select, page=_page(), per_page=per_page, max_per_page=200, error_out=False)
+
+
+def paginate_rows(select, per_page: int = PER_PAGE) -> RowPagination:
+    return RowPagination(select=select, session=db.session(), page=_page(), per_page=per_page,
+                         max_per_page=200, error_out=False, count=True)

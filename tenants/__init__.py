@@ -1,6 +1,6 @@
 """The tenant workspace: one package (and blueprint) per feature, all under /t/<slug>/."""
 
-FEATURES = ("dashboard", "members", "stations", "visits", "audit", "settings")
+FEATURES = ("dashboard", "members", "stations", "visits", "training", "audit", "settings")
 
 
 def init_app(app):

@@ -77,8 +77,15 @@ def _feature_rows(self, enterprise_id: int, instructor_id: int) -> dict:
     db.session.add_all([staff, log, visit, ledger, activity])
     db.session.flush()
     db.session.add(VisitInstructor(visit_id=visit.id, user_id=instructor_id))
+    from tenants.training.models import Attendance, TrainingEvent
+
+    # The enterprise's own internal training: every role allowed to edit events may edit this one.
+    event = TrainingEvent(title="培训", held_on=date(2025, 3, 4), hours=2, organiser="enterprise",
+                          organiser_enterprise_id=enterprise_id,
+                          attendance=[Attendance(enterprise_id=enterprise_id, headcount=5)])
+    db.session.add(event)
     db.session.commit()
-    return {"station_id": station.id, "staff_id": staff.id, "ledger_id": ledger.id, "log_id": log.id,
+    return {"event_id": event.id, "station_id": station.id, "staff_id": staff.id, "ledger_id": ledger.id, "log_id": log.id,
             "visit_id": visit.id, "activity_id": activity.id}
 
 

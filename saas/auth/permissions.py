@@ -19,18 +19,22 @@ ROLES = ("admin", "staff", "enterprise", "instructor", "reviewer")
 # (enterprise users: their own); visits.record: instructors, their own visits only;
 # visits.acknowledge: the visited enterprise; instructors.assign: who instructs this tenant;
 # team.*: the instructor-team ledger (protection staff, team training, publicity materials).
-READ_ALL = {"tenant.view", "members.list", "members.view", "stations.view", "log.view", "visits.view", "team.view"}
+# training.events: event list/page (enterprise users: theirs); training.view: coverage and
+# ledger; training.record: create/edit events (enterprise users: their own internal training);
+# training.manage: any event, its files, sign-in import, delete.
+READ_ALL = {"tenant.view", "members.list", "members.view", "stations.view", "log.view", "visits.view", "team.view",
+            "training.events", "training.view"}
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(READ_ALL | {
         "jobs.view", "settings.view", "settings.manage", "users.manage", "audit.view",
         "members.manage", "members.records", "members.invite", "stations.manage", "log.write",
-        "instructors.assign", "team.manage",
+        "instructors.assign", "team.manage", "training.record", "training.manage",
     }),
     "staff": frozenset(READ_ALL | {"jobs.view", "members.manage", "members.records", "stations.manage",
-                                   "log.write", "team.manage"}),
+                                   "log.write", "team.manage", "training.record", "training.manage"}),
     # Confined to its own enterprise: see Access.may_see_enterprise.
     "enterprise": frozenset({"tenant.view", "jobs.view", "members.view", "members.records", "visits.view",
-                             "visits.acknowledge"}),
+                             "visits.acknowledge", "training.events", "training.record"}),
     "instructor": frozenset(READ_ALL | {"jobs.view", "visits.record"}),
     # Bureau reviewers read the tenants of their jurisdiction and may assign instructors to them.
     "reviewer": frozenset(READ_ALL | {"instructors.assign"}),

@@ -1,0 +1,5 @@
+"""Training and publicity: events, attendance, enterprise-logged training, coverage figures
+(WH-1, WH-2, CQ-1, XC-3, TJ-4)."""
+
+from . import views  # noqa: F401  (routes register on the blueprint)
+from .blueprint import bp  # noqa: F401

@@ -1,0 +1,142 @@
+"""Training coverage figures (WH-1, WH-2, CQ-1, XC-3), computed in SQL, never typed in.
+
+Over the *active members* of a period — joined by its last day and not withdrawn on it:
+- trained enterprises: distinct active members with at least one attendance in the period
+  (twice trained counts once);
+- ratio = trained / active (None when there are no members: "no members", never 0%);
+- WH-2 is met with a ratio above 50 % or at least 30 trained enterprises;
+- all-staff trained: headcount over the period's events reaches the employee count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from saas.extensions import db
+from tenants.members.models import Enterprise, LiaisonPerson
+
+from .models import KINDS, Attendance, TrainingEvent
+
+WH2_RATIO = 0.5  # "more than 50 %"
+WH2_COUNT = 30  # "or at least 30"
+FILTERS = ("trained", "never", "allstaff", "allstaff_missing")
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+
+    @classmethod
+    def year(cls, year: int) -> Period:
+        return cls(date(year, 1, 1), date(year, 12, 31))
+
+    def args(self) -> dict:
+        return {"from": self.start.isoformat(), "to": self.end.isoformat()}
+
+
+def active_clause(period: Period):
+    return sa.and_(sa.or_(Enterprise.joined_on.is_(None), Enterprise.joined_on <= period.end),
+                   sa.or_(Enterprise.status != "withdrawn", Enterprise.withdrawn_on > period.end))
+
+
+def per_member(period: Period):
+    """Subquery: one row per active member with headcount and events attended in the period."""
+    attended = (sa.select(Attendance.enterprise_id, sa.func.sum(Attendance.headcount).label("headcount"),
+                          sa.func.count(sa.distinct(Attendance.event_id)).label("events"))
+                .join(TrainingEvent, TrainingEvent.id == Attendance.event_id)
+                .where(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end)
+                .group_by(Attendance.enterprise_id).subquery())
+    return (sa.select(Enterprise.id, Enterprise.name, Enterprise.employees,
+                      sa.func.coalesce(attended.c.headcount, 0).label("headcount"),
+                      sa.func.coalesce(attended.c.events, 0).label("events"))
+            .outerjoin(attended, attended.c.enterprise_id == Enterprise.id)
+            .where(active_clause(period)).subquery())
+
+
+def _all_staff(m):
+    return sa.and_(m.c.employees > 0, m.c.headcount >= m.c.employees)
+
+
+@dataclass
+class Figures:
+    period: Period
+    active: int
+    trained: int
+    all_staff: int
+    events: int
+    hours: float
+    by_kind: dict[str, tuple[int, float]]
+
+    @property
+    def ratio(self) -> float | None:
+        return self.trained / self.active if self.active else None
+
+    @property
+    def wh2_met(self) -> bool:
+        return (self.ratio is not None and self.ratio > WH2_RATIO) or self.trained >= WH2_COUNT
+
+    @property
+    def publicity_events(self) -> int:
+        return self.by_kind["publicity"][0]
+
+    @property
+    def never_trained(self) -> int:
+        return self.active - self.trained
+
+    @property
+    def all_staff_missing(self) -> int:
+        return self.active - self.all_staff
+
+
+def figures(period: Period) -> Figures:
+    """Every coverage figure of a period in two aggregate queries."""
+    m = per_member(period)
+    active, trained, all_staff = db.session.execute(sa.select(
+        sa.func.count(m.c.id),
+        sa.func.coalesce(sa.func.sum(sa.case((m.c.events > 0, 1), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((_all_staff(m), 1), else_=0)), 0))).one()
+    rows = db.session.execute(
+        sa.select(TrainingEvent.kind, sa.func.count(TrainingEvent.id), sa.func.coalesce(sa.func.sum(TrainingEvent.hours), 0))
+        .where(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end)
+        .group_by(TrainingEvent.kind)).all()
+    by_kind = {k: (0, 0.0) for k in KINDS}
+    by_kind.update({k: (n, float(h)) for k, n, h in rows})
+    return Figures(period, active, int(trained), int(all_staff), sum(n for n, _h in by_kind.values()),
+                   sum(h for _n, h in by_kind.values()), by_kind)
+
+
+def member_rows(period: Period, show: str = "", enterprise_id: int | None = None):
+    """The rows behind a figure: active members with their headcount, current liaison person."""
+    m = per_member(period)
+    liaison = sa.orm.aliased(LiaisonPerson)
+    select = (sa.select(m.c.id, m.c.name, m.c.employees, m.c.headcount, m.c.events,
+                        liaison.name.label("liaison"), liaison.mobile.label("mobile"))
+              .outerjoin(liaison, sa.and_(liaison.enterprise_id == m.c.id, liaison.ended_on.is_(None)))
+              .order_by(m.c.events, m.c.name))
+    if show == "trained":
+        select = select.where(m.c.events > 0)
+    elif show == "never":
+        select = select.where(m.c.events == 0)
+    elif show == "allstaff":
+        select = select.where(_all_staff(m))
+    elif show == "allstaff_missing":
+        select = select.where(sa.not_(_all_staff(m)))
+    if enterprise_id is not None:
+        select = select.where(m.c.id == enterprise_id)
+    return select
+
+
+def monthly(year: int) -> dict[int, dict[str, int]]:
+    """Events per month and kind, one grouped query."""
+    month = sa.extract("month", TrainingEvent.held_on)
+    out = {mth: {k: 0 for k in KINDS} for mth in range(1, 13)}
+    for mth, kind, n in db.session.execute(
+            sa.select(month, TrainingEvent.kind, sa.func.count(TrainingEvent.id))
+            .where(TrainingEvent.held_on >= date(year, 1, 1), TrainingEvent.held_on <= date(year, 12, 31))
+            .group_by(month, TrainingEvent.kind)):
+        out[int(mth)][kind] = n
+    return out

@@ -1,0 +1,71 @@
+"""Training and publicity events and who attended (WH-1, WH-2, CQ-1, XC-3, TJ-4)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from saas.extensions import db
+from saas.tenancy import TenantScoped, utcnow
+
+KINDS = ("training", "briefing", "publicity", "seminar", "study_visit")
+ORGANISERS = ("base", "station", "bureau", "third_party", "enterprise")
+
+
+class TrainingEvent(TenantScoped, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[str] = mapped_column(sa.String(16), default="training")
+    organiser: Mapped[str] = mapped_column(sa.String(16), default="base")
+    # Internal training of a member: the organiser is that enterprise (enterprise users log these).
+    organiser_enterprise_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enterprise.id", ondelete="CASCADE"))
+    organiser_name: Mapped[str] = mapped_column(sa.String(200), default="")  # bureau / third party
+    held_on: Mapped[date]
+    hours: Mapped[float] = mapped_column(default=0)
+    venue: Mapped[str] = mapped_column(sa.String(200), default="")
+    online: Mapped[bool] = mapped_column(default=False)
+    trainer: Mapped[str] = mapped_column(sa.String(200), default="")
+    topics: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    attendance: Mapped[list[Attendance]] = relationship(back_populates="event", cascade="all, delete-orphan")
+    organiser_enterprise = relationship("Enterprise")
+
+    __table_args__ = (
+        sa.Index("ix_training_event_tenant_held", "tenant_id", "held_on"),
+        sa.CheckConstraint("kind IN ('training', 'briefing', 'publicity', 'seminar', 'study_visit')", name="kind"),
+        sa.CheckConstraint("organiser IN ('base', 'station', 'bureau', 'third_party', 'enterprise')", name="organiser"),
+        sa.CheckConstraint("hours >= 0", name="hours"),
+        sa.CheckConstraint("(organiser = 'enterprise') = (organiser_enterprise_id IS NOT NULL)",
+                           name="organiser_enterprise"),
+    )
+
+    @property
+    def audit_label(self) -> str:
+        return self.title
+
+
+class Attendance(TenantScoped, db.Model):
+    """How many employees of one member attended one event (and, optionally, key staff names)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("training_event.id", ondelete="CASCADE"))
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprise.id", ondelete="CASCADE"))
+    headcount: Mapped[int]
+    key_staff: Mapped[str] = mapped_column(sa.String(500), default="")
+
+    event: Mapped[TrainingEvent] = relationship(back_populates="attendance")
+    enterprise = relationship("Enterprise")
+
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "event_id", "enterprise_id"),
+        sa.Index("ix_attendance_tenant_enterprise", "tenant_id", "enterprise_id"),
+        sa.CheckConstraint("headcount > 0", name="headcount"),
+    )
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.event_id}/{self.enterprise_id}"

@@ -1,0 +1,268 @@
+"""Training pages: events (list, record with the attendance grid, sign-in import, files),
+coverage figures with the rows behind each, the training ledger export."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from openpyxl import Workbook
+from sqlalchemy.orm import joinedload, selectinload
+
+from saas import files
+from saas.auth.permissions import permission_required
+from saas.charts import stacked_bars
+from saas.extensions import db
+from saas.pagination import paginate, paginate_rows
+from tenants.members.models import Enterprise
+
+from .blueprint import bp
+from .coverage import FILTERS, Period, figures, member_rows, monthly
+from .forms import KIND_LABELS, ORGANISER_LABELS, ConfirmForm, EventForm, SignInForm, UploadForm
+from .models import KINDS, ORGANISERS, Attendance, TrainingEvent
+from .services import TrainingError, apply_event, event_or_404, may_edit, read_sign_in, set_attendance
+
+
+def _period() -> Period:
+    """?from=&to= (any range), else ?year=, else this calendar year."""
+    try:
+        start, end = date.fromisoformat(request.args["from"]), date.fromisoformat(request.args["to"])
+        if start <= end:
+            return Period(start, end)
+    except (KeyError, ValueError):
+        pass
+    year = request.args.get("year", date.today().year, type=int)
+    return Period.year(year if 2000 <= year <= 2100 else date.today().year)
+
+
+def _own_events(select):
+    """Enterprise users see their internal training and the events they attended."""
+    if g.access.role != "enterprise":
+        return select
+    mine = g.access.enterprise_id
+    return select.where(sa.or_(TrainingEvent.organiser_enterprise_id == mine, TrainingEvent.id.in_(
+        sa.select(Attendance.event_id).where(Attendance.enterprise_id == mine))))
+
+
+@bp.route("/")
+@permission_required("training.events")
+def index():
+    period = _period()
+    select = (sa.select(TrainingEvent).options(selectinload(TrainingEvent.attendance))
+              .where(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end)
+              .order_by(TrainingEvent.held_on.desc(), TrainingEvent.id.desc()))
+    kind, organiser = request.args.get("kind", ""), request.args.get("organiser", "")
+    if kind in KINDS:
+        select = select.where(TrainingEvent.kind == kind)
+    if organiser in ORGANISERS:
+        select = select.where(TrainingEvent.organiser == organiser)
+    enterprise_id = request.args.get("enterprise", type=int)
+    if enterprise_id:
+        select = select.where(TrainingEvent.id.in_(sa.select(Attendance.event_id)
+                                                   .where(Attendance.enterprise_id == enterprise_id)))
+    args = {**period.args(), **{k: v for k, v in {"kind": kind, "organiser": organiser,
+                                                  "enterprise": enterprise_id}.items() if v}}
+    return render_template("training/index.html", page=paginate(_own_events(select)), period=period, args=args,
+                           kind=kind, organiser=organiser)
+
+
+def _members():
+    return db.session.execute(sa.select(Enterprise.id, Enterprise.name, Enterprise.employees)
+                              .where(Enterprise.status != "withdrawn").order_by(Enterprise.name)).all()
+
+
+def _grid_counts(member_ids) -> dict[int, tuple[int, str]]:
+    counts = {}
+    for enterprise_id in member_ids:
+        raw = (request.form.get(f"hc-{enterprise_id}") or "").strip()
+        if raw:
+            try:
+                counts[enterprise_id] = (int(raw), request.form.get(f"names-{enterprise_id}", "").strip())
+            except ValueError:
+                raise TrainingError(_("Headcounts are whole numbers."), "attendance")
+        else:
+            counts[enterprise_id] = (0, "")
+    return counts
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
+@permission_required("training.record")
+def edit(event_id=None):
+    event = event_or_404(event_id) if event_id else None
+    if event is not None and not may_edit(event):
+        abort(403)
+    own = g.access.role == "enterprise"
+    form = EventForm(obj=event)
+    members = [m for m in _members() if not own or m.id == g.access.enterprise_id]
+    form.organiser_enterprise_id.choices = [(0, "—")] + [(m.id, m.name) for m in members]
+    if own:  # an enterprise logs its own internal training, with its own headcount
+        form.organiser.choices = [("enterprise", ORGANISER_LABELS["enterprise"])]
+    if request.method == "GET" and event is None:
+        form.held_on.data = date.today()
+        if own:
+            form.organiser.data, form.organiser_enterprise_id.data = "enterprise", g.access.enterprise_id
+    if form.validate_on_submit():
+        data = {f.name: f.data for f in form}
+        if own:
+            data["organiser"], data["organiser_enterprise_id"] = "enterprise", g.access.enterprise_id
+        try:
+            event = apply_event(event or TrainingEvent(created_by_id=current_user.id), data)
+            set_attendance(event, _grid_counts([m.id for m in members]) if not own else
+                           {g.access.enterprise_id: _grid_counts([g.access.enterprise_id])[g.access.enterprise_id]})
+            db.session.commit()
+            flash(_("Training event saved."), "success")
+            return redirect(url_for("training.show", event_id=event.id))
+        except TrainingError as exc:
+            db.session.rollback()
+            if exc.field == "attendance":
+                flash(str(exc), "danger")
+            else:
+                getattr(form, exc.field or "title").errors.append(str(exc))
+    current = {a.enterprise_id: a for a in event.attendance} if event else {}
+    return render_template("training/edit.html", form=form, event=event, members=members, current=current, own=own)
+
+
+@bp.route("/<int:event_id>")
+@permission_required("training.events")
+def show(event_id):
+    event = event_or_404(event_id)
+    attendance = db.session.scalars(sa.select(Attendance).options(joinedload(Attendance.enterprise))
+                                    .where(Attendance.event_id == event.id)).all()
+    if g.access.role == "enterprise":
+        attendance = [a for a in attendance if a.enterprise_id == g.access.enterprise_id]
+    return render_template("training/show.html", event=event, attendance=attendance, editable=may_edit(event),
+                           attachments=files.attachments_of("training", event.id), upload=UploadForm(),
+                           sign_in=SignInForm())
+
+
+@bp.route("/<int:event_id>/files", methods=["POST"])
+@permission_required("training.record")
+def upload(event_id):
+    event = event_or_404(event_id)
+    if not may_edit(event):
+        abort(403)
+    form = UploadForm()
+    if form.validate_on_submit():
+        try:
+            files.store(request.files.get("file"), "training", event.id, form.label.data, user_id=current_user.id)
+            db.session.commit()
+            flash(_("File uploaded."), "success")
+        except files.UploadError as exc:
+            flash(str(exc), "danger")
+    return redirect(url_for("training.show", event_id=event.id))
+
+
+@bp.route("/<int:event_id>/files/<int:attachment_id>")
+@permission_required("training.events")
+def file(event_id, attachment_id):
+    event = event_or_404(event_id)
+    return files.send(files.get_for_owner(attachment_id, "training", event.id))
+
+
+@bp.route("/<int:event_id>/sign-in", methods=["POST"])
+@permission_required("training.manage")
+def import_sign_in(event_id):
+    event = event_or_404(event_id)
+    form = SignInForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("training.show", event_id=event.id))
+    try:
+        data, _kind = files.read_upload(request.files.get("file"), kinds={"xlsx"})
+        result = read_sign_in(data)
+    except files.UploadError as exc:
+        flash(str(exc), "danger")
+        return redirect(url_for("training.show", event_id=event.id))
+    if result.errors:
+        return render_template("training/show.html", event=event, attendance=event.attendance, editable=True,
+                               attachments=files.attachments_of("training", event.id), upload=UploadForm(),
+                               sign_in=form, errors=result.errors), 422
+    merged = {a.enterprise_id: (a.headcount, a.key_staff) for a in event.attendance}
+    merged.update(result.counts)
+    set_attendance(event, merged)
+    db.session.commit()
+    flash(_("Attendance of %(n)d enterprises imported.", n=len(result.counts)), "success")
+    return redirect(url_for("training.show", event_id=event.id))
+
+
+@bp.route("/<int:event_id>/delete", methods=["GET", "POST"])
+@permission_required("training.manage")
+def delete(event_id):
+    event = event_or_404(event_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        for attachment in files.attachments_of("training", event.id):
+            files.delete(attachment)
+        db.session.delete(event)
+        db.session.commit()
+        flash(_("Deleted."), "success")
+        return redirect(url_for("training.index"))
+    return render_template("_confirm_page.html", form=form, back=url_for("training.show", event_id=event.id),
+                           question=_("Delete the event “%(title)s” and its attendance?", title=event.title))
+
+
+@bp.route("/coverage")
+@permission_required("training.view")
+def coverage():
+    period = _period()
+    show = request.args.get("show", "")
+    show = show if show in FILTERS else ""
+    counts = monthly(period.start.year)
+    series = [(str(KIND_LABELS[k]), [counts[m][k] for m in range(1, 13)]) for k in KINDS]
+    return render_template("training/coverage.html", period=period, fig=figures(period), show=show,
+                           rows=paginate_rows(member_rows(period, show)),
+                           chart=stacked_bars([str(m) for m in range(1, 13)], series))
+
+
+@bp.route("/export.xlsx")
+@permission_required("training.view")
+def export():
+    period = _period()
+    fig = figures(period)
+    wb = Workbook(write_only=True)
+    title = [_("%(tenant)s — training ledger %(start)s – %(end)s", tenant=g.tenant.name, start=period.start.isoformat(),
+               end=period.end.isoformat()), _("Exported %(time)s", time=f"{datetime.now():%Y-%m-%d %H:%M}")]
+    ws = wb.create_sheet(_("Events"))
+    ws.append(title)
+    ws.append([_("Date"), _("Title"), _("Kind"), _("Organiser"), _("Duration (hours)"), _("Venue"), _("Trainer"),
+               _("Enterprises"), _("Participants")])
+    for e in db.session.scalars(sa.select(TrainingEvent).options(selectinload(TrainingEvent.attendance))
+                                .where(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end)
+                                .order_by(TrainingEvent.held_on)):
+        ws.append([e.held_on, e.title, str(KIND_LABELS[e.kind]), str(ORGANISER_LABELS[e.organiser]), e.hours,
+                   _("online") if e.online else e.venue, e.trainer, len(e.attendance),
+                   sum(a.headcount for a in e.attendance)])
+    ws = wb.create_sheet(_("Coverage"))
+    ws.append(title)
+    ws.append([_("Active members"), fig.active])
+    ws.append([_("Trained enterprises"), fig.trained])
+    ws.append([_("Trained enterprise ratio"), round(fig.ratio, 4) if fig.ratio is not None else _("no members")])
+    ws.append([_("All staff trained"), fig.all_staff])
+    ws.append([_("Legal publicity events"), fig.publicity_events])
+    ws.append([_("Training hours"), fig.hours])
+    ws = wb.create_sheet(_("By enterprise"))
+    ws.append(title)
+    ws.append([_("Enterprise"), _("Employees"), _("Employees trained"), _("Events attended"), _("All staff trained"),
+               _("Liaison person"), _("Mobile")])
+    for r in db.session.execute(member_rows(period)):
+        ws.append([r.name, r.employees, r.headcount, r.events,
+                   _("yes") if r.employees and r.headcount >= r.employees else _("no"), r.liaison or "", r.mobile or ""])
+    out = io.BytesIO()
+    wb.save(out)
+    return files.download(out.getvalue(), _("training-ledger") + f"-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx")
+
+
+@bp.route("/mine")
+@permission_required("training.events")
+def mine():
+    """An enterprise user's own figures: this year's training against its employee count."""
+    if g.access.enterprise_id is None:
+        return redirect(url_for("training.coverage"))
+    period = _period()
+    row = db.session.execute(member_rows(period, enterprise_id=g.access.enterprise_id)).first()
+    enterprise = db.session.get(Enterprise, g.access.enterprise_id)
+    return render_template("training/mine.html", period=period, row=row, enterprise=enterprise)
