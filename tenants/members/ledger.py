@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from openpyxl import Workbook
 
+from saas import xlsx
 from saas.extensions import db
 
 from .checklists import ITEMS, ITEM_TITLES, STATE_LABELS
@@ -26,15 +27,15 @@ def ledger_xlsx(tenant_name: str, exported_at: datetime) -> bytes:
              _("Exported %(time)s", time=f"{exported_at:%Y-%m-%d %H:%M}")]
 
     ws = wb.create_sheet(_("Checklists"))
-    ws.append(title)
-    ws.append([_("Enterprise name"), _("Unified social credit code"), *[str(ITEM_TITLES[i]) for i in ITEMS]])
+    xlsx.append(ws, title)
+    xlsx.append(ws, [_("Enterprise name"), _("Unified social credit code"), *[str(ITEM_TITLES[i]) for i in ITEMS]])
     for e in enterprises:
-        ws.append([e.name, e.credit_code,
+        xlsx.append(ws, [e.name, e.credit_code,
                    *[str(STATE_LABELS[states.get((e.id, i), "not_started")]) for i in ITEMS]])
 
     ws = wb.create_sheet(_("Survey figures"))
-    ws.append(title)
-    ws.append([_("Enterprise name"), _("Unified social credit code"), _("Year"), _("Employees"),
+    xlsx.append(ws, title)
+    xlsx.append(ws, [_("Enterprise name"), _("Unified social credit code"), _("Year"), _("Employees"),
                _("Trade secrets identified"), _("Patents"), _("Employees with a confidentiality agreement"),
                _("Confidentiality agreement signing rate"), _("Employees with a non-compete agreement"),
                _("Non-compete signing rate"), _("Key posts under tiered management"),
@@ -45,18 +46,18 @@ def ledger_xlsx(tenant_name: str, exported_at: datetime) -> bytes:
                               .order_by(Enterprise.name, SurveyYear.year)).all()
     for name, code, s in rows:
         rate = lambda n: round(n / s.employees, 4) if s.employees else None  # noqa: E731
-        ws.append([name, code, s.year, s.employees, s.secrets_identified, s.patents, s.confidentiality_signed,
+        xlsx.append(ws, [name, code, s.year, s.employees, s.secrets_identified, s.patents, s.confidentiality_signed,
                    rate(s.confidentiality_signed), s.noncompete_signed, rate(s.noncompete_signed),
                    s.key_posts_tiered, s.incidents_suffered, s.incidents_caused])
 
     ws = wb.create_sheet(_("Vulnerability list"))
-    ws.append(title)
-    ws.append([_("Enterprise name"), _("Item"), _("Area"), _("Severity"), _("Measure"), _("Status")])
+    xlsx.append(ws, title)
+    xlsx.append(ws, [_("Enterprise name"), _("Item"), _("Area"), _("Severity"), _("Measure"), _("Status")])
     for name, v in db.session.execute(sa.select(Enterprise.name, Vulnerability)
                                       .join(Vulnerability, Vulnerability.enterprise_id == Enterprise.id)
                                       .where(Enterprise.status != "withdrawn")
                                       .order_by(Enterprise.name, Vulnerability.id)).all():
-        ws.append([name, v.item, v.area, str(SEVERITY_LABELS[v.severity]), v.measure,
+        xlsx.append(ws, [name, v.item, v.area, str(SEVERITY_LABELS[v.severity]), v.measure,
                    str(VULNERABILITY_STATUS_LABELS[v.status])])
     out = io.BytesIO()
     wb.save(out)

@@ -11,10 +11,10 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils.exceptions import InvalidFileException
 
+from saas import xlsx
 from saas.files import UploadError
 
 from .models import FLAGS
@@ -208,20 +208,8 @@ def roster_xlsx(tenant_name: str, enterprises, exported_at: datetime) -> bytes:
     ws.append([zh + (" *" if k in REQUIRED else "") for k, zh, _en in COLUMNS])
     ws.append([en for _k, _zh, en in COLUMNS])
     for enterprise in enterprises:
-        ws.append([_as_text(ws, v) for v in export_values(enterprise)])
+        xlsx.append(ws, export_values(enterprise))
     return _save(wb)
-
-
-FORMULA_START = ("=", "+", "-", "@")
-
-
-def _as_text(ws, value):
-    """Text that looks like a formula is stored as text: never evaluated (formula injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        cell = WriteOnlyCell(ws, value=value)
-        cell.data_type = "s"
-        return cell
-    return value
 
 
 def roster_csv(enterprises) -> bytes:
@@ -229,7 +217,6 @@ def roster_csv(enterprises) -> bytes:
     writer = csv.writer(out)
     writer.writerow([zh for _k, zh, _en in COLUMNS])
     for enterprise in enterprises:
-        writer.writerow(["" if v is None else "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v
-                         for v in export_values(enterprise)])
+        writer.writerow([xlsx.csv_text(v) for v in export_values(enterprise)])
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 CSV correctly
 

@@ -12,6 +12,7 @@ from flask_babel import force_locale, gettext as _
 from openpyxl import Workbook
 
 from saas.auth.models import Membership, User
+from saas import xlsx
 from saas.extensions import db
 from saas.jobs import job
 from saas.tenancy import Tenant, current_tenant_id
@@ -31,9 +32,9 @@ def export_users(ctx, locale: str = "zh_CN"):
         wb = Workbook()
         ws = wb.active
         ws.title = _("Users")
-        ws.append([_("Name"), _("Email"), _("Role"), _("Active"), _("Last sign-in")])
+        xlsx.append(ws, [_("Name"), _("Email"), _("Role"), _("Active"), _("Last sign-in")])
         for i, row in enumerate(rows, 1):
-            ws.append([row.name, row.email, roles.get(row.role, row.role), _("yes") if row.active else _("no"),
+            xlsx.append(ws, [row.name, row.email, roles.get(row.role, row.role), _("yes") if row.active else _("no"),
                        row.last_login_at])
             if i % 500 == 0:
                 ctx.progress(int(90 * i / len(rows)))

@@ -7,12 +7,12 @@ import io
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from openpyxl import Workbook
 
-from saas import files
+from saas import files, xlsx
 from saas.auth.permissions import permission_required
 from saas.charts import stacked_bars
 from saas.extensions import db
@@ -26,8 +26,10 @@ from .services import LogFilter, StationError, apply_entry, log_or_404, log_sele
     stations
 
 
-def _enterprise_choices():
-    rows = db.session.execute(sa.select(Enterprise.id, Enterprise.name).where(Enterprise.status != "withdrawn")
+def _enterprise_choices(keep: int | None = None):
+    """Active members, plus the one an existing entry names even if it has since withdrawn."""
+    rows = db.session.execute(sa.select(Enterprise.id, Enterprise.name)
+                              .where(sa.or_(Enterprise.status != "withdrawn", Enterprise.id == keep))
                               .order_by(Enterprise.name))
     return [(0, _("(not a member)"))] + [(r.id, r.name) for r in rows]
 
@@ -35,7 +37,7 @@ def _enterprise_choices():
 def _form(entry: ServiceLog | None):
     form = ServiceLogForm(obj=entry)
     form.station_id.choices = [(s.id, s.name) for s in stations(active_only=entry is None)]
-    form.enterprise_id.choices = _enterprise_choices()
+    form.enterprise_id.choices = _enterprise_choices(entry.enterprise_id if entry else None)
     if request.method == "GET":
         if entry is None:
             form.served_on.data = date.today()
@@ -66,12 +68,12 @@ def edit_log(log_id=None):
         return redirect(url_for("stations.edit"))
     if form.validate_on_submit():
         try:
-            entry = apply_entry(entry or ServiceLog(created_by_id=current_user.id),
+            saved = apply_entry(entry or ServiceLog(created_by_id=current_user.id),
                                 {f.name: f.data for f in form if f.name not in ("csrf_token", "submit", "file")})
             db.session.flush()
             upload = request.files.get("file")
             if upload is not None and upload.filename:
-                files.store(upload, "service_log", entry.id, user_id=current_user.id)
+                files.store(upload, "service_log", saved.id, user_id=current_user.id)
             db.session.commit()
             flash(_("Ledger entry saved."), "success")
             if request.form.get("again"):
@@ -98,6 +100,8 @@ def log_file(log_id, attachment_id):
 @permission_required("log.view")
 def chart():
     year = request.args.get("year", date.today().year, type=int)
+    if not 2000 <= year <= 2100:
+        abort(404)
     counts = monthly_counts(year)
     series = [(str(CATEGORY_LABELS[c]), [counts[m][c] for m in range(1, 13)]) for c in CATEGORIES]
     totals = {c: sum(counts[m][c] for m in range(1, 13)) for c in CATEGORIES}
@@ -114,12 +118,12 @@ def export_log():
     f = LogFilter.from_args(request.args)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_("Service ledger"))
-    ws.append([_("%(tenant)s — service ledger", tenant=g.tenant.name),
+    xlsx.append(ws, [_("%(tenant)s — service ledger", tenant=g.tenant.name),
                _("Exported %(time)s", time=f"{datetime.now():%Y-%m-%d %H:%M}")])
-    ws.append([_("Date"), _("Station"), _("Category"), _("Enterprise served"), _("Handled by"), _("Short summary"),
+    xlsx.append(ws, [_("Date"), _("Station"), _("Category"), _("Enterprise served"), _("Handled by"), _("Short summary"),
                _("Outcome"), _("Case status (complaints)"), _("Follow-up due"), _("Follow-up")])
     for e in db.session.scalars(log_select(f)):
-        ws.append([e.served_on, e.station.name, str(CATEGORY_LABELS[e.category]),
+        xlsx.append(ws, [e.served_on, e.station.name, str(CATEGORY_LABELS[e.category]),
                    e.enterprise.name if e.enterprise else e.non_member, e.handled_by, e.summary, e.outcome,
                    str(CASE_LABELS[e.case_status]) if e.case_status else "", e.follow_up_due,
                    str(FOLLOW_UP_LABELS[e.follow_up])])

@@ -13,7 +13,7 @@ from flask_login import current_user
 from openpyxl import Workbook
 from sqlalchemy.orm import joinedload, selectinload
 
-from saas import files
+from saas import files, xlsx
 from saas.auth.permissions import permission_required
 from saas.charts import stacked_bars
 from saas.extensions import db
@@ -227,29 +227,29 @@ def export():
     title = [_("%(tenant)s — training ledger %(start)s – %(end)s", tenant=g.tenant.name, start=period.start.isoformat(),
                end=period.end.isoformat()), _("Exported %(time)s", time=f"{datetime.now():%Y-%m-%d %H:%M}")]
     ws = wb.create_sheet(_("Events"))
-    ws.append(title)
-    ws.append([_("Date"), _("Title"), _("Kind"), _("Organiser"), _("Duration (hours)"), _("Venue"), _("Trainer"),
+    xlsx.append(ws, title)
+    xlsx.append(ws, [_("Date"), _("Title"), _("Kind"), _("Organiser"), _("Duration (hours)"), _("Venue"), _("Trainer"),
                _("Enterprises"), _("Participants")])
     for e in db.session.scalars(sa.select(TrainingEvent).options(selectinload(TrainingEvent.attendance))
                                 .where(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end)
                                 .order_by(TrainingEvent.held_on)):
-        ws.append([e.held_on, e.title, str(KIND_LABELS[e.kind]), str(ORGANISER_LABELS[e.organiser]), e.hours,
+        xlsx.append(ws, [e.held_on, e.title, str(KIND_LABELS[e.kind]), str(ORGANISER_LABELS[e.organiser]), e.hours,
                    _("online") if e.online else e.venue, e.trainer, len(e.attendance),
                    sum(a.headcount for a in e.attendance)])
     ws = wb.create_sheet(_("Coverage"))
-    ws.append(title)
-    ws.append([_("Active members"), fig.active])
-    ws.append([_("Trained enterprises"), fig.trained])
-    ws.append([_("Trained enterprise ratio"), round(fig.ratio, 4) if fig.ratio is not None else _("no members")])
-    ws.append([_("All staff trained"), fig.all_staff])
-    ws.append([_("Legal publicity events"), fig.publicity_events])
-    ws.append([_("Training hours"), fig.hours])
+    xlsx.append(ws, title)
+    xlsx.append(ws, [_("Active members"), fig.active])
+    xlsx.append(ws, [_("Trained enterprises"), fig.trained])
+    xlsx.append(ws, [_("Trained enterprise ratio"), round(fig.ratio, 4) if fig.ratio is not None else _("no members")])
+    xlsx.append(ws, [_("All staff trained"), fig.all_staff])
+    xlsx.append(ws, [_("Legal publicity events"), fig.publicity_events])
+    xlsx.append(ws, [_("Training hours"), fig.hours])
     ws = wb.create_sheet(_("By enterprise"))
-    ws.append(title)
-    ws.append([_("Enterprise"), _("Employees"), _("Employees trained"), _("Events attended"), _("All staff trained"),
+    xlsx.append(ws, title)
+    xlsx.append(ws, [_("Enterprise"), _("Employees"), _("Employees trained"), _("Events attended"), _("All staff trained"),
                _("Liaison person"), _("Mobile")])
     for r in db.session.execute(member_rows(period)):
-        ws.append([r.name, r.employees, r.headcount, r.events,
+        xlsx.append(ws, [r.name, r.employees, r.headcount, r.events,
                    _("yes") if r.employees and r.headcount >= r.employees else _("no"), r.liaison or "", r.mobile or ""])
     out = io.BytesIO()
     wb.save(out)

@@ -24,7 +24,8 @@ from .services import assigned_enterprises, candidate_instructors, set_assigned_
 def instructors():
     assigned = tenant_instructors()
     form = AssignForm()
-    taken = {u.id for u in assigned}
+    # Anyone already in the tenant keeps the role they have: assigning never changes it.
+    taken = set(db.session.scalars(sa.select(Membership.user_id)))
     form.user_id.choices = [(u.id, f"{u.name} ({u.bureau.name if u.bureau else ''})")
                             for u in candidate_instructors(g.tenant) if u.id not in taken]
     if form.validate_on_submit():

@@ -63,8 +63,10 @@ def save_visit(visit: GuidanceVisit, data: dict, author_id: int) -> GuidanceVisi
     if data.get("status") and data["status"] not in STATUSES:
         raise VisitError(_("Unknown status."), "status")
     allowed = {u.id for u in tenant_instructors()}
-    chosen = set(data.get("instructor_ids") or []) | {author_id}
-    if not chosen <= allowed:
+    current = instructor_ids(visit) if visit.id else set()
+    # Instructors unassigned since stay on the visits they made; new names must be assigned now.
+    chosen = set(data.get("instructor_ids") or []) | {author_id} | (current - allowed)
+    if not chosen <= allowed | current:
         raise VisitError(_("Only instructors assigned to this tenant can be named."), "instructor_ids")
     for field in ("enterprise_id", "visited_on", "mode", "findings", "recommendations", "follow_up_due"):
         setattr(visit, field, data.get(field))
@@ -74,7 +76,6 @@ def save_visit(visit: GuidanceVisit, data: dict, author_id: int) -> GuidanceVisi
         visit.created_by_id = author_id
         db.session.add(visit)
         db.session.flush()
-    current = instructor_ids(visit)
     for user_id in chosen - current:
         db.session.add(VisitInstructor(visit_id=visit.id, user_id=user_id))
     for row in db.session.scalars(sa.select(VisitInstructor).where(

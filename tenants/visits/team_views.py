@@ -53,16 +53,16 @@ def edit_activity(activity_id=None):
     row = db.get_or_404(TeamActivity, activity_id) if activity_id else None
     form = ActivityForm(obj=row)
     if form.validate_on_submit():
-        row = row or TeamActivity()
+        saved = row or TeamActivity()
         for field in ("kind", "title", "held_on", "participants", "description"):
-            setattr(row, field, getattr(form, field).data)
-        row.hours = float(form.hours.data) if form.hours.data is not None else None
-        db.session.add(row)
+            setattr(saved, field, getattr(form, field).data)
+        saved.hours = float(form.hours.data) if form.hours.data is not None else None
+        db.session.add(saved)
         try:
             db.session.flush()
             upload = request.files.get("file")
             if upload is not None and upload.filename:
-                files.store(upload, "team_activity", row.id, user_id=current_user.id)
+                files.store(upload, "team_activity", saved.id, user_id=current_user.id)
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("visits.team"))

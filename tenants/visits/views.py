@@ -12,7 +12,8 @@ from flask_login import current_user
 from openpyxl import Workbook
 from sqlalchemy.orm import joinedload, selectinload
 
-from saas import files
+from saas import files, xlsx
+from saas.auth.models import User
 from saas.auth.permissions import permission_required
 from saas.extensions import db
 from saas.pagination import paginate
@@ -70,19 +71,19 @@ def export():
     cov = coverage(year)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_("Visits per enterprise"))
-    ws.append([_("%(tenant)s — guidance visits %(year)d", tenant=g.tenant.name, year=year),
+    xlsx.append(ws, [_("%(tenant)s — guidance visits %(year)d", tenant=g.tenant.name, year=year),
                _("Exported %(time)s", time=f"{datetime.now():%Y-%m-%d %H:%M}")])
-    ws.append([_("Enterprise"), _("Visits"), _("At least %(n)d", n=VISITS_PER_YEAR)])
+    xlsx.append(ws, [_("Enterprise"), _("Visits"), _("At least %(n)d", n=VISITS_PER_YEAR)])
     for _id, name, n in cov.rows:
-        ws.append([name, n, _("yes") if n >= VISITS_PER_YEAR else _("no")])
+        xlsx.append(ws, [name, n, _("yes") if n >= VISITS_PER_YEAR else _("no")])
     ws = wb.create_sheet(_("Visits"))
-    ws.append([_("Date"), _("Enterprise"), _("Instructors"), _("Visit mode"), _("Topics"), _("Findings"),
+    xlsx.append(ws, [_("Date"), _("Enterprise"), _("Instructors"), _("Visit mode"), _("Topics"), _("Findings"),
                _("Recommendations"), _("Follow-up due"), _("Status"), _("Acknowledged")])
     for v in db.session.scalars(sa.select(GuidanceVisit).options(joinedload(GuidanceVisit.enterprise),
                                                                  selectinload(GuidanceVisit.instructors))
                                 .where(GuidanceVisit.visited_on >= start, GuidanceVisit.visited_on < end)
                                 .order_by(GuidanceVisit.visited_on)):
-        ws.append([v.visited_on, v.enterprise.name, "、".join(u.name for u in v.instructors), str(MODE_LABELS[v.mode]),
+        xlsx.append(ws, [v.visited_on, v.enterprise.name, "、".join(u.name for u in v.instructors), str(MODE_LABELS[v.mode]),
                    "、".join(str(TOPIC_LABELS[t]) for t in v.topics), v.findings, v.recommendations, v.follow_up_due,
                    str(STATUS_LABELS[v.status]), v.acknowledged_at])
     out = io.BytesIO()
@@ -92,8 +93,10 @@ def export():
 
 def _form(visit: GuidanceVisit | None) -> VisitForm:
     form = VisitForm(obj=visit)
+    keep = visit.enterprise_id if visit else None  # a member that withdrew since stays valid on its visits
     form.enterprise_id.choices = [(e.id, e.name) for e in db.session.execute(
-        sa.select(Enterprise.id, Enterprise.name).where(Enterprise.status != "withdrawn").order_by(Enterprise.name))]
+        sa.select(Enterprise.id, Enterprise.name).where(sa.or_(Enterprise.status != "withdrawn", Enterprise.id == keep))
+        .order_by(Enterprise.name))]
     form.instructor_ids.choices = [(u.id, u.name) for u in tenant_instructors() if u.id != current_user.id]
     if request.method == "GET":
         if visit is None:
@@ -114,14 +117,14 @@ def edit(visit_id=None):
     form = _form(visit)
     if form.validate_on_submit():
         try:
-            visit = save_visit(visit or GuidanceVisit(), {f.name: f.data for f in form}, current_user.id)
+            saved = save_visit(visit or GuidanceVisit(), {f.name: f.data for f in form}, current_user.id)
             db.session.flush()
             photo = request.files.get("photo")
             if photo is not None and photo.filename:
-                files.store(photo, "visit", visit.id, kinds=PHOTO_KINDS, user_id=current_user.id)
+                files.store(photo, "visit", saved.id, kinds=PHOTO_KINDS, user_id=current_user.id)
             db.session.commit()
             flash(_("Visit saved."), "success")
-            return redirect(url_for("visits.show", visit_id=visit.id))
+            return redirect(url_for("visits.show", visit_id=saved.id))
         except VisitError as exc:
             db.session.rollback()
             getattr(form, exc.field or "enterprise_id").errors.append(str(exc))
@@ -135,7 +138,9 @@ def edit(visit_id=None):
 @permission_required("visits.view")
 def show(visit_id):
     visit = visit_or_404(visit_id)
+    acknowledged_by = db.session.get(User, visit.acknowledged_by_id) if visit.acknowledged_by_id else None
     return render_template("visits/show.html", visit=visit, photos=files.attachments_of("visit", visit.id),
+                           acknowledged_by=acknowledged_by,
                            editable=may_edit(visit, current_user.id), confirm=ConfirmForm(),
                            answer_form=AnswerForm(obj=visit))
 
