@@ -42,6 +42,12 @@ class RosterFilter:
         return {k: v for k, v in vars(self).items() if v and not (k == "sort" and v == "name")}
 
 
+def active_on(day):
+    """Members on `day`: joined by then and not withdrawn on it (DOMAIN "active members")."""
+    return sa.and_(sa.or_(Enterprise.joined_on.is_(None), Enterprise.joined_on <= day),
+                   sa.or_(Enterprise.status != "withdrawn", Enterprise.withdrawn_on > day))
+
+
 def core_done():
     """Scalar subquery: how many of the five + three items an enterprise has in place."""
     return (sa.select(sa.func.count(ChecklistItem.id))

@@ -109,7 +109,8 @@ def chart():
     months = {m: {"from": date(year, m, 1).isoformat(),
                   "to": date(year, m, calendar.monthrange(year, m)[1]).isoformat()} for m in range(1, 13)}
     return render_template("stations/chart.html", year=year, counts=counts, totals=totals, months=months,
-                           chart=stacked_bars([str(m) for m in range(1, 13)], series))
+                           chart=stacked_bars([str(m) for m in range(1, 13)], series,
+                                              _("Services per month, %(year)d", year=year)))
 
 
 @bp.route("/log/export.xlsx")

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from saas.extensions import db
 from tenants.members.models import Enterprise, LiaisonPerson
+from tenants.members.queries import active_on
 
 from .models import KINDS, Attendance, TrainingEvent
 
@@ -39,8 +40,7 @@ class Period:
 
 
 def active_clause(period: Period):
-    return sa.and_(sa.or_(Enterprise.joined_on.is_(None), Enterprise.joined_on <= period.end),
-                   sa.or_(Enterprise.status != "withdrawn", Enterprise.withdrawn_on > period.end))
+    return active_on(period.end)
 
 
 def per_member(period: Period):

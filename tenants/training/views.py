@@ -215,7 +215,8 @@ def coverage():
     series = [(str(KIND_LABELS[k]), [counts[m][k] for m in range(1, 13)]) for k in KINDS]
     return render_template("training/coverage.html", period=period, fig=figures(period), show=show,
                            rows=paginate_rows(member_rows(period, show)),
-                           chart=stacked_bars([str(m) for m in range(1, 13)], series))
+                           chart=stacked_bars([str(m) for m in range(1, 13)], series,
+                                              _("Events per month, %(year)d", year=period.start.year)))
 
 
 @bp.route("/export.xlsx")

@@ -1,0 +1,187 @@
+"""Every derived metric of DOMAIN.md for a tenant and a period, in a fixed number of SQL
+queries (aggregates in SQL). The dashboard, the readiness score, the plan progress and (later)
+the application snapshot and the API all read figures from here.
+
+`tenant_metrics(period)` → {name: value}; `LINKS` says which page lists the rows behind each.
+`enterprise_metrics(year)` → {enterprise id: {name: value}} for enterprise schemes.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from saas.auth.models import Membership
+from saas.extensions import db
+from tenants.members.checklists import CORE_ITEMS, ITEMS, RULES_ITEM
+from tenants.members.models import ChecklistItem, Enterprise, LiaisonPerson, SurveyYear
+from tenants.members.queries import active_on
+from tenants.plans.models import AnnualPlan
+from tenants.stations.models import CATEGORIES, ServiceLog, Station, StationStaff
+from tenants.training.coverage import Period, figures
+from tenants.visits.models import VISITS_PER_YEAR, GuidanceVisit, ProtectionStaff, TeamActivity
+
+# metric → (endpoint, fixed arguments): where the rows behind a figure are listed.
+LINKS = {
+    "active_members": ("members.index", {"status": "active"}),
+    "members_with_liaison": ("members.index", {"status": "active", "liaison": "yes"}),
+    "members_without_liaison": ("members.index", {"status": "active", "liaison": "no"}),
+    "demonstration_units": ("members.index", {"status": "demonstration"}),
+    "members_with_rules": ("members.index", {"status": "active"}),
+    "trained_enterprises": ("training.coverage", {"show": "trained"}),
+    "never_trained": ("training.coverage", {"show": "never"}),
+    "all_staff_trained_members": ("training.coverage", {"show": "allstaff"}),
+    "publicity_events": ("training.index", {"kind": "publicity"}),
+    "training_events": ("training.index", {}),
+    "visits": ("visits.index", {}),
+    "members_below_visits": ("visits.coverage_page", {}),
+    "service_logs": ("stations.log", {}),
+    "complaints": ("stations.log", {"category": "complaint"}),
+    "overdue_follow_ups": ("stations.log", {"open": "1"}),
+    "stations": ("stations.index", {}),
+    "instructors": ("visits.instructors", {}),
+    "protection_staff": ("visits.team", {}),
+}
+
+TENANT_METRICS = (
+    "active_members", "members_with_liaison", "members_without_liaison", "demonstration_units",
+    "adopted_standard_members", "members_with_rules", "members_with_rules_ratio", "protection_work_members",
+    "protection_work_ratio", "trained_enterprises", "trained_enterprise_ratio", "never_trained",
+    "all_staff_trained_members", "training_events", "publicity_events", "training_hours", "visits",
+    "visits_per_member", "min_visits_per_member", "members_below_visits", "visit_coverage_ratio", "service_logs",
+    "service_categories", "complaints", "guidance_services", "rights_services", "overdue_follow_ups", "stations",
+    "max_experienced_staff", "instructors", "protection_staff", "team_trainings", "publicity_materials",
+    "plan_exists", "plan_has_xc_targets",
+    *[f"service_logs.{c}" for c in CATEGORIES],
+)
+ENTERPRISE_METRICS = ("has_liaison", "visits_in_year", "trainings_in_year", "all_staff_trained", "incidents_caused",
+                      "incidents_suffered", *ITEMS)
+
+
+def _ratio(part, whole):
+    return part / whole if whole else None
+
+
+def _members(period: Period) -> dict:
+    has_liaison = sa.exists().where(LiaisonPerson.enterprise_id == Enterprise.id, LiaisonPerson.ended_on.is_(None))
+    in_place = lambda codes: sa.exists().where(  # noqa: E731
+        ChecklistItem.enterprise_id == Enterprise.id, ChecklistItem.code.in_(codes), ChecklistItem.state == "in_place")
+    one = lambda cond: sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)  # noqa: E731
+    row = db.session.execute(sa.select(
+        sa.func.count(Enterprise.id), one(has_liaison), one(Enterprise.status == "demonstration"),
+        one(Enterprise.adopted_standard.is_(True)), one(in_place([RULES_ITEM])), one(in_place(CORE_ITEMS)),
+    ).where(active_on(period.end))).one()
+    active, with_liaison, demo, adopted, rules, work = (int(v) for v in row)
+    return {"active_members": active, "members_with_liaison": with_liaison,
+            "members_without_liaison": active - with_liaison, "demonstration_units": demo,
+            "adopted_standard_members": adopted, "members_with_rules": rules,
+            "members_with_rules_ratio": _ratio(rules, active), "protection_work_members": work,
+            "protection_work_ratio": _ratio(work, active)}
+
+
+def _visits(period: Period, active: int) -> dict:
+    per = (sa.select(Enterprise.id, sa.func.count(GuidanceVisit.id).label("n"))
+           .outerjoin(GuidanceVisit, sa.and_(GuidanceVisit.enterprise_id == Enterprise.id,
+                                             GuidanceVisit.visited_on >= period.start,
+                                             GuidanceVisit.visited_on <= period.end))
+           .where(active_on(period.end)).group_by(Enterprise.id).subquery())
+    total, lowest, below = db.session.execute(sa.select(
+        sa.func.coalesce(sa.func.sum(per.c.n), 0), sa.func.min(per.c.n),
+        sa.func.coalesce(sa.func.sum(sa.case((per.c.n < VISITS_PER_YEAR, 1), else_=0)), 0))).one()
+    return {"visits": int(total), "visits_per_member": _ratio(int(total), active),
+            "min_visits_per_member": int(lowest) if lowest is not None else None,
+            "members_below_visits": int(below), "visit_coverage_ratio": _ratio(active - int(below), active)}
+
+
+def _services(period: Period, today: date) -> dict:
+    rows = dict(db.session.execute(
+        sa.select(ServiceLog.category, sa.func.count(ServiceLog.id))
+        .where(ServiceLog.served_on >= period.start, ServiceLog.served_on <= period.end)
+        .group_by(ServiceLog.category)).all())
+    overdue = db.session.execute(sa.select(
+        sa.select(sa.func.count(ServiceLog.id)).where(ServiceLog.follow_up == "open", ServiceLog.follow_up_due < today)
+        .scalar_subquery(),
+        sa.select(sa.func.count(GuidanceVisit.id)).where(GuidanceVisit.status == "open",
+                                                         GuidanceVisit.follow_up_due < today).scalar_subquery())).one()
+    out = {f"service_logs.{c}": rows.get(c, 0) for c in CATEGORIES}
+    out.update({"service_logs": sum(rows.values()), "service_categories": sum(1 for n in rows.values() if n),
+                "complaints": rows.get("complaint", 0), "guidance_services": rows.get("guidance", 0),
+                "rights_services": rows.get("rights_assistance", 0) + rows.get("mediation", 0),
+                "overdue_follow_ups": int(overdue[0]) + int(overdue[1])})
+    return out
+
+
+def _structure(period: Period) -> dict:
+    experienced = (sa.select(sa.func.count(StationStaff.id).label("n"))
+                   .join(Station, Station.id == StationStaff.station_id)
+                   .where(StationStaff.experienced.is_(True), StationStaff.active.is_(True), Station.active.is_(True))
+                   .group_by(StationStaff.station_id).subquery())
+    team = (sa.select(sa.func.count(TeamActivity.id))
+            .where(TeamActivity.held_on >= period.start, TeamActivity.held_on <= period.end))
+    row = db.session.execute(sa.select(
+        sa.select(sa.func.count(Station.id)).where(Station.active.is_(True)).scalar_subquery(),
+        sa.select(sa.func.coalesce(sa.func.max(experienced.c.n), 0)).scalar_subquery(),
+        sa.select(sa.func.count(Membership.id)).where(Membership.role == "instructor").scalar_subquery(),
+        sa.select(sa.func.count(ProtectionStaff.id)).scalar_subquery(),
+        team.where(TeamActivity.kind == "training").scalar_subquery(),
+        team.where(TeamActivity.kind == "material").scalar_subquery(),
+    )).one()
+    plan = db.session.scalar(sa.select(AnnualPlan).where(AnnualPlan.year == period.end.year))
+    return {"stations": row[0], "max_experienced_staff": int(row[1]), "instructors": row[2],
+            "protection_staff": row[3], "team_trainings": row[4], "publicity_materials": row[5],
+            "plan_exists": plan is not None, "plan_has_xc_targets": bool(plan and plan.has_xc_targets)}
+
+
+def tenant_metrics(period: Period | None = None, today: date | None = None) -> dict:
+    """All tenant metrics of a period (default: this calendar year): 10 SQL statements."""
+    period = period or Period.year(date.today().year)
+    today = today or date.today()
+    out = _members(period)
+    fig = figures(period)
+    out.update({"trained_enterprises": fig.trained, "trained_enterprise_ratio": fig.ratio,
+                "never_trained": fig.never_trained, "all_staff_trained_members": fig.all_staff,
+                "training_events": fig.events, "publicity_events": fig.publicity_events,
+                "training_hours": fig.hours})
+    out.update(_visits(period, out["active_members"]))
+    out.update(_services(period, today))
+    out.update(_structure(period))
+    return out
+
+
+def enterprise_metrics(year: int) -> dict[int, dict]:
+    """Per active member, the metrics enterprise schemes read — four grouped queries."""
+    period = Period.year(year)
+    members = db.session.execute(sa.select(
+        Enterprise.id, Enterprise.employees,
+        sa.exists().where(LiaisonPerson.enterprise_id == Enterprise.id, LiaisonPerson.ended_on.is_(None)))
+        .where(active_on(period.end))).all()
+    out = {m.id: {"has_liaison": bool(m[2]), "visits_in_year": 0, "trainings_in_year": 0,
+                  "all_staff_trained": False, "incidents_caused": None, "incidents_suffered": None,
+                  **{code: False for code in ITEMS}} for m in members}
+    for enterprise_id, code in db.session.execute(sa.select(ChecklistItem.enterprise_id, ChecklistItem.code)
+                                                  .where(ChecklistItem.state == "in_place")):
+        if enterprise_id in out:
+            out[enterprise_id][code] = True
+    for enterprise_id, n in db.session.execute(
+            sa.select(GuidanceVisit.enterprise_id, sa.func.count(GuidanceVisit.id))
+            .where(GuidanceVisit.visited_on >= period.start, GuidanceVisit.visited_on <= period.end)
+            .group_by(GuidanceVisit.enterprise_id)):
+        if enterprise_id in out:
+            out[enterprise_id]["visits_in_year"] = n
+    from tenants.training.coverage import per_member
+
+    m = per_member(period)
+    employees = {mm.id: mm.employees for mm in members}
+    for enterprise_id, headcount, events in db.session.execute(sa.select(m.c.id, m.c.headcount, m.c.events)):
+        if enterprise_id in out:
+            out[enterprise_id]["trainings_in_year"] = events
+            out[enterprise_id]["all_staff_trained"] = bool(employees[enterprise_id]) and headcount >= employees[enterprise_id]
+    latest = (sa.select(SurveyYear.enterprise_id, sa.func.max(SurveyYear.year).label("year"))
+              .where(SurveyYear.year <= year).group_by(SurveyYear.enterprise_id).subquery())
+    for enterprise_id, caused, suffered in db.session.execute(
+            sa.select(SurveyYear.enterprise_id, SurveyYear.incidents_caused, SurveyYear.incidents_suffered)
+            .join(latest, sa.and_(latest.c.enterprise_id == SurveyYear.enterprise_id, latest.c.year == SurveyYear.year))):
+        if enterprise_id in out:
+            out[enterprise_id]["incidents_caused"], out[enterprise_id]["incidents_suffered"] = caused, suffered
+    return out
