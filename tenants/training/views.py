@@ -102,21 +102,23 @@ def edit(event_id=None):
     form.organiser_enterprise_id.choices = [(0, "—")] + [(m.id, m.name) for m in members]
     if own:  # an enterprise logs its own internal training, with its own headcount
         form.organiser.choices = [("enterprise", ORGANISER_LABELS["enterprise"])]
+        form.organiser.data, form.organiser_enterprise_id.data = "enterprise", g.access.enterprise_id
     if request.method == "GET" and event is None:
         form.held_on.data = date.today()
-        if own:
-            form.organiser.data, form.organiser_enterprise_id.data = "enterprise", g.access.enterprise_id
     if form.validate_on_submit():
         data = {f.name: f.data for f in form}
-        if own:
-            data["organiser"], data["organiser_enterprise_id"] = "enterprise", g.access.enterprise_id
         try:
-            event = apply_event(event or TrainingEvent(created_by_id=current_user.id), data)
-            set_attendance(event, _grid_counts([m.id for m in members]) if not own else
-                           {g.access.enterprise_id: _grid_counts([g.access.enterprise_id])[g.access.enterprise_id]})
+            saved = apply_event(event or TrainingEvent(created_by_id=current_user.id), data)
+            if own:
+                # Only our own headcount changes; other members' attendance on the event stays.
+                counts = {a.enterprise_id: (a.headcount, a.key_staff) for a in saved.attendance}
+                counts.update(_grid_counts([g.access.enterprise_id]))
+            else:
+                counts = _grid_counts([m.id for m in members])
+            set_attendance(saved, counts)
             db.session.commit()
             flash(_("Training event saved."), "success")
-            return redirect(url_for("training.show", event_id=event.id))
+            return redirect(url_for("training.show", event_id=saved.id))
         except TrainingError as exc:
             db.session.rollback()
             if exc.field == "attendance":
