@@ -1,6 +1,6 @@
 """The tenant workspace: one package (and blueprint) per feature, all under /t/<slug>/."""
 
-FEATURES = ("dashboard", "members", "stations", "visits", "training", "audit", "settings")
+FEATURES = ("dashboard", "members", "stations", "visits", "training", "schemes", "plans", "audit", "settings")
 
 
 def init_app(app):
@@ -11,3 +11,5 @@ def init_app(app):
         app.register_blueprint(module.bp)
         if hasattr(module, "home_bp"):  # a page outside any one tenant (the instructor's home)
             app.register_blueprint(module.home_bp)
+        if hasattr(module, "init_app"):
+            module.init_app(app)

@@ -50,7 +50,7 @@ def tenant_with_every_role(make):
         db.session.commit()
         ids = {"job_id": job.id, "membership_id": membership_id, "enterprise_id": enterprise_id,
                "attachment_id": attachment.id, "vulnerability_id": vulnerability.id, "year": 2025,
-               "user_id": users["instructor"].id,
+               "user_id": users["instructor"].id, "code": "cq-park", "item_code": "1",
                **make.feature_rows(enterprise_id, users["instructor"].id)}
     db.session.commit()
     return tenant, users, ids

@@ -22,22 +22,26 @@ ROLES = ("admin", "staff", "enterprise", "instructor", "reviewer")
 # training.events: event list/page (enterprise users: theirs); training.view: coverage and
 # ledger; training.record: create/edit events (enterprise users: their own internal training);
 # training.manage: any event, its files, sign-in import, delete.
+# readiness.*: scheme scores (declare: manual items and evidence; override: reviewers' points);
+# plans.*: the annual work plan.
 READ_ALL = {"tenant.view", "members.list", "members.view", "stations.view", "log.view", "visits.view", "team.view",
-            "training.events", "training.view"}
+            "training.events", "training.view", "readiness.view", "plans.view"}
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(READ_ALL | {
         "jobs.view", "settings.view", "settings.manage", "users.manage", "audit.view",
         "members.manage", "members.records", "members.invite", "stations.manage", "log.write",
-        "instructors.assign", "team.manage", "training.record", "training.manage",
+        "instructors.assign", "team.manage", "training.record", "training.manage", "readiness.declare",
+        "plans.manage",
     }),
     "staff": frozenset(READ_ALL | {"jobs.view", "members.manage", "members.records", "stations.manage",
-                                   "log.write", "team.manage", "training.record", "training.manage"}),
+                                   "log.write", "team.manage", "training.record", "training.manage",
+                                   "readiness.declare", "plans.manage"}),
     # Confined to its own enterprise: see Access.may_see_enterprise.
     "enterprise": frozenset({"tenant.view", "jobs.view", "members.view", "members.records", "visits.view",
                              "visits.acknowledge", "training.events", "training.record"}),
     "instructor": frozenset(READ_ALL | {"jobs.view", "visits.record"}),
     # Bureau reviewers read the tenants of their jurisdiction and may assign instructors to them.
-    "reviewer": frozenset(READ_ALL | {"instructors.assign"}),
+    "reviewer": frozenset(READ_ALL | {"instructors.assign", "readiness.override"}),
 }
 
 ACTIONS = frozenset().union(*PERMISSIONS.values())

@@ -20,6 +20,9 @@ def worker_command(burst, names):
         server = embedded.ensure_running(current_app.instance_path)
     names = names or queues.QUEUES
     conn = queues.connection()
+    # Features register recurring work here (e.g. the nightly readiness snapshot).
+    for schedule in current_app.extensions.get("worker_schedules", []):
+        schedule()
     try:
         Worker([queues.queue(n) for n in names], connection=conn).work(
             burst=burst, with_scheduler=True, logging_level=current_app.config["LOG_LEVEL"]

@@ -1,21 +1,48 @@
-"""The tenant home page."""
+"""The tenant's landing page: key figures (each linked to its rows), readiness for the chosen
+scheme, plan progress, the year's timeline and charts. A fixed number of SQL statements."""
 
-import sqlalchemy as sa
-from flask import render_template
+from __future__ import annotations
 
-from saas.auth.models import Membership
-from saas.auth.permissions import permission_required
-from saas.extensions import db
+from datetime import date
+
+from flask import g, render_template
+
+from saas.auth.permissions import can, permission_required
+from saas.charts import stacked_bars
 from saas.tenancy import tenant_blueprint
+from saas.templating import locale_code
+from tenants.metrics.service import LINKS, tenant_metrics
+from tenants.plans.services import plan_for, progress
+from tenants.schemes.service import default_scheme, readiness
+from tenants.stations.forms import CATEGORY_LABELS
+from tenants.stations.models import CATEGORIES
+from tenants.stations.services import monthly_counts
+from tenants.training.coverage import Period
+
+from .timeline import milestones, next_due
 
 bp = tenant_blueprint("dashboard", __name__)
+KEY_FIGURES = ("active_members", "members_with_liaison", "demonstration_units", "trained_enterprise_ratio",
+               "visit_coverage_ratio", "overdue_follow_ups")
 
 
 @bp.route("/")
 @permission_required("tenant.view")
 def index():
-    # One grouped query, whatever the number of users.
-    by_role = dict(db.session.execute(
-        sa.select(Membership.role, sa.func.count(Membership.id)).group_by(Membership.role)
-    ).all())
-    return render_template("dashboard/index.html", by_role=by_role)
+    today = date.today()
+    year = today.year
+    if g.access.role == "enterprise":
+        # An enterprise user's home is its own enterprise; the base's figures are not theirs.
+        return render_template("dashboard/enterprise.html")
+    metrics = tenant_metrics(Period.year(year), today)
+    scheme = default_scheme(g.tenant)
+    result = readiness(scheme, year, metrics) if scheme is not None and not scheme.per_enterprise else None
+    plan = plan_for(year)
+    counts = monthly_counts(year)
+    chart = stacked_bars([str(m) for m in range(1, 13)],
+                         [(str(CATEGORY_LABELS[c]), [counts[m][c] for m in range(1, 13)]) for c in CATEGORIES])
+    items = milestones(year)
+    return render_template("dashboard/index.html", metrics=metrics, key_figures=KEY_FIGURES, links=LINKS,
+                           scheme=scheme, result=result, plan=plan, rows=progress(plan, metrics) if plan else [],
+                           chart=chart, milestones=items, next_due=next_due(items, today), today=today, year=year,
+                           locale=locale_code(), show_links=can("members.list"))

@@ -17,7 +17,6 @@ from saas.extensions import db
 from tenants.members.checklists import CORE_ITEMS, ITEMS, RULES_ITEM
 from tenants.members.models import ChecklistItem, Enterprise, LiaisonPerson, SurveyYear
 from tenants.members.queries import active_on
-from tenants.plans.models import AnnualPlan
 from tenants.stations.models import CATEGORIES, ServiceLog, Station, StationStaff
 from tenants.training.coverage import Period, figures
 from tenants.visits.models import VISITS_PER_YEAR, GuidanceVisit, ProtectionStaff, TeamActivity
@@ -127,6 +126,8 @@ def _structure(period: Period) -> dict:
         team.where(TeamActivity.kind == "training").scalar_subquery(),
         team.where(TeamActivity.kind == "material").scalar_subquery(),
     )).one()
+    from tenants.plans.models import AnnualPlan  # the plans package reads these metrics too
+
     plan = db.session.scalar(sa.select(AnnualPlan).where(AnnualPlan.year == period.end.year))
     return {"stations": row[0], "max_experienced_staff": int(row[1]), "instructors": row[2],
             "protection_staff": row[3], "team_trainings": row[4], "publicity_materials": row[5],

@@ -1,0 +1,118 @@
+"""Annual work plan pages: edit the plan (XC-3 targets, free targets, narrative), live progress,
+copy last year's plan, .xlsx export."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from openpyxl import Workbook
+
+from saas import files, xlsx
+from saas.auth.permissions import permission_required
+from saas.extensions import db
+from saas.tenancy import tenant_blueprint
+from tenants.metrics.service import tenant_metrics
+from tenants.training.coverage import Period
+
+from .forms import PlanForm
+from .models import AnnualPlan, PlanTarget
+from .services import TRACKABLE, copy_from, plan_for, progress
+
+bp = tenant_blueprint("plans", __name__, "/plans")
+
+
+def _year(year: int) -> int:
+    if not 2000 <= year <= 2100:
+        abort(404)
+    return year
+
+
+@bp.route("/")
+@permission_required("plans.view")
+def index():
+    return redirect(url_for("plans.show", year=date.today().year))
+
+
+@bp.route("/<int:year>")
+@permission_required("plans.view")
+def show(year):
+    plan = plan_for(_year(year))
+    rows = progress(plan, tenant_metrics(Period.year(year))) if plan else []
+    return render_template("plans/show.html", plan=plan, year=year, rows=rows, previous=plan_for(year - 1))
+
+
+def _targets_from_form() -> list[PlanTarget]:
+    targets = []
+    for name, unit, target, metric in zip(request.form.getlist("t_name"), request.form.getlist("t_unit"),
+                                          request.form.getlist("t_target"), request.form.getlist("t_metric")):
+        name = name.strip()[:200]
+        if not name:
+            continue
+        try:
+            value = float(target)
+        except ValueError:
+            raise ValueError(_("The target of “%(name)s” is not a number.", name=name))
+        targets.append(PlanTarget(name=name, unit=unit.strip()[:40], target=value,
+                                  metric=metric if metric in TRACKABLE else ""))
+    return targets
+
+
+@bp.route("/<int:year>/edit", methods=["GET", "POST"])
+@permission_required("plans.manage")
+def edit(year):
+    plan = plan_for(_year(year))
+    form = PlanForm(obj=plan)
+    if form.validate_on_submit():
+        try:
+            targets = _targets_from_form()
+        except ValueError as exc:
+            flash(str(exc), "danger")
+            return render_template("plans/edit.html", form=form, plan=plan, year=year, trackable=TRACKABLE), 422
+        plan = plan or AnnualPlan(year=year)
+        for field in ("publicity_events_target", "demonstration_target", "key_tasks", "budget", "schedule"):
+            setattr(plan, field, getattr(form, field).data)
+        for field in ("training_ratio_target", "rules_ratio_target"):
+            value = getattr(form, field).data
+            setattr(plan, field, float(value) if value is not None else None)
+        plan.targets = targets
+        db.session.add(plan)
+        db.session.commit()
+        flash(_("Plan saved."), "success")
+        return redirect(url_for("plans.show", year=year))
+    return render_template("plans/edit.html", form=form, plan=plan, year=year, trackable=TRACKABLE)
+
+
+@bp.route("/<int:year>/copy", methods=["POST"])
+@permission_required("plans.manage")
+def copy(year):
+    if plan_for(_year(year)) is not None:
+        flash(_("There is already a plan for %(year)d.", year=year), "warning")
+    else:
+        copy_from(year)
+        db.session.commit()
+        flash(_("Last year's plan copied; adjust the targets."), "success")
+    return redirect(url_for("plans.edit", year=year))
+
+
+@bp.route("/<int:year>/export.xlsx")
+@permission_required("plans.view")
+def export(year):
+    plan = plan_for(_year(year))
+    if plan is None:
+        abort(404)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(_("Annual work plan"))
+    xlsx.append(ws, [_("%(tenant)s — annual work plan %(year)d", tenant=g.tenant.name, year=year),
+                     _("Exported %(time)s", time=f"{datetime.now():%Y-%m-%d %H:%M}")])
+    xlsx.append(ws, [_("Target"), _("Unit"), _("Target value"), _("Actual"), _("Reached")])
+    for row in progress(plan, tenant_metrics(Period.year(year))):
+        xlsx.append(ws, [row.name, row.unit, row.target, row.actual, _("yes") if row.reached else _("no")])
+    xlsx.append(ws, [])
+    for label, text in ((_("Key tasks"), plan.key_tasks), (_("Budget"), plan.budget), (_("Schedule"), plan.schedule)):
+        xlsx.append(ws, [label, text])
+    out = io.BytesIO()
+    wb.save(out)
+    return files.download(out.getvalue(), _("work-plan") + f"-{year}.xlsx")

@@ -1,0 +1,102 @@
+"""Readiness for a tenant: which schemes apply, their evaluation, snapshots."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app
+
+from saas import files
+from saas.extensions import db
+from saas.tenancy import Tenant
+from tenants.metrics.service import enterprise_metrics, tenant_metrics
+from tenants.training.coverage import Period
+
+from .models import Declaration, ReadinessSnapshot, SchemeChoice
+from .scoring import Result, evaluate
+
+
+def schemes() -> dict:
+    return current_app.extensions["schemes"]
+
+
+def applicable(tenant: Tenant) -> list:
+    return [s for s in schemes().values() if tenant.kind in s.applies_to or s.per_enterprise or "station" in s.applies_to]
+
+
+def chosen_codes() -> list[str]:
+    return list(db.session.scalars(sa.select(SchemeChoice.code).order_by(SchemeChoice.id)))
+
+
+def choose(codes: list[str]) -> None:
+    wanted = [c for c in codes if c in schemes()]
+    current = {c.code: c for c in db.session.scalars(sa.select(SchemeChoice))}
+    for code, row in current.items():
+        if code not in wanted:
+            db.session.delete(row)
+    for code in wanted:
+        if code not in current:
+            db.session.add(SchemeChoice(code=code))
+
+
+def default_scheme(tenant: Tenant):
+    codes = chosen_codes()
+    if codes:
+        return schemes()[codes[0]]
+    options = [s for s in applicable(tenant) if not s.per_enterprise]
+    return options[0] if options else None
+
+
+def declarations(scheme_code: str, year: int) -> tuple[dict, dict]:
+    """Declarations by item, and their evidence files by item (two queries)."""
+    rows = {d.item: d for d in db.session.scalars(sa.select(Declaration).where(
+        Declaration.scheme == scheme_code, Declaration.year == year))}
+    by_id = {d.id: d.item for d in rows.values()}
+    evidence: dict[str, list] = {}
+    if by_id:
+        for attachment in db.session.scalars(sa.select(files.Attachment).where(
+                files.Attachment.owner_type == "declaration", files.Attachment.owner_id.in_(by_id))
+                .order_by(files.Attachment.id)):
+            evidence.setdefault(by_id[attachment.owner_id], []).append(attachment)
+    return rows, evidence
+
+
+def readiness(scheme, year: int, metrics: dict | None = None) -> Result:
+    metrics = metrics if metrics is not None else tenant_metrics(Period.year(year))
+    rows, evidence = declarations(scheme.code, year)
+    return evaluate(scheme, metrics, rows, evidence)
+
+
+def per_enterprise(scheme, year: int) -> list[tuple[int, Result]]:
+    """An enterprise scheme over every active member (manual items count as not declared)."""
+    return [(eid, evaluate(scheme, m)) for eid, m in enterprise_metrics(year).items()]
+
+
+def snapshot(scheme, year: int, result: Result, day: date | None = None) -> None:
+    day = day or date.today()
+    row = db.session.scalar(sa.select(ReadinessSnapshot).where(
+        ReadinessSnapshot.scheme == scheme.code, ReadinessSnapshot.year == year, ReadinessSnapshot.day == day))
+    row = row or ReadinessSnapshot(scheme=scheme.code, year=year, day=day)
+    row.score, row.maximum, row.passed = result.total, result.maximum, result.passed
+    db.session.add(row)
+
+
+def history(scheme_code: str, year: int) -> list[ReadinessSnapshot]:
+    return list(db.session.scalars(sa.select(ReadinessSnapshot).where(
+        ReadinessSnapshot.scheme == scheme_code, ReadinessSnapshot.year == year).order_by(ReadinessSnapshot.day)))
+
+
+def snapshot_tenant(tenant: Tenant, day: date | None = None) -> int:
+    """Today's score for every scheme the tenant chose (or its default); returns how many."""
+    year = (day or date.today()).year
+    codes = chosen_codes() or ([default_scheme(tenant).code] if default_scheme(tenant) else [])
+    metrics = tenant_metrics(Period.year(year))
+    n = 0
+    for code in codes:
+        scheme = schemes()[code]
+        if scheme.per_enterprise:
+            continue
+        snapshot(scheme, year, readiness(scheme, year, metrics), day)
+        n += 1
+    return n
