@@ -137,3 +137,31 @@ def test_static_assets_are_local(client):
     assert "bootstrap" in page and "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page
     for src in ("/bootstrap/static/css/bootstrap.min.css", "/static/app.js"):
         assert src.split("/")[-1] in page
+
+
+def test_pdf_has_searchable_chinese_repeating_headers_and_inert_user_text(app):
+    """saas.pdf: real text (pdftotext finds it), a table over several pages with its header on
+    each, and user input rendered as text — no script, no local file read."""
+    import subprocess
+    import unicodedata
+
+    from saas.pdf import render_pdf
+
+    evil = "恶意<script>document.write('x')</script><iframe src='file:///etc/passwd'></iframe>"
+    rows = [{"name": f"{evil}{i}", "unit": "%", "target": "60", "actual": "50%", "reached": "否"} for i in range(120)]
+    with app.test_request_context():
+        pdf = render_pdf("pdf/plan.html", {
+            "locale": "zh_CN", "tenant": "光谷生物医药产业园", "exported": "2026-11-21", "title": "年度工作计划",
+            "rows": rows, "labels": {"target": "目标名称", "value": "目标值", "actual": "实际完成", "reached": "是否完成"},
+            "sections": [{"title": "重点任务", "text": "完善联系企业名录"}]})
+    assert pdf.startswith(b"%PDF-")
+    pages = []
+    for page in range(1, 4):
+        out = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-", "-"], input=pdf,
+                             capture_output=True, check=True).stdout.decode()
+        # Noto CJK maps some ideographs to identical Kangxi radicals; NFKC folds them back.
+        pages.append(unicodedata.normalize("NFKC", out))
+    assert "光谷生物医药产业园" in pages[0] and "年度工作计划" in pages[0]
+    assert all("目标名称" in p for p in pages), "the table header repeats on every page"
+    assert "<script>" in pages[0]  # shown as text, not run
+    assert "root:" not in "".join(pages)

@@ -7,12 +7,15 @@ import io
 from datetime import date, datetime
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from saas import files, xlsx
 from saas.auth.permissions import permission_required
 from saas.extensions import db
+from saas.jobs import QueueUnavailable
+from saas.templating import locale_code
 from saas.tenancy import tenant_blueprint
 from tenants.metrics.service import tenant_metrics
 from tenants.training.coverage import Period
@@ -20,6 +23,7 @@ from tenants.training.coverage import Period
 from .forms import PlanForm
 from .models import AnnualPlan, PlanTarget
 from .services import TRACKABLE, copy_from, plan_for, progress
+from .tasks import plan_pdf
 
 bp = tenant_blueprint("plans", __name__, "/plans")
 
@@ -116,3 +120,17 @@ def export(year):
     out = io.BytesIO()
     wb.save(out)
     return files.download(out.getvalue(), _("work-plan") + f"-{year}.xlsx")
+
+
+@bp.route("/<int:year>/export.pdf", methods=["POST"])
+@permission_required("plans.view")
+def export_pdf(year):
+    """The plan as a PDF, made by a background job (wkhtmltopdf) with a download when done."""
+    if plan_for(_year(year)) is None:
+        abort(404)
+    try:
+        record = plan_pdf.enqueue(year, locale_code(), key=f"plan-pdf:{year}", user_id=current_user.id)
+    except QueueUnavailable:
+        flash(_("Background work is unavailable right now. Please try again later."), "danger")
+        return redirect(url_for("plans.show", year=year))
+    return redirect(url_for("jobs.show", job_id=record.id))
