@@ -65,7 +65,7 @@ def configure_database(app: Flask) -> None:
 
 
 def configure_platform(app: Flask) -> None:
-    from . import admin, auth, errors, health, jobs, logs, security, templating
+    from . import admin, auth, errors, health, jobs, logs, notifications, security, templating
     from .cli import register as register_cli
 
     logs.init_app(app)
@@ -76,6 +76,7 @@ def configure_platform(app: Flask) -> None:
     jobs.init_app(app)
     admin.init_app(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(notifications.bp)
     register_cli(app)
 
 

@@ -1,6 +1,7 @@
 """The tenant workspace: one package (and blueprint) per feature, all under /t/<slug>/."""
 
-FEATURES = ("dashboard", "members", "stations", "visits", "training", "schemes", "plans", "audit", "settings")
+FEATURES = ("dashboard", "members", "stations", "visits", "training", "schemes", "plans", "applications", "audit",
+            "settings")
 
 
 def init_app(app):

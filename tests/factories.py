@@ -84,8 +84,14 @@ def _feature_rows(self, enterprise_id: int, instructor_id: int) -> dict:
                           organiser_enterprise_id=enterprise_id,
                           attendance=[Attendance(enterprise_id=enterprise_id, headcount=5)])
     db.session.add(event)
+    from tenants.applications.models import Application, ApplicationVersion
+
+    application = Application(scheme="cq-park", year=2025, sections={})
+    db.session.add(application)
+    db.session.flush()
+    db.session.add(ApplicationVersion(application_id=application.id, version=1, snapshot={}))
     db.session.commit()
-    return {"event_id": event.id, "station_id": station.id, "staff_id": staff.id, "ledger_id": ledger.id, "log_id": log.id,
+    return {"application_id": application.id, "version": 1, "event_id": event.id, "station_id": station.id, "staff_id": staff.id, "ledger_id": ledger.id, "log_id": log.id,
             "visit_id": visit.id, "activity_id": activity.id}
 
 

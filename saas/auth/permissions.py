@@ -23,7 +23,8 @@ ROLES = ("admin", "staff", "enterprise", "instructor", "reviewer")
 # ledger; training.record: create/edit events (enterprise users: their own internal training);
 # training.manage: any event, its files, sign-in import, delete.
 # readiness.*: scheme scores (declare: manual items and evidence; override: reviewers' points);
-# plans.*: the annual work plan.
+# plans.*: the annual work plan; applications.*: the base's application (write: its admins;
+# review: bureau reviewers moving it along the chain).
 READ_ALL = {"tenant.view", "members.list", "members.view", "stations.view", "log.view", "visits.view", "team.view",
             "training.events", "training.view", "readiness.view", "plans.view"}
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -31,17 +32,18 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         "jobs.view", "settings.view", "settings.manage", "users.manage", "audit.view",
         "members.manage", "members.records", "members.invite", "stations.manage", "log.write",
         "instructors.assign", "team.manage", "training.record", "training.manage", "readiness.declare",
-        "plans.manage",
+        "plans.manage", "applications.view", "applications.write",
     }),
     "staff": frozenset(READ_ALL | {"jobs.view", "members.manage", "members.records", "stations.manage",
                                    "log.write", "team.manage", "training.record", "training.manage",
-                                   "readiness.declare", "plans.manage"}),
+                                   "readiness.declare", "plans.manage", "applications.view"}),
     # Confined to its own enterprise: see Access.may_see_enterprise.
     "enterprise": frozenset({"tenant.view", "jobs.view", "members.view", "members.records", "visits.view",
                              "visits.acknowledge", "training.events", "training.record"}),
     "instructor": frozenset(READ_ALL | {"jobs.view", "visits.record"}),
     # Bureau reviewers read the tenants of their jurisdiction and may assign instructors to them.
-    "reviewer": frozenset(READ_ALL | {"instructors.assign", "readiness.override"}),
+    "reviewer": frozenset(READ_ALL | {"instructors.assign", "readiness.override", "applications.view",
+                                      "applications.review"}),
 }
 
 ACTIONS = frozenset().union(*PERMISSIONS.values())

@@ -1,0 +1,218 @@
+"""Applications: start, write, check what is missing, submit (freeze), and the review chain.
+
+Who may move an application where is one table (TRANSITIONS); every move records who, when and
+why, and tells the tenant's administrators (in-app and by e-mail).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask import g, url_for
+from flask_babel import gettext as _
+
+from saas.auth.models import Membership, User
+from saas.extensions import db
+from saas.notifications import notify
+from saas.tenancy import Tenant, utcnow
+from tenants.schemes.service import schemes
+
+from . import dossier
+from .models import EDITABLE, NOTICE_DAYS, SECTIONS, Application, ApplicationEvent, ApplicationVersion, Objection, \
+    ReviewScore
+
+# (from, to) → who moves it: "tenant" (its admins), "district" (the tenant's own bureau),
+# "city" (a city or province bureau of the jurisdiction).
+TRANSITIONS = {
+    ("draft", "submitted"): "tenant",
+    ("returned", "submitted"): "tenant",
+    ("submitted", "district_review"): "district",
+    ("submitted", "returned"): "district",
+    ("district_review", "recommended"): "district",
+    ("district_review", "returned"): "district",
+    ("recommended", "city_review"): "city",
+    ("city_review", "returned"): "city",
+    ("city_review", "public_notice"): "city",
+    ("city_review", "rejected"): "city",
+    ("public_notice", "recognised"): "city",
+    ("public_notice", "rejected"): "city",
+    ("recognised", "revoked"): "city",
+}
+# Re-review: every two years in Chongqing (CQ-3), an annual evaluation in Xicheng (XC-2).
+REREVIEW_YEARS = {"cq": 2, "xc": 1}
+
+
+class ApplicationError(ValueError):
+    """The message is for the user; `conflict` marks a double submission or a stale move."""
+
+    def __init__(self, message: str, conflict: bool = False):
+        super().__init__(message)
+        self.conflict = conflict
+
+
+def start(scheme_code: str, year: int) -> Application:
+    if scheme_code not in schemes() or schemes()[scheme_code].per_enterprise:
+        raise ApplicationError(_("Choose a scheme for the base."))
+    existing = db.session.scalar(sa.select(Application).where(Application.scheme == scheme_code,
+                                                              Application.year == year))
+    if existing is not None:
+        return existing
+    application = Application(scheme=scheme_code, year=year, sections={c: "" for c in SECTIONS})
+    db.session.add(application)
+    db.session.flush()
+    return application
+
+
+def save_sections(application: Application, texts: dict) -> None:
+    if not application.editable:
+        raise ApplicationError(_("A submitted application cannot be edited."), conflict=True)
+    application.sections = {c: (texts.get(c) or "").strip()[:20000] for c in SECTIONS}
+
+
+def checklist(application: Application, data: dict) -> list[tuple[str, str]]:
+    """(level, message): "blocker" prevents submission, "warning" is shown clearly."""
+    out = []
+    for section in data["sections"]:
+        if not section["text"]:
+            out.append(("blocker", _("The section “%(title)s” is empty.", title=section["title"])))
+    for code in data["readiness"]["needs_evidence"]:
+        out.append(("blocker", _("Item %(code)s is declared met but has no supporting evidence.", code=code)))
+    demo = data["raw"]["demonstration_units"]
+    if demo < 5:
+        out.append(("warning", _("Only %(n)d demonstration units: the standards ask for at least 5.", n=demo)))
+    if data["readiness"]["passed"] is False:
+        out.append(("warning", _("The readiness score does not reach the pass mark yet.")))
+    for group in data["readiness"]["groups"]:
+        for item in group["items"]:
+            if not item["met"] and item["status"] != "needs_evidence":
+                out.append(("warning", _("Item %(code)s is not met: %(title)s", code=item["code"], title=item["title"])))
+    return out
+
+
+def _admins() -> list[User]:
+    return list(db.session.scalars(sa.select(User).join(Membership, Membership.user_id == User.id)
+                                   .where(Membership.role == "admin", User.active.is_(True))))
+
+
+def _record(application: Application, old: str, new: str, user_id: int | None, comment: str = "",
+            section_comments: dict | None = None) -> None:
+    db.session.add(ApplicationEvent(application_id=application.id, from_status=old, to_status=new, user_id=user_id,
+                                    comment=comment, section_comments=section_comments or {}))
+    link = url_for("applications.show", tenant_slug=g.tenant.slug, application_id=application.id, _external=True) \
+        if g.get("tenant") is not None else ""
+    notify(_admins(), _("Application %(scheme)s %(year)d: %(status)s", scheme=application.scheme,
+                        year=application.year, status=new), link)
+
+
+def _move(application: Application, old_states, new: str) -> bool:
+    """Compare-and-set: only one of two concurrent requests moves the application."""
+    result = db.session.execute(sa.update(Application).where(
+        Application.id == application.id, Application.status.in_(old_states)).values(status=new)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def submit(application: Application, user: User, tenant: Tenant) -> ApplicationVersion:
+    """Freeze every figure and list, record who and when; a second submit is refused."""
+    if application.status not in EDITABLE:
+        raise ApplicationError(_("This application is already submitted."), conflict=True)
+    data = dossier.build(application, tenant)
+    blockers = [m for level, m in checklist(application, data) if level == "blocker"]
+    if blockers:
+        raise ApplicationError(blockers[0])
+    old = application.status
+    if not _move(application, EDITABLE, "submitted"):
+        raise ApplicationError(_("This application is already submitted."), conflict=True)
+    db.session.refresh(application)
+    application.version += 1
+    application.snapshot = data
+    application.submitted_by_id, application.submitted_at = user.id, utcnow()
+    application.pdf_path, application.pdf_sha256 = "", ""
+    version = ApplicationVersion(application_id=application.id, version=application.version, snapshot=data)
+    db.session.add(version)
+    _record(application, old, "submitted", user.id)
+    return version
+
+
+def level_of(user: User, tenant: Tenant) -> str | None:
+    """Which review steps a reviewer may take for this tenant."""
+    if not user.is_reviewer:
+        return None
+    if user.bureau_id == tenant.bureau_id:
+        return "city" if user.bureau.level in ("city", "province") else "district"
+    return "city" if user.bureau.level in ("city", "province") else None
+
+
+def allowed_moves(application: Application, user: User, tenant: Tenant) -> list[str]:
+    level = level_of(user, tenant)
+    out = []
+    for (old, new), who in TRANSITIONS.items():
+        if old != application.status or who == "tenant":
+            continue
+        # The tenant's own bureau may also take the district steps when it is a city bureau.
+        if who == level or (who == "district" and level == "city" and user.bureau_id == tenant.bureau_id):
+            out.append(new)
+    return out
+
+
+def move(application: Application, new: str, user: User, tenant: Tenant, comment: str = "",
+         section_comments: dict | None = None, notice_start: date | None = None,
+         certificate_no: str = "", recognised_on: date | None = None) -> None:
+    old = application.status
+    if new not in allowed_moves(application, user, tenant):
+        raise ApplicationError(_("This step is not open to you now."), conflict=True)
+    if new in ("returned", "rejected", "revoked") and not comment.strip():
+        raise ApplicationError(_("Give the reasons."))
+    if new == "recognised" and application.notice_end and date.today() <= application.notice_end:
+        raise ApplicationError(_("The public notice runs until %(date)s.", date=application.notice_end.isoformat()))
+    if not _move(application, [old], new):
+        raise ApplicationError(_("Someone else moved this application first."), conflict=True)
+    db.session.refresh(application)
+    if new == "public_notice":
+        application.notice_start = notice_start or date.today()
+        application.notice_end = application.notice_start + timedelta(days=NOTICE_DAYS - 1)
+    elif new == "recognised":
+        application.recognised_on = recognised_on or date.today()
+        application.certificate_no = certificate_no.strip()[:64]
+        years = REREVIEW_YEARS.get(application.scheme.split("-")[0])
+        if years:
+            on = application.recognised_on
+            application.rereview_due = on.replace(year=on.year + years) if not (on.month == 2 and on.day == 29) \
+                else date(on.year + years, 3, 1)
+        application.final_score = final_score(application)
+    _record(application, old, new, user.id, comment.strip(), section_comments)
+
+
+def score(application: Application, item: str, points: float, scorer: str, user: User) -> None:
+    if application.status != "city_review":
+        raise ApplicationError(_("Scores are entered during the city review."), conflict=True)
+    scheme = schemes()[application.scheme]
+    definition = scheme.item(item)
+    if definition is None:
+        raise ApplicationError(_("Unknown item."))
+    if not 0 <= points <= max(definition.points, 1):
+        raise ApplicationError(_("Points must be between 0 and %(max)s.", max=f"{max(definition.points, 1):g}"))
+    scorer = (scorer or user.name).strip()[:120]
+    row = db.session.scalar(sa.select(ReviewScore).where(ReviewScore.application_id == application.id,
+                                                         ReviewScore.item == item, ReviewScore.scorer == scorer))
+    row = row or ReviewScore(application_id=application.id, item=item, scorer=scorer)
+    row.points, row.entered_by_id = points, user.id
+    db.session.add(row)
+
+
+def final_score(application: Application) -> float | None:
+    """The average of the scorers' totals (each scorer's item points summed)."""
+    rows = db.session.execute(sa.select(ReviewScore.scorer, sa.func.sum(ReviewScore.points))
+                              .where(ReviewScore.application_id == application.id)
+                              .group_by(ReviewScore.scorer)).all()
+    return round(sum(total for _s, total in rows) / len(rows), 2) if rows else None
+
+
+def add_objection(application: Application, text: str, received_on: date | None) -> None:
+    if application.status != "public_notice":
+        raise ApplicationError(_("Objections are recorded during the public notice."), conflict=True)
+    if not (text or "").strip():
+        raise ApplicationError(_("Write the objection."))
+    db.session.add(Objection(application_id=application.id, text=text.strip()[:5000],
+                             received_on=received_on or date.today()))

@@ -1,0 +1,224 @@
+"""Application pages: start, write the narrative, check what is missing, preview and submit;
+the reviewers' steps on the same page."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from saas.auth.permissions import can, permission_required
+from saas.extensions import db
+from saas.jobs import QueueUnavailable
+from saas.templating import locale_code
+from saas.tenancy import tenant_blueprint
+from tenants.schemes.service import applicable, schemes
+
+from . import dossier
+from .models import SECTIONS, Application, ApplicationVersion, Objection, ReviewScore
+from .services import ApplicationError, add_objection, allowed_moves, checklist, move, save_sections, score, start, submit
+from .tasks import preview_pdf, version_pdf
+
+bp = tenant_blueprint("applications", __name__, "/applications")
+
+
+def status_labels() -> dict:
+    return {"draft": _("Draft"), "submitted": _("Submitted"), "district_review": _("District review"),
+            "returned": _("Returned for revision"), "recommended": _("Recommended"), "city_review": _("City review"),
+            "public_notice": _("Public notice"), "recognised": _("Recognised"), "rejected": _("Rejected"),
+            "revoked": _("Revoked")}
+
+
+@bp.context_processor
+def _labels():
+    return {"app_status": status_labels()}
+
+
+def _application(application_id: int) -> Application:
+    return db.get_or_404(Application, application_id)
+
+
+@bp.route("/")
+@permission_required("applications.view")
+def index():
+    rows = db.session.scalars(sa.select(Application).order_by(Application.year.desc(), Application.id.desc())).all()
+    options = [s for s in applicable(g.tenant) if not s.per_enterprise]
+    return render_template("applications/index.html", rows=rows, options=options, year=date.today().year,
+                           locale=locale_code())
+
+
+@bp.route("/start", methods=["POST"])
+@permission_required("applications.write")
+def begin():
+    try:
+        year = int(request.form.get("year", date.today().year))
+        application = start(request.form.get("scheme", ""), year)
+        db.session.commit()
+    except (ApplicationError, ValueError) as exc:
+        db.session.rollback()
+        flash(str(exc) if isinstance(exc, ApplicationError) else _("Choose a year."), "danger")
+        return redirect(url_for("applications.index"))
+    return redirect(url_for("applications.show", application_id=application.id))
+
+
+@bp.route("/<int:application_id>")
+@permission_required("applications.view")
+def show(application_id):
+    application = _application(application_id)
+    data = application.snapshot if not application.editable and application.snapshot else \
+        dossier.build(application, g.tenant)
+    items = checklist(application, data) if application.editable else []
+    versions = db.session.scalars(sa.select(ApplicationVersion).where(
+        ApplicationVersion.application_id == application.id).order_by(ApplicationVersion.version.desc())).all()
+    scores = db.session.scalars(sa.select(ReviewScore).where(ReviewScore.application_id == application.id)
+                                .order_by(ReviewScore.scorer, ReviewScore.item)).all()
+    objections = db.session.scalars(sa.select(Objection).where(Objection.application_id == application.id)).all()
+    moves = allowed_moves(application, current_user, g.tenant) if can("applications.review") else []
+    return render_template("applications/show.html", application=application, data=data, checklist=items,
+                           blockers=[m for level, m in items if level == "blocker"], versions=versions,
+                           scores=scores, objections=objections, moves=moves, sections=SECTIONS,
+                           scheme=schemes()[application.scheme], locale=locale_code(), today=date.today())
+
+
+@bp.route("/<int:application_id>/sections", methods=["POST"])
+@permission_required("applications.write")
+def sections(application_id):
+    application = _application(application_id)
+    try:
+        save_sections(application, {c: request.form.get(c, "") for c in SECTIONS})
+        db.session.commit()
+        flash(_("Saved."), "success")
+    except ApplicationError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for("applications.show", application_id=application.id))
+    return redirect(url_for("applications.show", application_id=application.id))
+
+
+@bp.route("/<int:application_id>/preview", methods=["POST"])
+@permission_required("applications.view")
+def preview(application_id):
+    application = _application(application_id)
+    try:
+        record = preview_pdf.enqueue(application.id, locale_code(), key=f"preview:{application.id}:{current_user.id}",
+                                     user_id=current_user.id)
+    except QueueUnavailable:
+        flash(_("Background work is unavailable right now. Please try again later."), "danger")
+        return redirect(url_for("applications.show", application_id=application.id))
+    return redirect(url_for("jobs.show", job_id=record.id))
+
+
+@bp.route("/<int:application_id>/submit", methods=["POST"])
+@permission_required("applications.write")
+def submit_application(application_id):
+    application = _application(application_id)
+    try:
+        version = submit(application, current_user, g.tenant)
+        db.session.commit()
+    except ApplicationError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for("applications.show", application_id=application.id))
+    try:
+        version_pdf.enqueue(application.id, version.version, locale_code(),
+                            key=f"dossier:{application.id}:v{version.version}", user_id=current_user.id)
+        flash(_("Submitted. The dossier PDF is being prepared."), "success")
+    except QueueUnavailable:
+        flash(_("Submitted. The PDF will be prepared when background work is available again."), "warning")
+    return redirect(url_for("applications.show", application_id=application.id))
+
+
+@bp.route("/<int:application_id>/versions/<int:version>/pdf")
+@permission_required("applications.view")
+def version_file(application_id, version):
+    application = _application(application_id)
+    row = db.session.scalar(sa.select(ApplicationVersion).where(ApplicationVersion.application_id == application.id,
+                                                                ApplicationVersion.version == version))
+    if row is None or not row.pdf_path:
+        abort(404)
+    root = Path(current_app.config["UPLOAD_DIR"]).resolve()
+    path = (root / row.pdf_path).resolve()
+    if root not in path.parents or not path.is_file():
+        abort(404)
+    return send_file(path, mimetype="application/pdf", as_attachment=True,
+                     download_name=f"{application.scheme}-{application.year}-v{version}.pdf")
+
+
+@bp.route("/<int:application_id>/versions/<int:version>/pdf", methods=["POST"])
+@permission_required("applications.view")
+def regenerate(application_id, version):
+    """Make (again) a submitted version's PDF from its frozen snapshot — same figures, same file."""
+    application = _application(application_id)
+    if db.session.scalar(sa.select(ApplicationVersion.id).where(ApplicationVersion.application_id == application.id,
+                                                                ApplicationVersion.version == version)) is None:
+        abort(404)
+    try:
+        record = version_pdf.enqueue(application.id, version, locale_code(),
+                                     key=f"dossier:{application.id}:v{version}", user_id=current_user.id)
+    except QueueUnavailable:
+        flash(_("Background work is unavailable right now. Please try again later."), "danger")
+        return redirect(url_for("applications.show", application_id=application.id))
+    return redirect(url_for("jobs.show", job_id=record.id))
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@bp.route("/<int:application_id>/move", methods=["POST"])
+@permission_required("applications.review")
+def review_move(application_id):
+    application = _application(application_id)
+    comments = {c: request.form.get(f"comment-{c}", "").strip()[:2000] for c in SECTIONS
+                if request.form.get(f"comment-{c}", "").strip()}
+    try:
+        move(application, request.form.get("to", ""), current_user, g.tenant, request.form.get("comment", ""),
+             comments, notice_start=_date(request.form.get("notice_start")),
+             certificate_no=request.form.get("certificate_no", ""),
+             recognised_on=_date(request.form.get("recognised_on")))
+        db.session.commit()
+        flash(_("Done."), "success")
+    except ApplicationError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for("applications.show", application_id=application.id))
+    return redirect(url_for("applications.show", application_id=application.id))
+
+
+@bp.route("/<int:application_id>/scores", methods=["POST"])
+@permission_required("applications.review")
+def review_scores(application_id):
+    application = _application(application_id)
+    scheme = schemes()[application.scheme]
+    try:
+        for item in scheme.items:
+            raw = (request.form.get(f"points-{item}") or "").strip()
+            if raw:
+                score(application, item, float(raw), request.form.get("scorer", ""), current_user)
+        db.session.commit()
+        flash(_("Scores saved."), "success")
+    except (ApplicationError, ValueError) as exc:
+        db.session.rollback()
+        flash(str(exc) if isinstance(exc, ApplicationError) else _("Points are numbers."), "danger")
+    return redirect(url_for("applications.show", application_id=application.id))
+
+
+@bp.route("/<int:application_id>/objections", methods=["POST"])
+@permission_required("applications.review")
+def objection(application_id):
+    application = _application(application_id)
+    try:
+        add_objection(application, request.form.get("text", ""), _date(request.form.get("received_on")))
+        db.session.commit()
+        flash(_("Objection recorded."), "success")
+    except ApplicationError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    return redirect(url_for("applications.show", application_id=application.id))
