@@ -1,7 +1,7 @@
 """The tenant workspace: one package (and blueprint) per feature, all under /t/<slug>/."""
 
-FEATURES = ("dashboard", "members", "stations", "visits", "training", "schemes", "plans", "applications", "audit",
-            "settings")
+FEATURES = ("dashboard", "members", "stations", "visits", "training", "schemes", "plans", "applications", "bureau",
+            "audit", "settings")
 
 
 def init_app(app):
@@ -9,7 +9,8 @@ def init_app(app):
 
     for name in FEATURES:
         module = importlib.import_module(f"tenants.{name}")
-        app.register_blueprint(module.bp)
+        if hasattr(module, "bp"):
+            app.register_blueprint(module.bp)
         if hasattr(module, "home_bp"):  # a page outside any one tenant (the instructor's home)
             app.register_blueprint(module.home_bp)
         if hasattr(module, "init_app"):

@@ -11,7 +11,7 @@ from saas.auth.permissions import can, permission_required
 from saas.charts import stacked_bars
 from saas.tenancy import tenant_blueprint
 from saas.templating import locale_code
-from tenants.metrics.service import LINKS, tenant_metrics
+from tenants.metrics.service import tenant_metrics
 from tenants.plans.services import plan_for, progress
 from tenants.schemes.service import default_scheme, readiness
 from tenants.stations.forms import CATEGORY_LABELS
@@ -42,7 +42,7 @@ def index():
     chart = stacked_bars([str(m) for m in range(1, 13)],
                          [(str(CATEGORY_LABELS[c]), [counts[m][c] for m in range(1, 13)]) for c in CATEGORIES])
     items = milestones(year)
-    return render_template("dashboard/index.html", metrics=metrics, key_figures=KEY_FIGURES, links=LINKS,
+    return render_template("dashboard/index.html", metrics=metrics, key_figures=KEY_FIGURES,
                            scheme=scheme, result=result, plan=plan, rows=progress(plan, metrics) if plan else [],
                            chart=chart, milestones=items, next_due=next_due(items, today), today=today, year=year,
                            locale=locale_code(), show_links=can("members.list"))

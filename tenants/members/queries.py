@@ -9,7 +9,7 @@ from sqlalchemy.orm import aliased, contains_eager, with_expression
 
 from saas.extensions import db
 
-from .checklists import CORE_ITEMS
+from .checklists import CORE_ITEMS, RULES_ITEM
 from .models import FLAGS, STATUSES, ChecklistItem, Enterprise, LiaisonPerson
 
 SORTS = {
@@ -28,11 +28,13 @@ class RosterFilter:
     flag: str = ""
     liaison: str = ""  # "yes" / "no"
     checklist: str = ""  # "complete" / "incomplete"
+    rules: str = ""  # "yes": protection rules in place (five.rules)
     sort: str = "name"
 
     @classmethod
     def from_args(cls, args) -> RosterFilter:
-        f = cls(**{k: (args.get(k) or "").strip() for k in ("q", "status", "flag", "liaison", "checklist", "sort")})
+        f = cls(**{k: (args.get(k) or "").strip() for k in ("q", "status", "flag", "liaison", "checklist", "rules",
+                                                            "sort")})
         f.status = f.status if f.status in STATUSES or f.status == "active" else ""
         f.flag = f.flag if f.flag in FLAGS else ""
         f.sort = f.sort if f.sort in SORTS else "name"
@@ -78,6 +80,9 @@ def roster(f: RosterFilter):
         select = select.where(liaison.id.is_not(None))
     elif f.liaison == "no":
         select = select.where(liaison.id.is_(None))
+    if f.rules == "yes":
+        select = select.where(sa.exists().where(ChecklistItem.enterprise_id == Enterprise.id,
+                                                ChecklistItem.code == RULES_ITEM, ChecklistItem.state == "in_place"))
     if f.checklist == "complete":
         select = select.where(done >= len(CORE_ITEMS))
     elif f.checklist == "incomplete":

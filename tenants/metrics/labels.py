@@ -50,6 +50,24 @@ def fmt(value, name: str = "") -> str:
     return str(value)
 
 
+def metric_url(name: str, year: int) -> str | None:
+    """The page listing the rows behind a metric, for that metric's year."""
+    from flask import url_for
+
+    from .service import LINKS, PERIOD_ARGS
+
+    if name not in LINKS:
+        return None
+    endpoint, args = LINKS[name]
+    kind = PERIOD_ARGS.get(endpoint)
+    if kind == "year":
+        args = {**args, "year": year}
+    elif kind == "range":
+        args = {**args, "from": f"{year}-01-01", "to": f"{year}-12-31"}
+    return url_for(endpoint, **args)
+
+
 def init_app(app):
     app.jinja_env.filters["metric"] = fmt
     app.jinja_env.globals["metric_label"] = label
+    app.jinja_env.globals["metric_url"] = metric_url

@@ -21,13 +21,14 @@ from tenants.stations.models import CATEGORIES, ServiceLog, Station, StationStaf
 from tenants.training.coverage import Period, figures
 from tenants.visits.models import VISITS_PER_YEAR, GuidanceVisit, ProtectionStaff, TeamActivity
 
-# metric → (endpoint, fixed arguments): where the rows behind a figure are listed.
+# metric → (endpoint, fixed arguments): where the rows behind a figure are listed. Endpoints in
+# PERIOD_ARGS also get the figure's year (see labels.metric_url).
 LINKS = {
     "active_members": ("members.index", {"status": "active"}),
     "members_with_liaison": ("members.index", {"status": "active", "liaison": "yes"}),
     "members_without_liaison": ("members.index", {"status": "active", "liaison": "no"}),
     "demonstration_units": ("members.index", {"status": "demonstration"}),
-    "members_with_rules": ("members.index", {"status": "active"}),
+    "members_with_rules": ("members.index", {"status": "active", "rules": "yes"}),
     "trained_enterprises": ("training.coverage", {"show": "trained"}),
     "never_trained": ("training.coverage", {"show": "never"}),
     "all_staff_trained_members": ("training.coverage", {"show": "allstaff"}),
@@ -42,6 +43,9 @@ LINKS = {
     "instructors": ("visits.instructors", {}),
     "protection_staff": ("visits.team", {}),
 }
+
+PERIOD_ARGS = {"training.coverage": "year", "training.index": "year", "visits.index": "year",
+               "visits.coverage_page": "year", "stations.log": "range"}
 
 TENANT_METRICS = (
     "active_members", "members_with_liaison", "members_without_liaison", "demonstration_units",

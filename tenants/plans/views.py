@@ -94,6 +94,9 @@ def edit(year):
 def copy(year):
     if plan_for(_year(year)) is not None:
         flash(_("There is already a plan for %(year)d.", year=year), "warning")
+    elif plan_for(year - 1) is None:
+        flash(_("There is no plan for %(year)d to copy.", year=year - 1), "warning")
+        return redirect(url_for("plans.show", year=year))
     else:
         copy_from(year)
         db.session.commit()

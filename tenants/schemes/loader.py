@@ -102,6 +102,8 @@ def build(raw: dict, name: str, known_metrics: set[str]) -> Scheme:
             has_rule, manual = "rule" in i_raw, bool(i_raw.get("manual"))
             if has_rule == manual:
                 raise SchemeError(f"{where}: give either a rule or manual = true")
+            if has_rule and not isinstance(i_raw["rule"], str):
+                raise SchemeError(f"{where}: rule must be text")
             points = i_raw.get("points", 0)
             if mode == "points" and (not isinstance(points, (int, float)) or points <= 0):
                 raise SchemeError(f"{where}: points must be a positive number")
@@ -134,9 +136,10 @@ def build(raw: dict, name: str, known_metrics: set[str]) -> Scheme:
                   float(pass_mark) if pass_mark is not None else None, seen)
 
 
-def load_all(directory: Path = DATA) -> dict[str, Scheme]:
+def load_all(directory: Path | None = None) -> dict[str, Scheme]:
     from tenants.metrics.service import ENTERPRISE_METRICS, TENANT_METRICS
 
+    directory = directory or DATA
     schemes = {}
     for path in sorted(directory.glob("*.toml")):
         try:

@@ -117,7 +117,8 @@ def evaluate(scheme: Scheme, metrics: dict, declarations: dict | None = None,
         score = min(raw, group.cap) if group.cap is not None else raw
         groups.append(GroupResult(group, items, raw, score))
         count += len(items)
-        met += sum(1 for r in items if r.status in (MET, OVERRIDDEN) and (scheme.mode == "criteria" or r.points > 0))
+        # A reviewer's override of 0 means "not met", in points and criteria schemes alike.
+        met += sum(1 for r in items if r.status == MET or (r.status == OVERRIDDEN and r.points > 0))
     if scheme.mode == "points":
         total = min(sum(g.score for g in groups), scheme.max)
         passed = total >= scheme.pass_mark if scheme.pass_mark is not None else None

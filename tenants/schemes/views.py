@@ -16,7 +16,7 @@ from saas.charts import line
 from saas.extensions import db
 from saas.templating import locale_code
 from tenants.members.models import Enterprise
-from tenants.metrics.service import LINKS, tenant_metrics
+from tenants.metrics.service import tenant_metrics
 from tenants.training.coverage import Period
 
 from .blueprint import bp
@@ -46,7 +46,7 @@ def _scheme(code: str | None):
 def index():
     scheme = _scheme(request.args.get("scheme"))
     year = _year()
-    context = {"scheme": scheme, "year": year, "locale": locale_code(), "links": LINKS,
+    context = {"scheme": scheme, "year": year, "locale": locale_code(),
                "options": applicable(g.tenant), "chosen": chosen_codes()}
     if scheme.per_enterprise:
         results = per_enterprise(scheme, year)

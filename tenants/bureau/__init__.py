@@ -1,0 +1,4 @@
+"""The bureau's jurisdiction view (not a tenant page: it reads across the bureau's tenants)."""
+
+from . import models  # noqa: F401
+from .views import bp as home_bp  # noqa: F401

@@ -1,0 +1,85 @@
+"""The bureau's jurisdiction view (/bureau): tenants with their figures, targets by year with
+progress (LC-1), the CQ-4 indicator, an .xlsx export. Read-only into tenant data."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from openpyxl import Workbook
+
+from saas import files, xlsx
+from saas.extensions import db
+from saas.tenancy import Bureau
+
+from .models import BureauTarget
+from .service import RECOGNISED_BASES_INDICATOR, jurisdiction, target, totals
+
+bp = Blueprint("bureau", __name__, url_prefix="/bureau")
+TARGET_FIELDS = ("bases", "stations", "demonstration_units", "adopted_standard")
+
+
+def _bureau() -> Bureau:
+    if not current_user.is_reviewer:
+        abort(403)
+    return db.session.get(Bureau, current_user.bureau_id)
+
+
+def _year() -> int:
+    year = request.args.get("year", date.today().year, type=int)
+    return year if 2000 <= year <= 2100 else date.today().year
+
+
+@bp.route("/")
+@login_required
+def index():
+    bureau, year = _bureau(), _year()
+    rows = jurisdiction(bureau, year)
+    return render_template("bureau/index.html", bureau=bureau, year=year, rows=rows, totals=totals(rows),
+                           target=target(bureau, year), fields=TARGET_FIELDS, indicator=RECOGNISED_BASES_INDICATOR)
+
+
+@bp.route("/targets/<int:year>", methods=["POST"])
+@login_required
+def save_target(year):
+    bureau = _bureau()
+    row = target(bureau, year) or BureauTarget(bureau_id=bureau.id, year=year)
+    try:
+        for field in TARGET_FIELDS:
+            raw = (request.form.get(field) or "").strip()
+            value = int(raw) if raw else None
+            if value is not None and value < 0:
+                raise ValueError
+            setattr(row, field, value)
+    except ValueError:
+        flash(_("Targets are whole numbers."), "danger")
+        return redirect(url_for("bureau.index", year=year))
+    db.session.add(row)
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for("bureau.index", year=year))
+
+
+@bp.route("/export.xlsx")
+@login_required
+def export():
+    bureau, year = _bureau(), _year()
+    rows = jurisdiction(bureau, year)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(_("Jurisdiction"))
+    xlsx.append(ws, [_("%(bureau)s — bases in the jurisdiction, %(year)d", bureau=bureau.name, year=year),
+                     _("Exported %(time)s", time=f"{datetime.now():%Y-%m-%d %H:%M}")])
+    xlsx.append(ws, [_("Base"), _("Active members"), _("Demonstration units"), _("Members that adopted the local standard"),
+                     _("Trained enterprise ratio"), _("Guidance stations"), _("Readiness"), _("Application"),
+                     _("Recognised")])
+    for r in rows:
+        xlsx.append(ws, [r.tenant.name, r.active, r.demonstration, r.adopted,
+                         round(r.trained_ratio, 4) if r.trained_ratio is not None else None, r.stations,
+                         f"{r.score:g}/{r.maximum:g}" if r.score is not None else "", r.application,
+                         _("yes") if r.recognised else _("no")])
+    out = io.BytesIO()
+    wb.save(out)
+    return files.download(out.getvalue(), _("jurisdiction") + f"-{year}.xlsx")
