@@ -87,6 +87,8 @@ def load_config(instance_path: str) -> dict:
         "RESET_MAX_AGE": 2 * 3600,
         "PASSWORD_HASH_METHOD": "scrypt",
         "JOB_FAILURE_TTL": 7 * 24 * 3600,
+        # Links in reminder e-mails sent by jobs (no request to take the host from).
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL") or None,
         "DEMO_PASSWORD": os.environ.get("DEMO_PASSWORD", "demo-pass-2026"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
     }

@@ -149,6 +149,9 @@ class Bureau(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120), unique=True)
     level: Mapped[str] = mapped_column(sa.String(16))
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bureau.id"), index=True)
+    # The yearly application window as MM-DD (TJ-6 defaults: 1 May – 15 June).
+    application_opens: Mapped[str] = mapped_column(sa.String(5), default="05-01", server_default="05-01")
+    application_closes: Mapped[str] = mapped_column(sa.String(5), default="06-15", server_default="06-15")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     parent: Mapped[Bureau | None] = relationship(remote_side=[id], back_populates="children")
@@ -177,6 +180,8 @@ class Tenant(db.Model):
     default_locale: Mapped[str] = mapped_column(sa.String(8), default="zh_CN")
     bureau_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bureau.id"), index=True)
     status: Mapped[str] = mapped_column(sa.String(16), default="active")
+    # The base's own organisation for its application: leading group, office address, staff, budget.
+    organisation: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     bureau: Mapped[Bureau | None] = relationship()

@@ -1,7 +1,7 @@
 """The tenant workspace: one package (and blueprint) per feature, all under /t/<slug>/."""
 
 FEATURES = ("dashboard", "members", "stations", "visits", "training", "schemes", "plans", "applications", "bureau",
-            "audit", "settings")
+            "deadlines", "audit", "settings")
 
 
 def init_app(app):

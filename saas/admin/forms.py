@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 
 from ..auth.forms import strip
 from wtforms import EmailField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 KIND_CHOICES = [("park", _l("Industrial park")), ("association", _l("Industry association"))]
 LEVEL_CHOICES = [("district", _l("District")), ("city", _l("City")), ("province", _l("Province"))]
@@ -26,6 +26,10 @@ class BureauForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     level = SelectField(_l("Level"), choices=LEVEL_CHOICES)
     parent_id = SelectField(_l("Parent bureau"), coerce=int)
+    application_opens = StringField(_l("Application window opens (MM-DD)"), default="05-01",
+                                    validators=[DataRequired(), Regexp(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")])
+    application_closes = StringField(_l("Application window closes (MM-DD)"), default="06-15",
+                                     validators=[DataRequired(), Regexp(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")])
     submit = SubmitField(_l("Save"))
 
 

@@ -115,6 +115,7 @@ def edit_bureau(bureau_id=None):
         parent = db.session.get(Bureau, form.parent_id.data) if form.parent_id.data else None
         try:
             saved = save_bureau(bureau, form.name.data, form.level.data, parent)
+            saved.application_opens, saved.application_closes = form.application_opens.data, form.application_closes.data
             db.session.commit()
             flash(_("Bureau %(name)s saved.", name=saved.name), "success")
             return redirect(url_for("admin.bureaus"))

@@ -64,6 +64,9 @@ def build(application: Application, tenant: Tenant) -> dict:
         "generated_at": datetime.now().strftime("%Y-%m-%d %H:%M"),
         "tenant": {"name": tenant.name, "kind": tenant.kind, "region": tenant.region,
                    "bureau": tenant.bureau.name if tenant.bureau else ""},
+        "organisation": [{"title": title, "text": (tenant.organisation or {}).get(key, "")} for key, title in (
+            ("leading_group", _("Leading group")), ("office_address", _("Office address")),
+            ("staff", _("Office staff")), ("budget", _("Budget")))],
         "scheme": {"code": scheme.code, "title": scheme.title_zh,
                    "mode": scheme.mode, "max": scheme.max, "pass_mark": scheme.pass_mark},
         "year": application.year,

@@ -18,7 +18,7 @@ from saas.templating import locale_code
 from saas.tenancy import tenant_blueprint
 from tenants.members.models import Enterprise
 
-from .forms import ConfirmForm, InviteForm, RoleForm, TenantProfileForm
+from .forms import ORGANISATION, ConfirmForm, InviteForm, RoleForm, TenantProfileForm
 from .services import change_role, remove
 from .tasks import export_users
 
@@ -29,10 +29,14 @@ bp = tenant_blueprint("settings", __name__, "/settings")
 @permission_required("settings.manage")
 def profile():
     form = TenantProfileForm(obj=g.tenant)
+    if request.method == "GET":
+        for field in ORGANISATION:
+            getattr(form, field).data = (g.tenant.organisation or {}).get(field, "")
     if form.validate_on_submit():
         g.tenant.name = form.name.data.strip()
         g.tenant.region = (form.region.data or "").strip()
         g.tenant.default_locale = form.default_locale.data
+        g.tenant.organisation = {field: getattr(form, field).data or "" for field in ORGANISATION}
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("settings.profile"))

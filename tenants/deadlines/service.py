@@ -1,0 +1,97 @@
+"""Everyone's deadlines: the application window, progress reports (CQ-4: 15 June and
+15 December), re-reviews, public-notice ends, and open follow-ups — for the calendar feed and
+the reminders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from flask import url_for
+from flask_babel import gettext as _
+
+from saas.auth.models import Membership, User
+from saas.extensions import db
+from saas.tenancy import Bureau, Tenant, cross_tenant_reads
+from tenants.applications.models import Application
+from tenants.stations.models import ServiceLog
+from tenants.visits.models import GuidanceVisit, VisitInstructor
+
+
+@dataclass(frozen=True)
+class Deadline:
+    day: date
+    title: str
+    url: str
+    uid: str
+
+
+def _md(year: int, value: str, fallback: str) -> date:
+    try:
+        month, day = (int(p) for p in (value or fallback).split("-"))
+        return date(year, month, day)
+    except ValueError:
+        month, day = (int(p) for p in fallback.split("-"))
+        return date(year, month, day)
+
+
+def for_user(user: User, start: date, end: date) -> list[Deadline]:
+    """The user's deadlines between two dates, across the tenants they work in."""
+    out: list[Deadline] = []
+    with cross_tenant_reads("a user's own deadlines across their tenants"):
+        memberships = db.session.execute(sa.select(Membership.role, Tenant).join(Tenant, Tenant.id == Membership.tenant_id)
+                                         .where(Membership.user_id == user.id, Tenant.status == "active")).all()
+        managed = [t for role, t in memberships if role in ("admin", "staff")]
+        for tenant in managed:
+            bureau = db.session.get(Bureau, tenant.bureau_id) if tenant.bureau_id else None
+            for year in range(start.year, end.year + 1):
+                opens = _md(year, bureau.application_opens if bureau else "", "05-01")
+                closes = _md(year, bureau.application_closes if bureau else "", "06-15")
+                home = url_for("applications.index", tenant_slug=tenant.slug, _external=True)
+                plan = url_for("plans.show", tenant_slug=tenant.slug, year=year, _external=True)
+                out += [Deadline(opens, _("%(tenant)s: application window opens", tenant=tenant.name), home,
+                                 f"open-{tenant.id}-{year}"),
+                        Deadline(closes, _("%(tenant)s: application window closes", tenant=tenant.name), home,
+                                 f"close-{tenant.id}-{year}"),
+                        Deadline(date(year, 6, 15), _("%(tenant)s: half-year progress report", tenant=tenant.name), plan,
+                                 f"report-{tenant.id}-{year}-06"),
+                        Deadline(date(year, 12, 15), _("%(tenant)s: year-end progress report", tenant=tenant.name), plan,
+                                 f"report-{tenant.id}-{year}-12")]
+        ids = [t.id for t in managed]
+        slugs = {t.id: t.slug for _r, t in memberships}
+        if ids:
+            for a in db.session.scalars(sa.select(Application).where(Application.tenant_id.in_(ids),
+                                                                      Application.rereview_due.is_not(None))):
+                out.append(Deadline(a.rereview_due, _("Re-review of the recognised base (%(scheme)s)", scheme=a.scheme),
+                                    url_for("applications.show", tenant_slug=slugs[a.tenant_id], application_id=a.id,
+                                            _external=True), f"rereview-{a.id}"))
+            for e in db.session.scalars(sa.select(ServiceLog).where(
+                    ServiceLog.tenant_id.in_(ids), ServiceLog.follow_up == "open", ServiceLog.follow_up_due.is_not(None))):
+                out.append(Deadline(e.follow_up_due, _("Follow-up of a service ledger entry (%(date)s)", date=e.served_on.isoformat()),
+                                    url_for("stations.edit_log", tenant_slug=slugs[e.tenant_id], log_id=e.id, _external=True),
+                                    f"log-{e.id}"))
+        visits = sa.select(GuidanceVisit).where(GuidanceVisit.status == "open", GuidanceVisit.follow_up_due.is_not(None))
+        mine = visits.join(VisitInstructor, VisitInstructor.visit_id == GuidanceVisit.id).where(
+            VisitInstructor.user_id == user.id)
+        theirs = visits.where(GuidanceVisit.tenant_id.in_(ids)) if ids else None
+        seen = set()
+        for select in (mine, theirs):
+            if select is None:
+                continue
+            for v in db.session.scalars(select):
+                if v.id in seen or v.tenant_id not in slugs:
+                    continue
+                seen.add(v.id)
+                out.append(Deadline(v.follow_up_due, _("Follow-up of a guidance visit (%(date)s)", date=v.visited_on.isoformat()),
+                                    url_for("visits.show", tenant_slug=slugs[v.tenant_id], visit_id=v.id, _external=True),
+                                    f"visit-{v.id}"))
+        if user.is_reviewer:
+            jurisdiction = db.session.get(Bureau, user.bureau_id).jurisdiction_ids()
+            for a, t in db.session.execute(sa.select(Application, Tenant).join(Tenant, Tenant.id == Application.tenant_id)
+                                           .where(Tenant.bureau_id.in_(jurisdiction), Application.status == "public_notice",
+                                                  Application.notice_end.is_not(None))):
+                out.append(Deadline(a.notice_end, _("Public notice of %(tenant)s ends", tenant=t.name),
+                                    url_for("applications.show", tenant_slug=t.slug, application_id=a.id, _external=True),
+                                    f"notice-{a.id}"))
+    return sorted((d for d in out if start <= d.day <= end), key=lambda d: (d.day, d.title))

@@ -1,0 +1,56 @@
+"""Reminders: every night, an in-app notification and an e-mail for each deadline 7 days and
+1 day ahead (one each: the run is keyed by date, and a deadline is due on one date)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from flask_babel import force_locale, gettext as _
+
+from saas.auth.models import User
+from saas.extensions import db
+from saas.notifications import notify
+
+from .service import for_user
+
+NIGHTLY_AT = time(6, 30)
+AHEAD = (7, 1)
+
+
+def send_reminders(today: date | None = None) -> int:
+    today = today or date.today()
+    targets = {today + timedelta(days=n) for n in AHEAD}
+    sent = 0
+    for user in db.session.scalars(sa.select(User).where(User.active.is_(True))).all():
+        with force_locale(user.locale or "zh_CN"):
+            due = [d for d in for_user(user, min(targets), max(targets)) if d.day in targets]
+            for d in due:
+                notify([user], _("Due %(date)s: %(title)s", date=d.day.isoformat(), title=d.title), d.url)
+                sent += 1
+    db.session.commit()
+    return sent
+
+
+def nightly():
+    from saas.jobs.task import _app_context
+
+    with _app_context():
+        from flask import current_app
+
+        with current_app.test_request_context(base_url=current_app.config.get("PUBLIC_URL") or "http://localhost"):
+            send_reminders()
+        schedule_nightly()
+
+
+def schedule_nightly(now: datetime | None = None) -> None:
+    from saas.jobs import queues
+
+    now = now or datetime.now()
+    run_at = datetime.combine(now.date(), NIGHTLY_AT)
+    if run_at <= now:
+        run_at += timedelta(days=1)
+    queue = queues.queue("default")
+    job_id = f"reminders-{run_at:%Y%m%d}"
+    if queue.fetch_job(job_id) is None:
+        queue.enqueue_at(run_at, nightly, job_id=job_id, job_timeout=3600)
