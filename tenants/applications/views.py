@@ -11,6 +11,7 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from saas import files
 from saas.auth.permissions import can, permission_required
 from saas.extensions import db
 from saas.jobs import QueueUnavailable
@@ -18,7 +19,7 @@ from saas.templating import locale_code
 from saas.tenancy import tenant_blueprint
 from tenants.schemes.service import applicable, schemes
 
-from . import dossier
+from . import docx_export, dossier
 from .models import SECTIONS, Application, ApplicationVersion, Objection, ReviewScore
 from .services import ApplicationError, add_objection, allowed_moves, checklist, move, save_sections, score, start, submit
 from .tasks import preview_pdf, version_pdf
@@ -146,6 +147,18 @@ def version_file(application_id, version):
         abort(404)
     return send_file(path, mimetype="application/pdf", as_attachment=True,
                      download_name=f"{application.scheme}-{application.year}-v{version}.pdf")
+
+
+@bp.route("/<int:application_id>/dossier.docx")
+@permission_required("applications.view")
+def docx(application_id):
+    """Word copy: a submitted application's frozen snapshot, else today's data."""
+    application = _application(application_id)
+    data = application.snapshot if not application.editable and application.snapshot else \
+        dossier.build(application, g.tenant)
+    return files.download(docx_export.build(data, _("Application form")),
+                          f"{application.scheme}-{application.year}.docx",
+                          "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
 
 
 @bp.route("/<int:application_id>/versions/<int:version>/pdf", methods=["POST"])
