@@ -29,6 +29,6 @@ def queue():
             .where(Tenant.bureau_id.in_(ids), Application.status != "draft")
             .order_by(Application.submitted_at.desc())).all()
     waiting = WAITING["city" if bureau.level in ("city", "province") else "district"]
-    from .views import status_labels
+    from .services import status_labels
 
     return render_template("applications/queue.html", rows=rows, waiting=waiting, app_status=status_labels())

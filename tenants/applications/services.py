@@ -43,6 +43,13 @@ TRANSITIONS = {
 REREVIEW_YEARS = {"cq": 2, "xc": 1}
 
 
+def status_labels() -> dict:
+    return {"draft": _("Draft"), "submitted": _("Submitted"), "district_review": _("District review"),
+            "returned": _("Returned for revision"), "recommended": _("Recommended"), "city_review": _("City review"),
+            "public_notice": _("Public notice"), "recognised": _("Recognised"), "rejected": _("Rejected"),
+            "revoked": _("Revoked")}
+
+
 class ApplicationError(ValueError):
     """The message is for the user; `conflict` marks a double submission or a stale move."""
 
@@ -102,7 +109,7 @@ def _record(application: Application, old: str, new: str, user_id: int | None, c
     link = url_for("applications.show", tenant_slug=g.tenant.slug, application_id=application.id, _external=True) \
         if g.get("tenant") is not None else ""
     notify(_admins(), _("Application %(scheme)s %(year)d: %(status)s", scheme=application.scheme,
-                        year=application.year, status=new), link)
+                        year=application.year, status=status_labels()[new]), link)
 
 
 def _move(application: Application, old_states, new: str) -> bool:
@@ -164,7 +171,7 @@ def move(application: Application, new: str, user: User, tenant: Tenant, comment
         raise ApplicationError(_("This step is not open to you now."), conflict=True)
     if new in ("returned", "rejected", "revoked") and not comment.strip():
         raise ApplicationError(_("Give the reasons."))
-    if new == "recognised" and application.notice_end and date.today() <= application.notice_end:
+    if new == "recognised" and application.notice_end and (recognised_on or date.today()) <= application.notice_end:
         raise ApplicationError(_("The public notice runs until %(date)s.", date=application.notice_end.isoformat()))
     if not _move(application, [old], new):
         raise ApplicationError(_("Someone else moved this application first."), conflict=True)
@@ -184,7 +191,9 @@ def move(application: Application, new: str, user: User, tenant: Tenant, comment
     _record(application, old, new, user.id, comment.strip(), section_comments)
 
 
-def score(application: Application, item: str, points: float, scorer: str, user: User) -> None:
+def score(application: Application, item: str, points: float, scorer: str, user: User, tenant: Tenant) -> None:
+    if level_of(user, tenant) != "city":
+        raise ApplicationError(_("This step is not open to you now."), conflict=True)
     if application.status != "city_review":
         raise ApplicationError(_("Scores are entered during the city review."), conflict=True)
     scheme = schemes()[application.scheme]
@@ -202,14 +211,30 @@ def score(application: Application, item: str, points: float, scorer: str, user:
 
 
 def final_score(application: Application) -> float | None:
-    """The average of the scorers' totals (each scorer's item points summed)."""
-    rows = db.session.execute(sa.select(ReviewScore.scorer, sa.func.sum(ReviewScore.points))
-                              .where(ReviewScore.application_id == application.id)
-                              .group_by(ReviewScore.scorer)).all()
-    return round(sum(total for _s, total in rows) / len(rows), 2) if rows else None
+    """The average of the scorers' totals; each total applies the scheme's group caps and max."""
+    scheme = schemes()[application.scheme]
+    group_of = {item.code: group for group in scheme.groups for item in group.items}
+    per_scorer: dict[str, dict] = {}
+    for scorer, item, points in db.session.execute(sa.select(ReviewScore.scorer, ReviewScore.item, ReviewScore.points)
+                                                   .where(ReviewScore.application_id == application.id)):
+        group = group_of.get(item)
+        if group is not None:
+            sums = per_scorer.setdefault(scorer, {})
+            sums[group.code] = sums.get(group.code, 0) + points
+    if not per_scorer:
+        return None
+    caps = {g.code: g.cap for g in scheme.groups}
+    totals = []
+    for sums in per_scorer.values():
+        total = sum(min(v, caps[c]) if caps[c] is not None else v for c, v in sums.items())
+        totals.append(min(total, scheme.max) if scheme.max is not None else total)
+    return round(sum(totals) / len(totals), 2)
 
 
-def add_objection(application: Application, text: str, received_on: date | None) -> None:
+def add_objection(application: Application, text: str, received_on: date | None, user: User,
+                  tenant: Tenant) -> None:
+    if level_of(user, tenant) != "city":
+        raise ApplicationError(_("This step is not open to you now."), conflict=True)
     if application.status != "public_notice":
         raise ApplicationError(_("Objections are recorded during the public notice."), conflict=True)
     if not (text or "").strip():

@@ -21,17 +21,10 @@ from tenants.schemes.service import applicable, schemes
 
 from . import docx_export, dossier
 from .models import SECTIONS, Application, ApplicationVersion, Objection, ReviewScore
-from .services import ApplicationError, add_objection, allowed_moves, checklist, move, save_sections, score, start, submit
+from .services import ApplicationError, status_labels, add_objection, allowed_moves, checklist, move, save_sections, score, start, submit
 from .tasks import preview_pdf, version_pdf
 
 bp = tenant_blueprint("applications", __name__, "/applications")
-
-
-def status_labels() -> dict:
-    return {"draft": _("Draft"), "submitted": _("Submitted"), "district_review": _("District review"),
-            "returned": _("Returned for revision"), "recommended": _("Recommended"), "city_review": _("City review"),
-            "public_notice": _("Public notice"), "recognised": _("Recognised"), "rejected": _("Rejected"),
-            "revoked": _("Revoked")}
 
 
 @bp.context_processor
@@ -214,7 +207,7 @@ def review_scores(application_id):
         for item in scheme.items:
             raw = (request.form.get(f"points-{item}") or "").strip()
             if raw:
-                score(application, item, float(raw), request.form.get("scorer", ""), current_user)
+                score(application, item, float(raw), request.form.get("scorer", ""), current_user, g.tenant)
         db.session.commit()
         flash(_("Scores saved."), "success")
     except (ApplicationError, ValueError) as exc:
@@ -228,7 +221,8 @@ def review_scores(application_id):
 def objection(application_id):
     application = _application(application_id)
     try:
-        add_objection(application, request.form.get("text", ""), _date(request.form.get("received_on")))
+        add_objection(application, request.form.get("text", ""), _date(request.form.get("received_on")),
+                      current_user, g.tenant)
         db.session.commit()
         flash(_("Objection recorded."), "success")
     except ApplicationError as exc:
