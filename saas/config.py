@@ -89,6 +89,7 @@ def load_config(instance_path: str) -> dict:
         "JOB_FAILURE_TTL": 7 * 24 * 3600,
         # Links in reminder e-mails sent by jobs (no request to take the host from).
         "PUBLIC_URL": os.environ.get("PUBLIC_URL") or None,
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "600 per minute"),
         "DEMO_PASSWORD": os.environ.get("DEMO_PASSWORD", "demo-pass-2026"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
     }

@@ -26,5 +26,6 @@ def init_app(app):
     app.teardown_request(leave_tenant)
     # Import every model so metadata (and Alembic autogenerate) sees the whole schema.
     from . import audit, files, mail, notifications  # noqa: F401
+    from .api import tokens  # noqa: F401
     from .auth import models  # noqa: F401
     from .jobs import records  # noqa: F401

@@ -18,8 +18,14 @@ def _wants_json() -> bool:
 
 def _http_error(exc: HTTPException):
     if _wants_json():
-        return jsonify({"error": {"code": exc.name.lower().replace(" ", "_"), "message": exc.description,
-                                  "fields": {}}}), exc.code
+        from .api.errors import response
+
+        out, status = response(exc.code or 500)
+        for header in ("Retry-After",) if exc.code == 429 else ():
+            retry = (exc.get_headers() and dict(exc.get_headers()).get(header))
+            if retry:
+                out.headers[header] = retry
+        return out, status
     template = f"errors/{exc.code}.html" if exc.code in (400, 403, 404, 413, 429) else "errors/generic.html"
     return render_template(template, error=exc), exc.code
 

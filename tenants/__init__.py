@@ -15,3 +15,11 @@ def init_app(app):
             app.register_blueprint(module.home_bp)
         if hasattr(module, "init_app"):
             module.init_app(app)
+        try:  # the feature's JSON API resources (they register on saas.api.bp)
+            importlib.import_module(f"tenants.{name}.api")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"tenants.{name}.api":
+                raise
+    from saas import api
+
+    api.init_app(app)

@@ -1,0 +1,87 @@
+"""Applications over the API: list, start, read, submit (409 on a double submit), dossier PDF."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app, g, send_file
+
+from saas.api import ApiError, body, iso, page_of, tenant_route
+from saas.extensions import db
+from saas.jobs import QueueUnavailable
+
+from .models import Application
+from .services import ApplicationError, start, submit
+from .tasks import version_pdf
+
+
+def application_json(a: Application) -> dict:
+    return {"id": a.id, "scheme": a.scheme, "year": a.year, "status": a.status, "version": a.version,
+            "sections": a.sections or {}, "submitted_at": iso(a.submitted_at), "pdf_sha256": a.pdf_sha256 or None,
+            "notice_start": iso(a.notice_start), "notice_end": iso(a.notice_end),
+            "recognised_on": iso(a.recognised_on), "certificate_no": a.certificate_no or None,
+            "rereview_due": iso(a.rereview_due), "final_score": a.final_score}
+
+
+@tenant_route("/applications", "applications.view")
+def applications():
+    return page_of(sa.select(Application).order_by(Application.year.desc(), Application.id.desc()), application_json)
+
+
+@tenant_route("/applications", "applications.write", methods=("POST",))
+def create_application():
+    data = body()
+    year = data.get("year", date.today().year)
+    if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2100:
+        raise ApiError(422, fields={"year": "a four-digit year"})
+    if not isinstance(data.get("scheme"), str):
+        raise ApiError(422, fields={"scheme": "required scheme code"})
+    try:
+        application = start(data["scheme"], year)
+        db.session.commit()
+    except ApplicationError as exc:
+        db.session.rollback()
+        raise ApiError(422, str(exc), {"scheme": str(exc)})
+    return application_json(application), 201
+
+
+def _get(application_id: int) -> Application:
+    application = db.session.get(Application, application_id)
+    if application is None:
+        raise ApiError(404)
+    return application
+
+
+@tenant_route("/applications/<int:application_id>", "applications.view")
+def application(application_id):
+    return application_json(_get(application_id))
+
+
+@tenant_route("/applications/<int:application_id>/submit", "applications.write", methods=("POST",))
+def submit_application(application_id):
+    item = _get(application_id)
+    try:
+        version = submit(item, g.api_user, g.tenant)
+        db.session.commit()
+    except ApplicationError as exc:
+        db.session.rollback()
+        raise ApiError(409 if exc.conflict else 422, str(exc))
+    try:
+        version_pdf.enqueue(item.id, version.version, key=f"dossier:{item.id}:v{version.version}", user_id=g.api_user.id)
+    except QueueUnavailable:
+        pass  # the PDF can be made later from the frozen snapshot
+    return application_json(item)
+
+
+@tenant_route("/applications/<int:application_id>/dossier.pdf", "applications.view")
+def dossier_pdf(application_id):
+    item = _get(application_id)
+    if not item.pdf_path:
+        raise ApiError(404, "no dossier PDF yet")
+    root = Path(current_app.config["UPLOAD_DIR"]).resolve()
+    path = (root / item.pdf_path).resolve()
+    if root not in path.parents or not path.is_file():
+        raise ApiError(404)
+    return send_file(path, mimetype="application/pdf", download_name=f"{item.scheme}-{item.year}-v{item.version}.pdf")

@@ -1,0 +1,245 @@
+"""/api/v1/tenants/<slug>/enterprises…: the roster through the same services as the pages."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import request
+from sqlalchemy.orm import selectinload
+
+from saas import files
+from saas.api import ApiError, body, iso, page_of, tenant_route
+from saas.extensions import db
+
+from .checklists import ITEMS, STATES
+from .importer import MODES, run_import
+from .models import FLAGS, STATUSES, Enterprise
+from .services import MemberError, apply_profile, change_status, checklist, enterprise_or_404, normalise_credit_code, \
+    save_checklist, save_enterprise, set_liaison, survey, save_survey, SURVEY_FIELDS
+
+FIELDS = ("name", "credit_code", "industry", "employees", "status", "joined_on", "liaison", "flags", "adopted_standard",
+          "recognised_on")
+
+
+def serialise(e: Enterprise) -> dict:
+    person = e.current_liaison
+    return {"id": e.id, "name": e.name, "credit_code": e.credit_code, "industry": e.industry, "employees": e.employees,
+            "status": e.status, "joined_on": iso(e.joined_on), "flags": e.flags, "adopted_standard": e.adopted_standard,
+            "recognised_on": iso(e.recognised_on),
+            "liaison": {"name": person.name, "position": person.position, "mobile": person.mobile,
+                        "email": person.email} if person else None}
+
+
+def _date(data: dict, key: str, fields: dict):
+    value = data.get(key)
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        fields[key] = "an ISO 8601 date (YYYY-MM-DD)"
+
+
+def _profile(data: dict, partial: bool) -> tuple[dict, dict | None]:
+    """Validated profile fields (422 with every bad field named)."""
+    unknown = sorted(set(data) - set(FIELDS))
+    fields: dict[str, str] = {k: "unknown field" for k in unknown}
+    out: dict = {}
+    if "name" in data or not partial:
+        if not isinstance(data.get("name"), str) or not data["name"].strip() or len(data["name"]) > 200:
+            fields["name"] = "required text, at most 200 characters"
+        else:
+            out["name"] = data["name"].strip()
+    if "credit_code" in data or not partial:
+        try:
+            out["credit_code"] = normalise_credit_code(data.get("credit_code") if isinstance(data.get("credit_code"), str) else "")
+        except MemberError as exc:
+            fields["credit_code"] = str(exc)
+    if "industry" in data:
+        if not isinstance(data["industry"], str) or len(data["industry"]) > 120:
+            fields["industry"] = "text, at most 120 characters"
+        else:
+            out["industry"] = data["industry"]
+    if "employees" in data:
+        if not isinstance(data["employees"], int) or isinstance(data["employees"], bool) or not 0 <= data["employees"] <= 10_000_000:
+            fields["employees"] = "an integer from 0"
+        else:
+            out["employees"] = data["employees"]
+    if "status" in data and data["status"] not in STATUSES:
+        fields["status"] = f"one of {', '.join(STATUSES)}"
+    for key in ("joined_on", "recognised_on"):
+        if key in data:
+            out[key] = _date(data, key, fields)
+    if "adopted_standard" in data:
+        if not isinstance(data["adopted_standard"], bool):
+            fields["adopted_standard"] = "true or false"
+        else:
+            out["adopted_standard"] = data["adopted_standard"]
+    if "flags" in data:
+        if not isinstance(data["flags"], list) or any(f not in FLAGS for f in data["flags"]):
+            fields["flags"] = f"a list of {', '.join(FLAGS)}"
+        else:
+            out.update({f: f in data["flags"] for f in FLAGS})
+    liaison = None
+    if data.get("liaison") is not None:
+        raw = data["liaison"]
+        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"].strip() or \
+                any(not isinstance(raw.get(k, ""), str) for k in ("position", "mobile", "email")):
+            fields["liaison"] = "an object with name (required), position, mobile, email"
+        else:
+            liaison = {k: raw.get(k, "")[:120] for k in ("name", "position", "mobile")} | {"email": raw.get("email", "")[:254]}
+    if fields:
+        raise ApiError(422, fields=fields)
+    return out, liaison
+
+
+@tenant_route("/enterprises", "members.list")
+def enterprises():
+    select = sa.select(Enterprise).options(selectinload(Enterprise.liaisons)).order_by(Enterprise.name, Enterprise.id)
+    if request.args.get("status") in STATUSES:
+        select = select.where(Enterprise.status == request.args["status"])
+    return page_of(select, serialise)
+
+
+@tenant_route("/enterprises", "members.manage", methods=("POST",))
+def create_enterprise():
+    data = body()
+    profile, liaison = _profile(data, partial=False)
+    if data.get("status") not in (None, "liaison"):
+        profile["status"] = data["status"]
+        profile["withdrawal_reason"] = data.get("reason", "") if isinstance(data.get("reason"), str) else ""
+    try:
+        enterprise = save_enterprise(None, profile, liaison)
+        db.session.commit()
+    except MemberError as exc:
+        db.session.rollback()
+        raise ApiError(409 if exc.field == "credit_code" else 422, str(exc), {exc.field or "status": str(exc)})
+    return serialise(enterprise), 201
+
+
+@tenant_route("/enterprises/<int:enterprise_id>", "members.view")
+def enterprise(enterprise_id):
+    return serialise(enterprise_or_404(enterprise_id))
+
+
+@tenant_route("/enterprises/<int:enterprise_id>", "members.manage", methods=("PATCH",))
+def update_enterprise(enterprise_id):
+    item = enterprise_or_404(enterprise_id)
+    data = body()
+    profile, liaison = _profile(data, partial=True)
+    try:
+        if "credit_code" in profile:
+            save_enterprise(item, {"name": profile.get("name", item.name), **profile})
+        else:
+            apply_profile(item, profile)
+        if data.get("status") and data["status"] != item.status:
+            change_status(item, data["status"], None, data.get("reason", ""))
+        if liaison:
+            set_liaison(item, **liaison)
+        db.session.commit()
+    except MemberError as exc:
+        db.session.rollback()
+        raise ApiError(409 if exc.field == "credit_code" else 422, str(exc), {exc.field or "status": str(exc)})
+    return serialise(item)
+
+
+@tenant_route("/enterprises/<int:enterprise_id>/withdraw", "members.manage", methods=("POST",))
+def withdraw(enterprise_id):
+    item = enterprise_or_404(enterprise_id)
+    data = body()
+    fields = {}
+    on = _date(data, "on", fields)
+    if not isinstance(data.get("reason"), str) or not data["reason"].strip():
+        fields["reason"] = "required"
+    if fields:
+        raise ApiError(422, fields=fields)
+    if item.status == "withdrawn":
+        raise ApiError(409, "already withdrawn")
+    change_status(item, "withdrawn", on, data["reason"])
+    db.session.commit()
+    return serialise(item)
+
+
+@tenant_route("/enterprises/import", "members.manage", methods=("POST",))
+def import_enterprises():
+    mode = request.form.get("mode", "create")
+    if mode not in MODES:
+        raise ApiError(422, fields={"mode": f"one of {', '.join(MODES)}"})
+    try:
+        data, _kind = files.read_upload(request.files.get("file"), kinds={"xlsx"})
+        result = run_import(data, mode)
+    except files.UploadError as exc:
+        raise ApiError(422, str(exc), {"file": str(exc)})
+    if not result.ok:
+        db.session.rollback()
+        raise ApiError(422, "nothing was imported", rows=[e.as_dict() for e in result.errors])
+    db.session.commit()
+    return {"created": result.created, "updated": result.updated}
+
+
+def _checklist_json(enterprise) -> dict:
+    items = checklist(enterprise)
+    return {"items": [{"code": c, "state": items[c].state, "note": items[c].note or ""} for c in ITEMS]}
+
+
+@tenant_route("/enterprises/<int:enterprise_id>/checklist", "members.view")
+def get_checklist(enterprise_id):
+    return _checklist_json(enterprise_or_404(enterprise_id))
+
+
+@tenant_route("/enterprises/<int:enterprise_id>/checklist", "members.records", methods=("PUT",))
+def put_checklist(enterprise_id):
+    item = enterprise_or_404(enterprise_id)
+    data = body()
+    rows = data.get("items")
+    if not isinstance(rows, list):
+        raise ApiError(422, fields={"items": "a list of {code, state, note}"})
+    values, fields = {}, {}
+    for n, row in enumerate(rows):
+        if not isinstance(row, dict) or row.get("code") not in ITEMS or row.get("state") not in STATES or \
+                not isinstance(row.get("note", ""), str):
+            fields[f"items[{n}]"] = f"code one of the checklist items, state one of {', '.join(STATES)}"
+        else:
+            values[row["code"]] = (row["state"], row.get("note", ""))
+    if fields:
+        raise ApiError(422, fields=fields)
+    save_checklist(item, values)
+    db.session.commit()
+    return _checklist_json(item)
+
+
+def _survey_json(row) -> dict:
+    return {"year": row.year, **{f: getattr(row, f) for f in SURVEY_FIELDS},
+            "confidentiality_rate": row.confidentiality_rate, "noncompete_rate": row.noncompete_rate}
+
+
+def _year(year: int) -> int:
+    if not 2000 <= year <= 2100:
+        raise ApiError(404)
+    return year
+
+
+@tenant_route("/enterprises/<int:enterprise_id>/survey/<int:year>", "members.view")
+def get_survey(enterprise_id, year):
+    return _survey_json(survey(enterprise_or_404(enterprise_id), _year(year)))
+
+
+@tenant_route("/enterprises/<int:enterprise_id>/survey/<int:year>", "members.records", methods=("PUT",))
+def put_survey(enterprise_id, year):
+    item = enterprise_or_404(enterprise_id)
+    data = body()
+    bad = {f: "an integer from 0" for f in SURVEY_FIELDS
+           if f in data and (not isinstance(data[f], int) or isinstance(data[f], bool) or data[f] < 0)}
+    bad.update({k: "unknown field" for k in set(data) - set(SURVEY_FIELDS)})
+    if bad:
+        raise ApiError(422, fields=bad)
+    try:
+        row = save_survey(item, _year(year), data)
+        db.session.commit()
+    except MemberError as exc:
+        db.session.rollback()
+        raise ApiError(422, str(exc), {exc.field or "employees": str(exc)})
+    return _survey_json(row)
+
+
