@@ -15,6 +15,12 @@ def _load_user(session_id: str):
     user = db.session.scalar(sa.select(User).where(User.id == int(user_id)))
     if user is None or not user.active or user.session_token != token:
         return None
+    from flask import session
+
+    from .sessions import signed_out
+
+    if signed_out(session.get("sid")):
+        return None
     return user
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from ..extensions import db, limiter
 from ..i18n import safe_next
@@ -12,6 +12,7 @@ from .access import reachable_tenants
 from .forms import ChangePasswordForm, LoginForm, ProfileForm, RequestResetForm, SetPasswordForm
 from .models import User
 from .services import record_login, send_reset
+from .sessions import sign_in, sign_out
 from .tokens import read_token
 
 bp = Blueprint("auth", __name__)
@@ -45,10 +46,11 @@ def login():
     if form.validate_on_submit():
         user = User.by_email(form.email.data)
         if user is not None and user.active and user.check_password(form.password.data):
-            login_user(user)
+            sign_in(user)
             record_login(user)
             db.session.commit()
-            session["locale"] = user.locale
+            if user.locale:
+                session["locale"] = user.locale
             return redirect(safe_next(request.args.get("next")) or url_for("auth.home"))
         g.login_failed = True
         flash(_("Wrong email or password."), "danger")
@@ -57,8 +59,7 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
-    session.pop("locale", None)
+    sign_out()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -79,8 +80,8 @@ def _password_from_link(token: str, purpose: str, title: str, done):
 @bp.route("/invite/<token>", methods=["GET", "POST"])
 def accept_invitation(token):
     def welcome(user):
-        logout_user()
-        login_user(user)
+        sign_out()
+        sign_in(user)
         flash(_("Welcome! Your password is set."), "success")
         return redirect(url_for("auth.home"))
 
@@ -135,7 +136,7 @@ def change_password():
             current_user.set_password(form.password.data)
             db.session.commit()
             # The session id embeds the password fingerprint: sign in again under the new one.
-            login_user(current_user._get_current_object())
+            sign_in(current_user._get_current_object())
             flash(_("Your password is changed."), "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/change_password.html", form=form)

@@ -116,8 +116,17 @@ def read_rows(data: bytes) -> Sheet:
     return sheet
 
 
+MAX_UNPACKED = 200 * 1024 * 1024  # a few thousand rows unpack to a few MB; a zip bomb to GBs
+
+
 def open_workbook(data: bytes):
-    """The workbook, or UploadError when the bytes only look like one."""
+    """The workbook, or UploadError when the bytes only look like one (or unpack to too much)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED:
+                raise UploadError(_("The file unpacks to far more data than a roster holds."))
+    except zipfile.BadZipFile as exc:
+        raise UploadError(_("The file could not be read as an Excel workbook.")) from exc
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         if not wb.worksheets:
