@@ -5,9 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 # Debian packages for PDF (wkhtmltopdf + CJK fonts), its text check, and browser tests.
-SYSTEM_PACKAGES := wkhtmltopdf fonts-noto-cjk poppler-utils chromium chromium-driver
+SYSTEM_PACKAGES := wkhtmltopdf fonts-noto-cjk poppler-utils chromium chromium-driver wrk
 
-.PHONY: run test setup system-packages translations db demo worker clean-venv i18n
+.PHONY: run test setup system-packages translations db demo worker clean-venv i18n bench
 
 run: setup db demo
 	$(FLASK) serve
@@ -51,6 +51,10 @@ worker: setup
 # Developers: after changing user-facing text, refresh both catalogues, then translate zh_CN.
 i18n: $(VENV)/.installed
 	$(FLASK) translations update
+
+# Benchmarks (not part of `make test`): tables on stdout, figures in tests/perf/results.json.
+bench: setup
+	$(BIN)/python -m tests.perf
 
 clean-venv:
 	rm -rf $(VENV)

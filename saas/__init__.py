@@ -27,7 +27,19 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+MAX_ID = 2**31 - 1
+
+
+def _ids_in_range():
+    """An id in the URL beyond the database's integer is simply not there (404, not a crash)."""
+    from flask import abort, request
+
+    if any(isinstance(v, int) and v > MAX_ID for v in (request.view_args or {}).values()):
+        abort(404)
+
+
 def configure(app: Flask, overrides: dict | None) -> None:
+    app.before_request(_ids_in_range)
     os.makedirs(app.instance_path, exist_ok=True)
     try:
         app.config.update(load_config(app.instance_path))

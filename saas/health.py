@@ -20,3 +20,10 @@ def healthz():
         database = "unavailable"
     queue = "ok" if queues.available() else "unavailable"
     return jsonify({"database": database, "queue": queue}), 200 if database == "ok" else 503
+
+
+@bp.route("/livez")
+@limiter.exempt
+def livez():
+    """Liveness: the process answers (no database, no queue). Also the benchmarks' floor."""
+    return {"status": "ok"}

@@ -4,6 +4,8 @@ the pages), per-token throttling, JSON errors, pagination. Resources live next t
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from functools import wraps
 
 import sqlalchemy as sa
@@ -38,8 +40,16 @@ def authenticate() -> tokens.ApiToken:
     token = tokens.find(_bearer()) if _bearer() else None
     if token is None or not token.usable or not token.user.active:
         raise ApiError(401)
-    token.last_used_at = utcnow()
+    now = utcnow()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        token.last_used_at = now  # at most one write a minute per token
+        db.session.commit()
     return token
+
+
+# One budget per token across the whole API (not per endpoint).
+throttled = limiter.shared_limit(_limit, scope="api-v1", key_func=_limit_key)
+MAX_ID = 2**31 - 1
 
 
 def tenant_route(rule: str, action: str, methods=("GET",)):
@@ -62,18 +72,47 @@ def tenant_route(rule: str, action: str, methods=("GET",)):
             return view(**kwargs)
 
         wrapped.required_action = action
-        limited = limiter.limit(_limit, key_func=_limit_key)(wrapped)
+        limited = throttled(wrapped)
         bp.add_url_rule(f"/tenants/<tenant_slug>{rule}", view.__name__, limited, methods=list(methods))
         return limited
 
     return decorator
 
 
+def _no_constant(name):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _encodable(value) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_encodable(k) and _encodable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_encodable(v) for v in value)
+    return True
+
+
 def body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
+    """The JSON object sent, strictly: no NaN/Infinity, no unpaired surrogates (400 otherwise)."""
+    if not request.is_json:
+        raise ApiError(400, "send a JSON object (Content-Type: application/json)")
+    try:
+        data = json.loads(request.get_data(cache=True) or b"", parse_constant=_no_constant)
+    except (ValueError, RecursionError):
         raise ApiError(400, "send a JSON object")
+    if not isinstance(data, dict) or not _encodable(data):
+        raise ApiError(400, "send a JSON object (UTF-8 text)")
     return data
+
+
+def integer(value, low: int = 0, high: int = MAX_ID) -> bool:
+    """An int (not a bool) within the database's range."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 def page_of(select, serialise) -> dict:
@@ -82,7 +121,7 @@ def page_of(select, serialise) -> dict:
         per_page = int(request.args.get("per_page", 50))
     except ValueError:
         raise ApiError(400, "page and per_page are integers")
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+    if not 1 <= page <= 1_000_000 or not 1 <= per_page <= MAX_PER_PAGE:
         raise ApiError(400, f"page >= 1 and 1 <= per_page <= {MAX_PER_PAGE}")
     total = db.session.scalar(sa.select(sa.func.count()).select_from(select.order_by(None).subquery()))
     items = db.session.scalars(select.limit(per_page).offset((page - 1) * per_page)).unique().all()
@@ -90,7 +129,12 @@ def page_of(select, serialise) -> dict:
 
 
 def iso(value):
-    return value.isoformat() if value is not None else None
+    """ISO 8601; datetimes are stored in UTC and say so."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0).isoformat() + "Z"
+    return value.isoformat()
 
 
 def init_app(app):

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from ..auth.access import reachable_tenants
 from ..extensions import db, limiter
 from ..tenancy import Bureau, Tenant, utcnow
-from . import bp, tokens
+from . import bp, throttled, tokens
 from .errors import ApiError
 from .openapi import document
 
@@ -27,6 +27,7 @@ def openapi():
 
 
 @bp.route("/bureaus/<int:bureau_id>/overview")
+@throttled
 def bureau_overview(bureau_id):
     from tenants.bureau.service import jurisdiction, totals
 
@@ -39,8 +40,10 @@ def bureau_overview(bureau_id):
     bureau = db.session.get(Bureau, bureau_id)
     try:
         year = int(request.args.get("year", date.today().year))
+        if not 2000 <= year <= 2100:
+            raise ValueError
     except ValueError:
-        raise ApiError(400, "year is a four-digit year")
+        raise ApiError(400, "year is a year from 2000 to 2100", {"year": "YYYY"})
     rows = jurisdiction(bureau, year)
     return {"bureau": {"id": bureau.id, "name": bureau.name, "level": bureau.level}, "year": year,
             "totals": totals(rows),

@@ -33,6 +33,9 @@ def applications():
 @tenant_route("/applications", "applications.write", methods=("POST",))
 def create_application():
     data = body()
+    unknown = {k: "unknown field" for k in set(data) - {"scheme", "year"}}
+    if unknown:
+        raise ApiError(422, fields=unknown)
     year = data.get("year", date.today().year)
     if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2100:
         raise ApiError(422, fields={"year": "a four-digit year"})

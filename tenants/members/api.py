@@ -9,7 +9,7 @@ from flask import request
 from sqlalchemy.orm import selectinload
 
 from saas import files
-from saas.api import ApiError, body, iso, page_of, tenant_route
+from saas.api import ApiError, body, integer, iso, page_of, tenant_route
 from saas.extensions import db
 
 from .checklists import ITEMS, STATES
@@ -229,8 +229,8 @@ def get_survey(enterprise_id, year):
 def put_survey(enterprise_id, year):
     item = enterprise_or_404(enterprise_id)
     data = body()
-    bad = {f: "an integer from 0" for f in SURVEY_FIELDS
-           if f in data and (not isinstance(data[f], int) or isinstance(data[f], bool) or data[f] < 0)}
+    bad = {f: "an integer from 0 to 10,000,000" for f in SURVEY_FIELDS
+           if f in data and not integer(data[f], 0, 10_000_000)}
     bad.update({k: "unknown field" for k in set(data) - set(SURVEY_FIELDS)})
     if bad:
         raise ApiError(422, fields=bad)

@@ -7,7 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import request
 
-from saas.api import ApiError, body, iso, page_of, tenant_route
+from saas.api import ApiError, body, integer, iso, page_of, tenant_route
 from saas.extensions import db
 
 from .models import CATEGORIES, OFFICES, SUMMARY_MAX, ServiceLog, Station
@@ -42,10 +42,15 @@ def stations():
     return page_of(sa.select(Station).order_by(Station.name, Station.id), station_json)
 
 
+STATION_FIELDS = ("name", "address", "opened_on", "office", "opening_hours", "services")
+LOG_FIELDS = ("served_on", "station_id", "category", "enterprise_id", "non_member", "handled_by", "summary", "outcome",
+              "follow_up_due", "follow_up", "case_status")
+
+
 @tenant_route("/stations", "stations.manage", methods=("POST",))
 def create_station():
     data = body()
-    fields = {}
+    fields = {k: "unknown field" for k in set(data) - set(STATION_FIELDS)}
     if not isinstance(data.get("name"), str) or not data["name"].strip() or len(data["name"]) > 200:
         fields["name"] = "required text, at most 200 characters"
     if data.get("office", "independent") not in OFFICES:
@@ -83,22 +88,25 @@ def service_logs():
         select = select.where(ServiceLog.served_on <= end)
     if category:
         select = select.where(ServiceLog.category == category)
-    if enterprise_id:
-        select = select.where(ServiceLog.enterprise_id == int(enterprise_id))
+    if enterprise_id:  # an id beyond the integer range matches nothing
+        eid = int(enterprise_id)
+        select = select.where(ServiceLog.enterprise_id == eid if integer(eid) else sa.false())
     return page_of(select, log_json)
 
 
 @tenant_route("/service-logs", "log.write", methods=("POST",))
 def create_service_log():
     data = body()
-    fields = {}
+    fields = {k: "unknown field" for k in set(data) - set(LOG_FIELDS)}
     served = _day(data.get("served_on"), "served_on", fields, required=True)
     due = _day(data.get("follow_up_due"), "follow_up_due", fields)
     for key in ("station_id", "enterprise_id"):
-        if data.get(key) is not None and (not isinstance(data[key], int) or isinstance(data[key], bool)):
-            fields[key] = "an integer"
-    if not isinstance(data.get("station_id"), int):
+        if data.get(key) is not None and not integer(data[key]):
+            fields[key] = "an integer id"
+    if data.get("station_id") is None:
         fields.setdefault("station_id", "required integer")
+    if "category" in data and data["category"] not in CATEGORIES:
+        fields["category"] = f"one of {', '.join(CATEGORIES)}"
     for key in ("summary", "outcome"):
         if key in data and (not isinstance(data[key], str) or len(data[key]) > SUMMARY_MAX):
             fields[key] = f"text, at most {SUMMARY_MAX} characters"

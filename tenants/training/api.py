@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import g
 from sqlalchemy.orm import selectinload
 
-from saas.api import ApiError, body, iso, page_of, tenant_route
+from saas.api import ApiError, body, integer, iso, page_of, tenant_route
 from saas.extensions import db
 
 from .models import KINDS, ORGANISERS, TrainingEvent
@@ -60,13 +60,17 @@ def create_training():
         fields["attendance"] = "a list of {enterprise_id, headcount}"
     else:
         for n, row in enumerate(rows):
-            if not isinstance(row, dict) or not isinstance(row.get("enterprise_id"), int) or \
-                    not isinstance(row.get("headcount"), int) or isinstance(row.get("headcount"), bool) or row["headcount"] < 0:
+            if not isinstance(row, dict) or not integer(row.get("enterprise_id")) or \
+                    not integer(row.get("headcount"), 0, 1_000_000):
                 fields[f"attendance[{n}]"] = "enterprise_id and headcount (integers, headcount >= 0)"
             elif row["enterprise_id"] in counts:
                 fields[f"attendance[{n}]"] = "the same enterprise twice"
             else:
                 counts[row["enterprise_id"]] = (row["headcount"], "")
+    if data.get("organiser_enterprise_id") is not None and not integer(data["organiser_enterprise_id"]):
+        fields["organiser_enterprise_id"] = "an integer id or null"
+    if "online" in data and not isinstance(data["online"], bool):
+        fields["online"] = "true or false"
     for key, limit in (("organiser_name", 200), ("venue", 200), ("trainer", 200), ("topics", 4000)):
         if key in data and (not isinstance(data[key], str) or len(data[key]) > limit):
             fields[key] = f"text, at most {limit} characters"

@@ -8,7 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import g
 
-from saas.api import ApiError, body, iso, page_of, tenant_route
+from saas.api import ApiError, body, integer, iso, page_of, tenant_route
 from saas.extensions import db
 
 from .models import MODES, STATUSES, TOPICS, GuidanceVisit
@@ -35,9 +35,11 @@ def _parse(data: dict, current: GuidanceVisit | None) -> dict:
             except (TypeError, ValueError):
                 fields[key] = "an ISO 8601 date (YYYY-MM-DD)"
         elif key in data:
+            if key == "visited_on":
+                fields[key] = "required ISO 8601 date"
             out[key] = None
-    if "enterprise_id" in data and (not isinstance(data["enterprise_id"], int) or isinstance(data["enterprise_id"], bool)):
-        fields["enterprise_id"] = "an integer"
+    if "enterprise_id" in data and not integer(data["enterprise_id"]):
+        fields["enterprise_id"] = "an integer id"
     if "mode" in data and data["mode"] not in MODES:
         fields["mode"] = f"one of {', '.join(MODES)}"
     if "status" in data and data["status"] not in STATUSES:
@@ -45,7 +47,7 @@ def _parse(data: dict, current: GuidanceVisit | None) -> dict:
     if "topics" in data and (not isinstance(data["topics"], list) or any(t not in TOPICS for t in data["topics"])):
         fields["topics"] = f"a list of {', '.join(TOPICS)}"
     if "instructor_ids" in data and (not isinstance(data["instructor_ids"], list) or
-                                     any(not isinstance(i, int) for i in data["instructor_ids"])):
+                                     any(not integer(i) for i in data["instructor_ids"])):
         fields["instructor_ids"] = "a list of user ids"
     for key in ("findings", "recommendations"):
         if key in data and (not isinstance(data[key], str) or len(data[key]) > 4000):
