@@ -81,7 +81,8 @@ def roster(f: RosterFilter):
     elif f.liaison == "no":
         select = select.where(liaison.id.is_(None))
     if f.rules == "yes":
-        select = select.where(sa.exists().where(ChecklistItem.enterprise_id == Enterprise.id,
+        select = select.where(sa.exists().where(ChecklistItem.tenant_id == Enterprise.tenant_id,
+                                                ChecklistItem.enterprise_id == Enterprise.id,
                                                 ChecklistItem.code == RULES_ITEM, ChecklistItem.state == "in_place"))
     if f.checklist == "complete":
         select = select.where(done >= len(CORE_ITEMS))

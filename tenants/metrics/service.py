@@ -67,9 +67,13 @@ def _ratio(part, whole):
 
 
 def _members(period: Period) -> dict:
-    has_liaison = sa.exists().where(LiaisonPerson.enterprise_id == Enterprise.id, LiaisonPerson.ended_on.is_(None))
+    # Correlated EXISTS are Core constructs the tenant scope does not rewrite: name the tenant
+    # so the (tenant_id, enterprise_id, …) indexes serve them (else a scan per member).
+    has_liaison = sa.exists().where(LiaisonPerson.tenant_id == Enterprise.tenant_id,
+                                    LiaisonPerson.enterprise_id == Enterprise.id, LiaisonPerson.ended_on.is_(None))
     in_place = lambda codes: sa.exists().where(  # noqa: E731
-        ChecklistItem.enterprise_id == Enterprise.id, ChecklistItem.code.in_(codes), ChecklistItem.state == "in_place")
+        ChecklistItem.tenant_id == Enterprise.tenant_id, ChecklistItem.enterprise_id == Enterprise.id,
+        ChecklistItem.code.in_(codes), ChecklistItem.state == "in_place")
     one = lambda cond: sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)  # noqa: E731
     row = db.session.execute(sa.select(
         sa.func.count(Enterprise.id), one(has_liaison), one(Enterprise.status == "demonstration"),
@@ -159,7 +163,8 @@ def enterprise_metrics(year: int) -> dict[int, dict]:
     period = Period.year(year)
     members = db.session.execute(sa.select(
         Enterprise.id, Enterprise.employees,
-        sa.exists().where(LiaisonPerson.enterprise_id == Enterprise.id, LiaisonPerson.ended_on.is_(None)))
+        sa.exists().where(LiaisonPerson.tenant_id == Enterprise.tenant_id, LiaisonPerson.enterprise_id == Enterprise.id,
+                          LiaisonPerson.ended_on.is_(None)))
         .where(active_on(period.end))).all()
     out = {m.id: {"has_liaison": bool(m[2]), "visits_in_year": 0, "trainings_in_year": 0,
                   "all_staff_trained": False, "incidents_caused": None, "incidents_suffered": None,
