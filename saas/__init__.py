@@ -38,8 +38,18 @@ def _ids_in_range():
         abort(404)
 
 
+def _no_nul_bytes():
+    """NUL is never meaningful text and PostgreSQL refuses it: a bad request, not a crash."""
+    from flask import abort, request
+
+    form = request.form.values() if request.method in ("POST", "PUT", "PATCH") else ()
+    if any("\x00" in v for v in (*form, *request.args.values())):
+        abort(400)
+
+
 def configure(app: Flask, overrides: dict | None) -> None:
     app.before_request(_ids_in_range)
+    app.before_request(_no_nul_bytes)
     os.makedirs(app.instance_path, exist_ok=True)
     try:
         app.config.update(load_config(app.instance_path))

@@ -131,3 +131,20 @@ def test_path_traversal_in_upload_names_stays_inside_the_upload_dir(app, make, l
     assert ".." not in attachment.stored_name
 
 
+
+
+def test_nul_bytes_are_a_bad_request_not_a_crash(app, make, login_as):
+    """PostgreSQL refuses NUL in text; the app answers 400 before it gets there."""
+    tenant = make.tenant(slug="nul")
+    make.user("admin@example.com", tenant=tenant, role="admin")
+    client = login_as("admin@example.com")
+    assert client.post("/t/nul/stations/new", data={"name": "站\x00", "office": "independent"}).status_code == 400
+    assert client.get("/t/nul/members/?q=a\x00b").status_code == 400
+    from saas.api.tokens import issue
+    from saas.auth.models import User
+
+    _token, raw = issue(User.by_email("admin@example.com"), tenant)
+    db.session.commit()
+    response = app.test_client().post("/api/v1/tenants/nul/stations", json={"name": "站\u0000"},
+                                      headers={"Authorization": f"Bearer {raw}"})
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "bad_request"

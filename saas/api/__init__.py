@@ -89,7 +89,7 @@ def _encodable(value) -> bool:
             value.encode("utf-8")
         except UnicodeEncodeError:
             return False
-        return True
+        return "\x00" not in value  # PostgreSQL text cannot hold NUL
     if isinstance(value, dict):
         return all(_encodable(k) and _encodable(v) for k, v in value.items())
     if isinstance(value, list):
