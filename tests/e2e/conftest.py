@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -28,11 +29,28 @@ def live_server(app):
     server.shutdown()
 
 
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
 @pytest.fixture
-def browser():
+def browser(request):
+    """Chromium; on a failing test every open page is saved to tests/e2e/screenshots/ (CI artefacts)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield instance
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:
+            SCREENSHOTS.mkdir(exist_ok=True)
+            for c, context in enumerate(instance.contexts):
+                for n, page in enumerate(context.pages):
+                    page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}-{c}-{n}.png"), full_page=True)
         instance.close()
