@@ -132,10 +132,19 @@ def get_for_owner(attachment_id: int, owner_type: str, owner_id: int) -> Attachm
     return attachment
 
 
-def send(attachment: Attachment):
+def stored_path(relative: str | None) -> Path | None:
+    """The file under UPLOAD_DIR at `relative`, or None if missing or outside the directory
+    (a stored name is data: it must never walk out of the upload root)."""
+    if not relative:
+        return None
     root = Path(current_app.config["UPLOAD_DIR"]).resolve()
-    path = (root / attachment.stored_name).resolve()
-    if root not in path.parents or not path.is_file():
+    path = (root / relative).resolve()
+    return path if root in path.parents and path.is_file() else None
+
+
+def send(attachment: Attachment):
+    path = stored_path(attachment.stored_name)
+    if path is None:
         abort(404)
     return send_file(path, mimetype=attachment.content_type, as_attachment=True,
                      download_name=attachment.filename)

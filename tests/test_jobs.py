@@ -112,3 +112,26 @@ def test_pages_render_and_jobs_say_so_when_redis_is_down(tenant_admin):
         assert db.session.scalar(sa.select(sa.func.count(JobRecord.id))) == 0
     health = client.get("/healthz")
     assert health.status_code == 200 and health.get_json() == {"database": "ok", "queue": "unavailable"}
+
+
+def test_nightly_jobs_are_queued_once_per_night_at_their_time(app, ctx):
+    """Every worker start calls the registered schedules; repeats must not stack up jobs."""
+    from datetime import datetime, time
+
+    from saas.jobs import queues
+    from saas.jobs.schedule import next_run
+
+    evening = datetime(2026, 3, 1, 23, 0)
+    assert next_run(time(2, 0), evening) == datetime(2026, 3, 2, 2, 0)
+    assert next_run(time(23, 30), evening) == datetime(2026, 3, 1, 23, 30)
+    assert next_run(time(23, 0), evening) == datetime(2026, 3, 2, 23, 0)  # "now" has passed
+
+    schedules = app.extensions["worker_schedules"]
+    ids = [schedule(evening) for schedule in schedules] + [schedule(evening) for schedule in schedules]
+    assert sorted(set(ids)) == ["readiness-nightly-20260302", "reminders-20260302"]
+    queue = queues.queue("default")
+    assert sorted(queue.scheduled_job_registry.get_job_ids()) == sorted(set(ids))
+    job = queue.fetch_job("reminders-20260302")
+    assert job.func_name == "tenants.deadlines.tasks.nightly"
+    assert queue.scheduled_job_registry.get_scheduled_time(job).replace(tzinfo=None) \
+        == datetime(2026, 3, 2, 6, 30)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import abort, current_app, flash, jsonify, redirect, render_template, send_file, url_for
+from flask import abort, flash, jsonify, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 
 from ..auth.permissions import can, permission_required
 from ..extensions import db
 from ..tenancy import tenant_blueprint
 from .queues import QueueUnavailable
+from ..files import stored_path
 from .records import JobRecord
 from .task import reconcile, task_for
 
@@ -57,8 +56,7 @@ def download(job_id):
     record = _record(job_id)
     if record.status != "done" or not (record.result or {}).get("file"):
         abort(404)
-    root = Path(current_app.config["UPLOAD_DIR"]).resolve()
-    path = (root / record.result["file"]).resolve()
-    if root not in path.parents or not path.is_file():
+    path = stored_path(record.result["file"])
+    if path is None:
         abort(404)
     return send_file(path, as_attachment=True, download_name=record.result.get("filename") or path.name)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app, g, send_file
+from flask import g, send_file
 
 from saas.api import ApiError, body, iso, page_of, tenant_route
 from saas.extensions import db
+from saas.files import stored_path
 from saas.jobs import QueueUnavailable
 
 from .models import Application
@@ -81,10 +81,7 @@ def submit_application(application_id):
 @tenant_route("/applications/<int:application_id>/dossier.pdf", "applications.view")
 def dossier_pdf(application_id):
     item = _get(application_id)
-    if not item.pdf_path:
+    path = stored_path(item.pdf_path)
+    if path is None:
         raise ApiError(404, "no dossier PDF yet")
-    root = Path(current_app.config["UPLOAD_DIR"]).resolve()
-    path = (root / item.pdf_path).resolve()
-    if root not in path.parents or not path.is_file():
-        raise ApiError(404)
     return send_file(path, mimetype="application/pdf", download_name=f"{item.scheme}-{item.year}-v{item.version}.pdf")

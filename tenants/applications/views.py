@@ -4,10 +4,9 @@ the reviewers' steps on the same page."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -132,11 +131,8 @@ def version_file(application_id, version):
     application = _application(application_id)
     row = db.session.scalar(sa.select(ApplicationVersion).where(ApplicationVersion.application_id == application.id,
                                                                 ApplicationVersion.version == version))
-    if row is None or not row.pdf_path:
-        abort(404)
-    root = Path(current_app.config["UPLOAD_DIR"]).resolve()
-    path = (root / row.pdf_path).resolve()
-    if root not in path.parents or not path.is_file():
+    path = files.stored_path(row.pdf_path) if row is not None else None
+    if path is None:
         abort(404)
     return send_file(path, mimetype="application/pdf", as_attachment=True,
                      download_name=f"{application.scheme}-{application.year}-v{version}.pdf")

@@ -43,14 +43,7 @@ def nightly():
         schedule_nightly()
 
 
-def schedule_nightly(now: datetime | None = None) -> None:
-    from saas.jobs import queues
+def schedule_nightly(now: datetime | None = None) -> str:
+    from saas.jobs.schedule import schedule_daily
 
-    now = now or datetime.now()
-    run_at = datetime.combine(now.date(), NIGHTLY_AT)
-    if run_at <= now:
-        run_at += timedelta(days=1)
-    queue = queues.queue("default")
-    job_id = f"reminders-{run_at:%Y%m%d}"
-    if queue.fetch_job(job_id) is None:
-        queue.enqueue_at(run_at, nightly, job_id=job_id, job_timeout=3600)
+    return schedule_daily(nightly, NIGHTLY_AT, "reminders", now)

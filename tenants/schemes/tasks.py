@@ -3,7 +3,7 @@ schedule, one run a night, re-scheduling itself for the next."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 
 import click
 import sqlalchemy as sa
@@ -42,15 +42,8 @@ def nightly():
         schedule_nightly()
 
 
-def schedule_nightly(now: datetime | None = None) -> None:
+def schedule_nightly(now: datetime | None = None) -> str:
     """Queue the next nightly run once (the job id is the date, so repeats are no-ops)."""
-    from saas.jobs import queues
+    from saas.jobs.schedule import schedule_daily
 
-    now = now or datetime.now()
-    run_at = datetime.combine(now.date(), NIGHTLY_AT)
-    if run_at <= now:
-        run_at += timedelta(days=1)
-    queue = queues.queue("default")
-    job_id = f"readiness-nightly-{run_at:%Y%m%d}"
-    if queue.fetch_job(job_id) is None:
-        queue.enqueue_at(run_at, nightly, job_id=job_id, job_timeout=3600)
+    return schedule_daily(nightly, NIGHTLY_AT, "readiness-nightly", now)
