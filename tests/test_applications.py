@@ -545,6 +545,10 @@ def test_full_review_chain_with_return_resubmission_notice_and_recognition(world
     world.cityrev.post(url("park", application_id, "/scores"), data={"scorer": "李专家", "points-7": "4"})
     bad = world.cityrev.post(url("park", application_id, "/scores"), data={"scorer": "王专家", "points-5": "6"})
     assert "Points must be between 0 and 5" in text(world.cityrev.get(bad.headers["Location"]))
+    # Not a number: nothing of the post is kept, not even its valid items.
+    bad = world.cityrev.post(url("park", application_id, "/scores"),
+                             data={"scorer": "王专家", "points-5": "3", "points-7": "四"})
+    assert "Points are numbers" in text(world.cityrev.get(bad.headers["Location"]))
     assert application(world.tid, application_id).scores == sorted([
         ("张专家", "5", 5.0), ("张专家", "7", 4.0), ("张专家", "14", 5.0),
         ("李专家", "5", 4.0), ("李专家", "7", 4.0), ("李专家", "14", 5.0)])

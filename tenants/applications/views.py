@@ -3,6 +3,7 @@ the reviewers' steps on the same page."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date
 
 import sqlalchemy as sa
@@ -35,6 +36,23 @@ def _application(application_id: int) -> Application:
     return db.get_or_404(Application, application_id)
 
 
+def _back(application: Application):
+    return redirect(url_for("applications.show", application_id=application.id))
+
+
+@contextmanager
+def _transaction(success: str):
+    """One form post, one transaction: commit and say `success`, or roll back and show the
+    user why the service refused (an ApplicationError's message is written for them)."""
+    try:
+        yield
+        db.session.commit()
+        flash(success, "success")
+    except ApplicationError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+
+
 @bp.route("/")
 @permission_required("applications.view")
 def index():
@@ -55,7 +73,7 @@ def begin():
         db.session.rollback()
         flash(str(exc) if isinstance(exc, ApplicationError) else _("Choose a year."), "danger")
         return redirect(url_for("applications.index"))
-    return redirect(url_for("applications.show", application_id=application.id))
+    return _back(application)
 
 
 @bp.route("/<int:application_id>")
@@ -81,15 +99,9 @@ def show(application_id):
 @permission_required("applications.write")
 def sections(application_id):
     application = _application(application_id)
-    try:
+    with _transaction(_("Saved.")):
         save_sections(application, {c: request.form.get(c, "") for c in SECTIONS})
-        db.session.commit()
-        flash(_("Saved."), "success")
-    except ApplicationError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return redirect(url_for("applications.show", application_id=application.id))
-    return redirect(url_for("applications.show", application_id=application.id))
+    return _back(application)
 
 
 @bp.route("/<int:application_id>/preview", methods=["POST"])
@@ -101,7 +113,7 @@ def preview(application_id):
                                      user_id=current_user.id)
     except QueueUnavailable:
         flash(_("Background work is unavailable right now. Please try again later."), "danger")
-        return redirect(url_for("applications.show", application_id=application.id))
+        return _back(application)
     return redirect(url_for("jobs.show", job_id=record.id))
 
 
@@ -115,14 +127,14 @@ def submit_application(application_id):
     except ApplicationError as exc:
         db.session.rollback()
         flash(str(exc), "danger")
-        return redirect(url_for("applications.show", application_id=application.id))
+        return _back(application)
     try:
         version_pdf.enqueue(application.id, version.version, locale_code(),
                             key=f"dossier:{application.id}:v{version.version}", user_id=current_user.id)
         flash(_("Submitted. The dossier PDF is being prepared."), "success")
     except QueueUnavailable:
         flash(_("Submitted. The PDF will be prepared when background work is available again."), "warning")
-    return redirect(url_for("applications.show", application_id=application.id))
+    return _back(application)
 
 
 @bp.route("/<int:application_id>/versions/<int:version>/pdf")
@@ -163,7 +175,7 @@ def regenerate(application_id, version):
                                      key=f"dossier:{application.id}:v{version}", user_id=current_user.id)
     except QueueUnavailable:
         flash(_("Background work is unavailable right now. Please try again later."), "danger")
-        return redirect(url_for("applications.show", application_id=application.id))
+        return _back(application)
     return redirect(url_for("jobs.show", job_id=record.id))
 
 
@@ -180,18 +192,12 @@ def review_move(application_id):
     application = _application(application_id)
     comments = {c: request.form.get(f"comment-{c}", "").strip()[:2000] for c in SECTIONS
                 if request.form.get(f"comment-{c}", "").strip()}
-    try:
+    with _transaction(_("Done.")):
         move(application, request.form.get("to", ""), current_user, g.tenant, request.form.get("comment", ""),
              comments, notice_start=_date(request.form.get("notice_start")),
              certificate_no=request.form.get("certificate_no", ""),
              recognised_on=_date(request.form.get("recognised_on")))
-        db.session.commit()
-        flash(_("Done."), "success")
-    except ApplicationError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return redirect(url_for("applications.show", application_id=application.id))
-    return redirect(url_for("applications.show", application_id=application.id))
+    return _back(application)
 
 
 @bp.route("/<int:application_id>/scores", methods=["POST"])
@@ -199,29 +205,26 @@ def review_move(application_id):
 def review_scores(application_id):
     application = _application(application_id)
     scheme = schemes()[application.scheme]
-    try:
+    with _transaction(_("Scores saved.")):
         for item in scheme.items:
             raw = (request.form.get(f"points-{item}") or "").strip()
             if raw:
-                score(application, item, float(raw), request.form.get("scorer", ""), current_user, g.tenant)
-        db.session.commit()
-        flash(_("Scores saved."), "success")
-    except (ApplicationError, ValueError) as exc:
-        db.session.rollback()
-        flash(str(exc) if isinstance(exc, ApplicationError) else _("Points are numbers."), "danger")
-    return redirect(url_for("applications.show", application_id=application.id))
+                score(application, item, _points(raw), request.form.get("scorer", ""), current_user, g.tenant)
+    return _back(application)
+
+
+def _points(raw: str) -> float:
+    try:
+        return float(raw)
+    except ValueError:
+        raise ApplicationError(_("Points are numbers.")) from None
 
 
 @bp.route("/<int:application_id>/objections", methods=["POST"])
 @permission_required("applications.review")
 def objection(application_id):
     application = _application(application_id)
-    try:
+    with _transaction(_("Objection recorded.")):
         add_objection(application, request.form.get("text", ""), _date(request.form.get("received_on")),
                       current_user, g.tenant)
-        db.session.commit()
-        flash(_("Objection recorded."), "success")
-    except ApplicationError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    return redirect(url_for("applications.show", application_id=application.id))
+    return _back(application)
