@@ -1,0 +1,131 @@
+"""A park administrator's year in a real browser (zh_CN): download the import template, import
+the roster (one bad row rejects the file and writes nothing), fix the row and import again, log a
+training and read the coverage, then write, submit and print the application's dossier (a real
+worker, real wkhtmltopdf)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from saas.extensions import db
+from saas.tenancy import tenant_scope
+from tenants.applications.models import Application, ApplicationVersion
+from tenants.members.models import Enterprise
+from tenants.members.spreadsheet import COLUMNS
+
+from ..test_applications import TEXTS, Y, run_worker
+from ..test_member_import import row
+
+pytestmark = pytest.mark.browser
+KEY_BY_ENGLISH = {en: key for key, _zh, en in COLUMNS}
+
+
+def _roster(template: bytes, rows: list[dict]) -> bytes:
+    wb = load_workbook(io.BytesIO(template))
+    ws = wb.active
+    keys = [KEY_BY_ENGLISH[c.value] for c in ws[4]]
+    for values in rows:
+        ws.append([values.get(k) for k in keys])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _upload(page, path):
+    page.set_input_files("input[name=file]", str(path))
+    with page.expect_navigation():
+        page.click("main form [type=submit]")
+
+
+def test_park_admin_journey(live_server, browser, make, tmp_path):
+    city = make.bureau("测试市市场监督管理局", level="city")
+    district = make.bureau("测试甲区市场监督管理局", level="district", parent=city)
+    tenant = make.tenant(slug="year", name="全年园区", bureau=district)
+    make.user("admin@example.com", name="园区管理员", tenant=tenant, role="admin")
+
+    page = browser.new_context(locale="zh-CN", accept_downloads=True).new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", "admin@example.com")
+    page.fill("input[name=password]", "correct-horse-battery")
+    with page.expect_navigation():
+        page.click("main input[type=submit]")
+
+    # The template, as the browser downloads it.
+    page.goto(f"{live_server}/t/year/members/import")
+    with page.expect_download() as download:
+        page.click("text=下载导入模板")
+    template = download.value.path().read_bytes()
+    rows = [row(n, status="示范企业" if n <= 5 else "联系企业") for n in range(1, 7)]
+    bad = [dict(r) for r in rows]
+    bad[3]["credit_code"] = "12345"
+    (tmp_path / "名录-有误.xlsx").write_bytes(_roster(template, bad))
+    (tmp_path / "名录.xlsx").write_bytes(_roster(template, rows))
+
+    # A bad row: the whole file is refused, the row and column are named, nothing is written.
+    _upload(page, tmp_path / "名录-有误.xlsx")
+    table = page.inner_text("main table")
+    # Sheet row 8: two note rows, the Chinese and English headers, then the 4th entry.
+    assert table.splitlines()[1:] == ["8\t统一社会信用代码\t统一社会信用代码应为 18 位。"], table
+    with tenant_scope(tenant.id):
+        assert db.session.scalar(sa.select(sa.func.count(Enterprise.id))) == 0
+
+    # Fixed: all six in, five of them demonstration units.
+    _upload(page, tmp_path / "名录.xlsx")
+    page.wait_for_url(f"{live_server}/t/year/members/")
+    assert "导入完成" in page.content()
+    assert page.locator("main table tbody tr").count() == 6
+
+    # A training for three members; coverage shows three of six trained.
+    with tenant_scope(tenant.id):
+        ids = db.session.scalars(sa.select(Enterprise.id).order_by(Enterprise.name)).all()
+    page.goto(f"{live_server}/t/year/training/new")
+    page.fill("input[name=title]", "商业秘密保护专题培训")
+    for enterprise_id in ids[:3]:
+        page.fill(f"input[name=hc-{enterprise_id}]", "60")
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+    assert "培训活动已保存" in page.content()
+    page.goto(f"{live_server}/t/year/training/coverage?year={date.today().year}")
+    assert page.inner_text("[data-figure=active]") == "6"
+    assert page.inner_text("[data-figure=trained]") == "3"
+    assert page.inner_text("[data-figure=ratio]") == "50.0%"
+
+    # The application: start, write, submit, print version 1.
+    page.goto(f"{live_server}/t/year/applications/")
+    page.select_option("select[name=scheme]", "cq-park")
+    page.fill("input[name=year]", str(Y))
+    with page.expect_navigation():
+        page.click("text=开始申报")
+    for code, value in TEXTS.items():
+        page.fill(f"textarea[name={code}]", value)
+    with page.expect_navigation():
+        page.click("form[action$='/sections'] button[type=submit]")
+    with page.expect_navigation():
+        page.click("form[action$='/submit'] button[type=submit]")
+    with page.expect_navigation():
+        page.click("text=生成 PDF")
+    assert "/jobs/" in page.url
+    run_worker()
+    page.reload()
+    with page.expect_download() as download:
+        page.click("main a[href$='/download']")
+    pdf = download.value.path().read_bytes()
+    assert pdf[:5] == b"%PDF-"
+    assert errors == []
+
+    with tenant_scope(tenant.id):
+        db.session.expire_all()
+        application = db.session.scalar(sa.select(Application))
+        assert (application.status, application.version, application.year) == ("submitted", 1, Y)
+        assert application.sections["cases"] == TEXTS["cases"]
+        digest = db.session.scalar(sa.select(ApplicationVersion.pdf_sha256)
+                                   .where(ApplicationVersion.application_id == application.id))
+    assert digest == hashlib.sha256(pdf).hexdigest(), "the file downloaded is the version's recorded file"

@@ -1,0 +1,102 @@
+"""Bureau reviewers in a real browser (zh_CN): the district reviewer finds the base from the
+jurisdiction page, takes the application into review, is told to give reasons before returning
+it, recommends it; the city reviewer enters expert scores (a typo rolls the whole post back),
+and opens the public notice."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from saas.extensions import db
+from saas.tenancy import tenant_scope
+from tenants.applications.models import Application, ReviewScore
+
+from ..test_applications import TEXTS, Y
+
+pytestmark = pytest.mark.browser
+
+
+def _submitted_application(make, login_as) -> tuple[int, int]:
+    city = make.bureau("测试市市场监督管理局", level="city")
+    district = make.bureau("测试甲区市场监督管理局", level="district", parent=city)
+    tenant = make.tenant(slug="review", name="旅程示范园区", bureau=district)
+    make.user("admin@example.com", name="园区管理员", tenant=tenant, role="admin")
+    make.user("district@example.com", name="甲区审核员", bureau=district, bureau_role="reviewer")
+    make.user("city@example.com", name="市审核员", bureau=city, bureau_role="reviewer")
+    for i in range(5):
+        make.enterprise(tenant, name=f"示范企业{i + 1}", status="demonstration")
+    admin = login_as("admin@example.com")
+    started = admin.post("/t/review/applications/start", data={"scheme": "cq-park", "year": str(Y)})
+    application_id = int(re.search(r"/applications/(\d+)$", started.headers["Location"]).group(1))
+    admin.post(f"/t/review/applications/{application_id}/sections", data=TEXTS)
+    assert admin.post(f"/t/review/applications/{application_id}/submit").status_code == 302
+    return tenant.id, application_id
+
+
+def _sign_in(browser, live_server, email):
+    page = browser.new_context(locale="zh-CN").new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", "correct-horse-battery")
+    with page.expect_navigation():
+        page.click("main input[type=submit]")
+    return page, errors
+
+
+def _move(page, to, comment=""):
+    page.select_option("select[name=to]", to)
+    page.fill("textarea[name=comment]", comment)
+    with page.expect_navigation():
+        page.click("form[action$='/move'] button[type=submit]")
+
+
+def test_reviewer_journey(live_server, browser, make, login_as):
+    tenant_id, application_id = _submitted_application(make, login_as)
+    show = f"{live_server}/t/review/applications/{application_id}"
+
+    district, district_errors = _sign_in(browser, live_server, "district@example.com")
+    district.goto(f"{live_server}/bureau/")
+    district.click("text=旅程示范园区")
+    district.wait_for_url(f"{live_server}/t/review/")
+    district.goto(show)
+    _move(district, "district_review")
+    assert "已完成。" in district.content()
+    _move(district, "returned", comment="   ")
+    assert "请填写理由。" in district.content()
+    _move(district, "recommended", comment="同意推荐")
+    assert "已推荐" in district.inner_text("main")
+    assert district.locator("select[name=to]").count() == 0, "the city's steps are not the district's"
+
+    city, city_errors = _sign_in(browser, live_server, "city@example.com")
+    city.goto(show)
+    _move(city, "city_review")
+    city.fill("input[name=scorer]", "张专家")
+    city.fill("input[name=points-5]", "5")
+    city.fill("input[name=points-7]", "四")
+    with city.expect_navigation():
+        city.click("text=保存评分")
+    assert "分数须为数字。" in city.content()
+    city.fill("input[name=scorer]", "张专家")
+    city.fill("input[name=points-5]", "5")
+    city.fill("input[name=points-7]", "4")
+    city.click("text=保存评分")
+    city.wait_for_selector("text=评分已保存。")
+    city.select_option("select[name=to]", "public_notice")
+    city.fill("input[name=notice_start]", date.today().isoformat())
+    _move(city, "public_notice")
+    assert "异议" in city.inner_text("main"), "objections can be recorded during the notice"
+    assert district_errors == [] and city_errors == []
+
+    with tenant_scope(tenant_id):
+        db.session.expire_all()
+        application = db.session.get(Application, application_id)
+        assert application.status == "public_notice"
+        assert application.notice_start == date.today()
+        assert db.session.execute(sa.select(ReviewScore.scorer, ReviewScore.item, ReviewScore.points)
+                                  .order_by(ReviewScore.item)).all() == [("张专家", "5", 5.0), ("张专家", "7", 4.0)]
