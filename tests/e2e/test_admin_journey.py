@@ -1,7 +1,8 @@
 """A park administrator's year in a real browser (zh_CN): download the import template, import
-the roster (one bad row rejects the file and writes nothing), fix the row and import again, log a
-training and read the coverage, then write, submit and print the application's dossier (a real
-worker, real wkhtmltopdf)."""
+the roster (one bad row rejects the file and writes nothing), fix the row and import again, change
+a liaison person, log a training and read the coverage and the readiness score move, then write the
+application, generate and download the dossier (a real worker, real wkhtmltopdf), submit it and
+print the submitted version."""
 
 from __future__ import annotations
 
@@ -43,6 +44,18 @@ def _upload(page, path):
         page.click("main form [type=submit]")
 
 
+def _dossier(page, button) -> bytes:
+    """Start a PDF job, run the worker, download the file from the job page."""
+    with page.expect_navigation():
+        page.click(button)
+    assert "/jobs/" in page.url
+    run_worker()
+    page.reload()
+    with page.expect_download() as download:
+        page.click("main a[href$='/download']")
+    return download.value.path().read_bytes()
+
+
 def test_park_admin_journey(live_server, browser, make, tmp_path):
     city = make.bureau("测试市市场监督管理局", level="city")
     district = make.bureau("测试甲区市场监督管理局", level="district", parent=city)
@@ -57,6 +70,11 @@ def test_park_admin_journey(live_server, browser, make, tmp_path):
     page.fill("input[name=password]", "correct-horse-battery")
     with page.expect_navigation():
         page.click("main input[type=submit]")
+
+    year = date.today().year
+    readiness = f"{live_server}/t/year/readiness/?scheme=cq-park&year={year}"
+    page.goto(readiness)
+    empty_score = float(page.inner_text("#score").split("/")[0])
 
     # The template, as the browser downloads it.
     page.goto(f"{live_server}/t/year/members/import")
@@ -83,9 +101,17 @@ def test_park_admin_journey(live_server, browser, make, tmp_path):
     assert "导入完成" in page.content()
     assert page.locator("main table tbody tr").count() == 6
 
-    # A training for three members; coverage shows three of six trained.
+    # A new liaison person for one of them.
     with tenant_scope(tenant.id):
         ids = db.session.scalars(sa.select(Enterprise.id).order_by(Enterprise.name)).all()
+    page.goto(f"{live_server}/t/year/members/{ids[0]}/liaison")
+    page.fill("input[name=name]", "钱新任")
+    page.fill("input[name=mobile]", "13900000000")
+    with page.expect_navigation():
+        page.click("text=保存联络员")
+    assert "联络员已保存。" in page.content() and "钱新任" in page.inner_text("main")
+
+    # A training for three members; coverage shows three of six trained.
     page.goto(f"{live_server}/t/year/training/new")
     page.fill("input[name=title]", "商业秘密保护专题培训")
     for enterprise_id in ids[:3]:
@@ -93,10 +119,12 @@ def test_park_admin_journey(live_server, browser, make, tmp_path):
     with page.expect_navigation():
         page.click("main button[type=submit]")
     assert "培训活动已保存" in page.content()
-    page.goto(f"{live_server}/t/year/training/coverage?year={date.today().year}")
+    page.goto(f"{live_server}/t/year/training/coverage?year={year}")
     assert page.inner_text("[data-figure=active]") == "6"
     assert page.inner_text("[data-figure=trained]") == "3"
     assert page.inner_text("[data-figure=ratio]") == "50.0%"
+    page.goto(readiness)
+    assert float(page.inner_text("#score").split("/")[0]) >= empty_score + 15, "5 demonstration units, liaisons"
 
     # The application: start, write, submit, print version 1.
     page.goto(f"{live_server}/t/year/applications/")
@@ -108,16 +136,13 @@ def test_park_admin_journey(live_server, browser, make, tmp_path):
         page.fill(f"textarea[name={code}]", value)
     with page.expect_navigation():
         page.click("form[action$='/sections'] button[type=submit]")
+    application_url = page.url
+    preview = _dossier(page, "text=生成申报材料（PDF）")
+    assert preview[:5] == b"%PDF-"
+    page.goto(application_url)
     with page.expect_navigation():
         page.click("form[action$='/submit'] button[type=submit]")
-    with page.expect_navigation():
-        page.click("text=生成 PDF")
-    assert "/jobs/" in page.url
-    run_worker()
-    page.reload()
-    with page.expect_download() as download:
-        page.click("main a[href$='/download']")
-    pdf = download.value.path().read_bytes()
+    pdf = _dossier(page, "text=生成 PDF")
     assert pdf[:5] == b"%PDF-"
     assert errors == []
 

@@ -1,7 +1,7 @@
-"""Bureau reviewers in a real browser (zh_CN): the district reviewer finds the base from the
-jurisdiction page, takes the application into review, is told to give reasons before returning
-it, recommends it; the city reviewer enters expert scores (a typo rolls the whole post back),
-and opens the public notice."""
+"""Bureau reviewers in a real browser, in Chinese and in English: the district reviewer finds
+the base from the jurisdiction page, takes the application into review, is told to give reasons
+before returning it, returns it with a comment; after the park resubmits, recommends it. The city
+reviewer enters expert scores (a typo rolls the whole post back) and opens the public notice."""
 
 from __future__ import annotations
 
@@ -13,20 +13,30 @@ import sqlalchemy as sa
 
 from saas.extensions import db
 from saas.tenancy import tenant_scope
-from tenants.applications.models import Application, ReviewScore
+from tenants.applications.models import Application, ApplicationEvent, ReviewScore
 
 from ..test_applications import TEXTS, Y
 
 pytestmark = pytest.mark.browser
 
+WORDS = {
+    "zh_CN": {"done": "已完成。", "reasons": "请填写理由。", "returned": "退回修改", "recommended": "已推荐",
+              "save_scores": "保存评分", "not_numbers": "分数须为数字。", "saved": "评分已保存。",
+              "objection": "记录异议"},
+    "en": {"done": "Done.", "reasons": "Give the reasons.", "returned": "Returned for revision",
+           "recommended": "Recommended", "save_scores": "Save scores", "not_numbers": "Points are numbers.",
+           "saved": "Scores saved.", "objection": "Record an objection"},
+}
 
-def _submitted_application(make, login_as) -> tuple[int, int]:
+
+def _submitted_application(make, login_as, locale) -> tuple[int, int, object]:
     city = make.bureau("测试市市场监督管理局", level="city")
     district = make.bureau("测试甲区市场监督管理局", level="district", parent=city)
     tenant = make.tenant(slug="review", name="旅程示范园区", bureau=district)
     make.user("admin@example.com", name="园区管理员", tenant=tenant, role="admin")
-    make.user("district@example.com", name="甲区审核员", bureau=district, bureau_role="reviewer")
-    make.user("city@example.com", name="市审核员", bureau=city, bureau_role="reviewer")
+    for email, name, bureau in (("district@example.com", "甲区审核员", district), ("city@example.com", "市审核员", city)):
+        make.user(email, name=name, bureau=bureau, bureau_role="reviewer").locale = locale
+    db.session.commit()
     for i in range(5):
         make.enterprise(tenant, name=f"示范企业{i + 1}", status="demonstration")
     admin = login_as("admin@example.com")
@@ -34,11 +44,11 @@ def _submitted_application(make, login_as) -> tuple[int, int]:
     application_id = int(re.search(r"/applications/(\d+)$", started.headers["Location"]).group(1))
     admin.post(f"/t/review/applications/{application_id}/sections", data=TEXTS)
     assert admin.post(f"/t/review/applications/{application_id}/submit").status_code == 302
-    return tenant.id, application_id
+    return tenant.id, application_id, admin
 
 
 def _sign_in(browser, live_server, email):
-    page = browser.new_context(locale="zh-CN").new_page()
+    page = browser.new_context().new_page()
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{live_server}/login")
@@ -56,8 +66,10 @@ def _move(page, to, comment=""):
         page.click("form[action$='/move'] button[type=submit]")
 
 
-def test_reviewer_journey(live_server, browser, make, login_as):
-    tenant_id, application_id = _submitted_application(make, login_as)
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_reviewer_journey(live_server, browser, make, login_as, locale):
+    words = WORDS[locale]
+    tenant_id, application_id, admin = _submitted_application(make, login_as, locale)
     show = f"{live_server}/t/review/applications/{application_id}"
 
     district, district_errors = _sign_in(browser, live_server, "district@example.com")
@@ -66,11 +78,19 @@ def test_reviewer_journey(live_server, browser, make, login_as):
     district.wait_for_url(f"{live_server}/t/review/")
     district.goto(show)
     _move(district, "district_review")
-    assert "已完成。" in district.content()
+    assert words["done"] in district.content()
     _move(district, "returned", comment="   ")
-    assert "请填写理由。" in district.content()
+    assert words["reasons"] in district.content()
+    _move(district, "returned", comment="请补充典型案例的处理结果")
+    assert words["returned"] in district.inner_text("main")
+
+    # The park revises and resubmits (version 2); the district recommends it.
+    admin.post(f"/t/review/applications/{application_id}/sections", data={**TEXTS, "cases": "追回图纸，依法处理。"})
+    assert admin.post(f"/t/review/applications/{application_id}/submit").status_code == 302
+    district.goto(show)
+    _move(district, "district_review")
     _move(district, "recommended", comment="同意推荐")
-    assert "已推荐" in district.inner_text("main")
+    assert words["recommended"] in district.inner_text("main")
     assert district.locator("select[name=to]").count() == 0, "the city's steps are not the district's"
 
     city, city_errors = _sign_in(browser, live_server, "city@example.com")
@@ -80,23 +100,27 @@ def test_reviewer_journey(live_server, browser, make, login_as):
     city.fill("input[name=points-5]", "5")
     city.fill("input[name=points-7]", "四")
     with city.expect_navigation():
-        city.click("text=保存评分")
-    assert "分数须为数字。" in city.content()
+        city.click(f"text={words['save_scores']}")
+    assert words["not_numbers"] in city.content()
     city.fill("input[name=scorer]", "张专家")
     city.fill("input[name=points-5]", "5")
     city.fill("input[name=points-7]", "4")
-    city.click("text=保存评分")
-    city.wait_for_selector("text=评分已保存。")
+    with city.expect_navigation():
+        city.click(f"text={words['save_scores']}")
+    assert words["saved"] in city.content()
     city.select_option("select[name=to]", "public_notice")
     city.fill("input[name=notice_start]", date.today().isoformat())
     _move(city, "public_notice")
-    assert "异议" in city.inner_text("main"), "objections can be recorded during the notice"
+    assert words["objection"] in city.inner_text("main"), "objections can be recorded during the notice"
     assert district_errors == [] and city_errors == []
 
     with tenant_scope(tenant_id):
         db.session.expire_all()
         application = db.session.get(Application, application_id)
-        assert application.status == "public_notice"
+        assert (application.status, application.version) == ("public_notice", 2)
         assert application.notice_start == date.today()
+        assert db.session.scalar(sa.select(ApplicationEvent.comment).where(
+            ApplicationEvent.application_id == application_id, ApplicationEvent.to_status == "returned")) \
+            == "请补充典型案例的处理结果"
         assert db.session.execute(sa.select(ReviewScore.scorer, ReviewScore.item, ReviewScore.points)
                                   .order_by(ReviewScore.item)).all() == [("张专家", "5", 5.0), ("张专家", "7", 4.0)]
