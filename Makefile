@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 # Debian packages for PDF (wkhtmltopdf + CJK fonts), its text check, and browser tests.
 SYSTEM_PACKAGES := wkhtmltopdf fonts-noto-cjk poppler-utils chromium chromium-driver wrk
 
-.PHONY: run test setup system-packages translations db demo worker clean-venv i18n bench
+.PHONY: run test setup system-packages translations db demo worker clean-venv i18n bench soak
 
 run: setup db demo
 	$(FLASK) serve
@@ -55,6 +55,11 @@ i18n: $(VENV)/.installed
 # Benchmarks (not part of `make test`): tables on stdout, figures in tests/perf/results.json.
 bench: setup
 	$(BIN)/python -m tests.perf
+
+# Load and fault tests (not part of `make test`; restarts the local PostgreSQL cluster once):
+# checks on stdout, figures in tests/perf/soak.json, non-zero exit if a check fails.
+soak: setup
+	$(BIN)/python -m tests.perf.soak
 
 clean-venv:
 	rm -rf $(VENV)

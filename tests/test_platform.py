@@ -96,7 +96,7 @@ def test_server_error_shows_a_reference_never_a_traceback(caplog):
 
 def test_one_log_line_per_request(client, caplog, make, login_as):
     tenant = make.tenant(slug="logged")
-    make.user("u@example.com", tenant=tenant)
+    user_id = make.user("u@example.com", tenant=tenant).id
     client = login_as("u@example.com")
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="saas.request"):
@@ -105,6 +105,7 @@ def test_one_log_line_per_request(client, caplog, make, login_as):
     assert len(lines) == 1
     assert response.headers["X-Request-ID"] in lines[0]
     assert "status=200" in lines[0] and "tenant=logged" in lines[0] and "duration_ms=" in lines[0]
+    assert f"user={user_id} " in lines[0]
 
 
 def test_friendly_404_in_both_languages(client):
@@ -165,3 +166,22 @@ def test_pdf_has_searchable_chinese_repeating_headers_and_inert_user_text(app):
     assert all("目标名称" in p for p in pages), "the table header repeats on every page"
     assert "<script>" in pages[0]  # shown as text, not run
     assert "root:" not in "".join(pages)
+
+
+def test_database_outage_is_a_503_that_says_nothing_was_saved():
+    """A real connection failure (nothing listens on port 9): pages and the API answer 503 with
+    Retry-After, in words, instead of a 500."""
+    from saas import create_app
+
+    from .conftest import TEST_CONFIG
+
+    down = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:9/none",
+                       "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 2}}})
+    client = down.test_client()
+    form = {"email": "admin@example.com", "password": "correct-horse-battery"}
+    page = client.post("/login", data=form, headers={"Accept-Language": "en"})
+    assert page.status_code == 503 and int(page.headers["Retry-After"]) > 0
+    assert "nothing of this request was saved" in page.get_data(as_text=True)
+    assert "数据库" in client.post("/login", data=form, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    api = client.get("/api/v1/tenants/park/enterprises", headers={"Authorization": "Bearer tsb_" + "x" * 43})
+    assert api.status_code == 503 and api.get_json()["error"]["code"] == "unavailable"

@@ -6,9 +6,10 @@ from flask import jsonify
 
 MESSAGES = {400: "bad request", 401: "missing or invalid token", 403: "your role may not do this",
             404: "not found", 405: "method not allowed", 409: "conflict", 413: "request too large",
-            422: "validation failed", 429: "too many requests"}
+            422: "validation failed", 429: "too many requests",
+            503: "the database is briefly unavailable; nothing was saved, try again"}
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-         409: "conflict", 413: "too_large", 422: "invalid", 429: "throttled"}
+         409: "conflict", 413: "too_large", 422: "invalid", 429: "throttled", 503: "unavailable"}
 
 
 class ApiError(Exception):

@@ -27,7 +27,7 @@ PASSWORD = "bench-password-1"
 
 
 def code(n: int, tenant_no: int) -> str:
-    body = f"91{tenant_no:02d}0000{n:08d}"
+    body = f"91{tenant_no:02d}0000{n:09d}"  # 17 characters, then the check character
     return body + uscc.calc_check_digit(body)
 
 
