@@ -185,3 +185,27 @@ def test_database_outage_is_a_503_that_says_nothing_was_saved():
     assert "数据库" in client.post("/login", data=form, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     api = client.get("/api/v1/tenants/park/enterprises", headers={"Authorization": "Bearer tsb_" + "x" * 43})
     assert api.status_code == 503 and api.get_json()["error"]["code"] == "unavailable"
+
+
+def test_session_teardown_survives_a_lost_connection(app):
+    """Flask-SQLAlchemy's own teardown is replaced by one that tolerates a dead connection (the
+    database restarting after a response was ready), so the response is not turned into a 500."""
+    import sqlalchemy as sa
+
+    from saas.database import _remove_session
+
+    names = [getattr(f, "__name__", "") for f in app.teardown_appcontext_funcs]
+    assert "_teardown_session" not in names and names.count("_remove_session") == 1
+    with app.app_context():
+        from saas.extensions import db
+
+        class Dead:
+            calls = 0
+
+            def close(self):
+                Dead.calls += 1
+                raise sa.exc.OperationalError("ROLLBACK", {}, Exception("terminating connection"))
+
+        db.session.registry.set(Dead())
+        _remove_session()  # must not raise
+        assert Dead.calls == 2 and not db.session.registry.has()
