@@ -50,7 +50,8 @@ def _dossier(page, button) -> bytes:
         page.click(button)
     assert "/jobs/" in page.url
     run_worker()
-    page.reload()
+    # The job page polls its status and reloads itself when the job is done.
+    page.wait_for_selector("main a[href$='/download']", timeout=30_000)
     with page.expect_download() as download:
         page.click("main a[href$='/download']")
     return download.value.path().read_bytes()
