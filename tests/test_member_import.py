@@ -44,7 +44,12 @@ def filled_template(client, url, rows: list[dict], drop_english_header=False) ->
     """The downloaded import template (two note rows, Chinese then English headers) with `rows`."""
     response = client.get(f"{url}/import/template.xlsx")
     assert response.status_code == 200
-    wb = load_workbook(io.BytesIO(response.data))
+    return fill_template(response.data, rows, drop_english_header)
+
+
+def fill_template(template: bytes, rows: list[dict], drop_english_header=False) -> bytes:
+    """`rows` (by column key) appended under the template's headers, as a user would type them."""
+    wb = load_workbook(io.BytesIO(template))
     ws = wb.active
     english = [c.value for c in ws[4]]
     keys = [KEY_BY_ENGLISH[h] for h in english]

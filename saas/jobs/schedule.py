@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Callable
 
+from . import queues
+
 
 def next_run(at: time, now: datetime | None = None) -> datetime:
     """The next moment the clock shows `at`, strictly after `now`."""
@@ -19,8 +21,6 @@ def next_run(at: time, now: datetime | None = None) -> datetime:
 
 def schedule_daily(func: Callable, at: time, prefix: str, now: datetime | None = None) -> str:
     """Queue `func` for the next `at` unless that night's job is already queued; its id."""
-    from . import queues
-
     run_at = next_run(at, now)
     queue = queues.queue("default")
     job_id = f"{prefix}-{run_at:%Y%m%d}"

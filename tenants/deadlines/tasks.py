@@ -10,6 +10,7 @@ from flask_babel import force_locale, gettext as _
 
 from saas.auth.models import User
 from saas.extensions import db
+from saas.jobs.schedule import schedule_daily
 from saas.notifications import notify
 
 from .service import for_user
@@ -44,6 +45,4 @@ def nightly():
 
 
 def schedule_nightly(now: datetime | None = None) -> str:
-    from saas.jobs.schedule import schedule_daily
-
     return schedule_daily(nightly, NIGHTLY_AT, "reminders", now)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from saas.extensions import db
+from saas.jobs.schedule import schedule_daily
 from saas.tenancy import Tenant, tenant_scope
 
 from .service import snapshot_tenant
@@ -44,6 +45,4 @@ def nightly():
 
 def schedule_nightly(now: datetime | None = None) -> str:
     """Queue the next nightly run once (the job id is the date, so repeats are no-ops)."""
-    from saas.jobs.schedule import schedule_daily
-
     return schedule_daily(nightly, NIGHTLY_AT, "readiness-nightly", now)

@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 from saas import create_app
 
 from ..conftest import TEST_CONFIG
+from ..factories import Factory
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -54,3 +55,16 @@ def browser(request):
                 for n, page in enumerate(context.pages):
                     page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}-{c}-{n}.png"), full_page=True)
         instance.close()
+
+
+def sign_in(page, live_server: str, email: str, tap: bool = False) -> list[str]:
+    """Sign in through the real (CSRF-protected) form; returns the list that collects the page's
+    script errors from now on, for the journey to assert empty at its end."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", Factory.PASSWORD)
+    with page.expect_navigation():
+        (page.tap if tap else page.click)("main input[type=submit]")
+    return errors

@@ -7,35 +7,21 @@ print the submitted version."""
 from __future__ import annotations
 
 import hashlib
-import io
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from openpyxl import load_workbook
 
 from saas.extensions import db
 from saas.tenancy import tenant_scope
 from tenants.applications.models import Application, ApplicationVersion
 from tenants.members.models import Enterprise
-from tenants.members.spreadsheet import COLUMNS
 
 from ..test_applications import TEXTS, Y, run_worker
-from ..test_member_import import row
+from ..test_member_import import fill_template, row
+from .conftest import sign_in
 
 pytestmark = pytest.mark.browser
-KEY_BY_ENGLISH = {en: key for key, _zh, en in COLUMNS}
-
-
-def _roster(template: bytes, rows: list[dict]) -> bytes:
-    wb = load_workbook(io.BytesIO(template))
-    ws = wb.active
-    keys = [KEY_BY_ENGLISH[c.value] for c in ws[4]]
-    for values in rows:
-        ws.append([values.get(k) for k in keys])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
 
 
 def _upload(page, path):
@@ -64,13 +50,7 @@ def test_park_admin_journey(live_server, browser, make, tmp_path):
     make.user("admin@example.com", name="园区管理员", tenant=tenant, role="admin")
 
     page = browser.new_context(locale="zh-CN", accept_downloads=True).new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", "admin@example.com")
-    page.fill("input[name=password]", "correct-horse-battery")
-    with page.expect_navigation():
-        page.click("main input[type=submit]")
+    errors = sign_in(page, live_server, "admin@example.com")
 
     year = date.today().year
     readiness = f"{live_server}/t/year/readiness/?scheme=cq-park&year={year}"
@@ -85,8 +65,8 @@ def test_park_admin_journey(live_server, browser, make, tmp_path):
     rows = [row(n, status="示范企业" if n <= 5 else "联系企业") for n in range(1, 7)]
     bad = [dict(r) for r in rows]
     bad[3]["credit_code"] = "12345"
-    (tmp_path / "名录-有误.xlsx").write_bytes(_roster(template, bad))
-    (tmp_path / "名录.xlsx").write_bytes(_roster(template, rows))
+    (tmp_path / "名录-有误.xlsx").write_bytes(fill_template(template, bad))
+    (tmp_path / "名录.xlsx").write_bytes(fill_template(template, rows))
 
     # A bad row: the whole file is refused, the row and column are named, nothing is written.
     _upload(page, tmp_path / "名录-有误.xlsx")

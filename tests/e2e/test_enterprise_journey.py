@@ -12,6 +12,8 @@ from saas.auth.services import grant
 from saas.extensions import db
 from saas.tenancy import tenant_scope
 
+from .conftest import sign_in
+
 pytestmark = pytest.mark.browser
 
 
@@ -34,12 +36,7 @@ def test_enterprise_user_journey(live_server, browser, make):
         visit_id = visit.id
 
     page = browser.new_page(locale="zh-CN")
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", "ent@example.com")
-    page.fill("input[name=password]", "correct-horse-battery")
-    page.click("main input[type=submit]")
+    errors = sign_in(page, live_server, "ent@example.com")
     page.wait_for_url(f"{live_server}/t/journey/")
 
     # Checklist: put "organisation" in place.

@@ -16,6 +16,8 @@ from saas.files import Attachment
 from saas.tenancy import tenant_scope
 from tenants.visits.models import GuidanceVisit, VisitInstructor
 
+from .conftest import sign_in
+
 pytestmark = pytest.mark.browser
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 3}
 
@@ -49,13 +51,7 @@ def test_instructor_records_a_visit_on_a_phone(live_server, browser, make, tmp_p
         db.session.commit()
 
     page = browser.new_context(locale="zh-CN", **PHONE).new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", "ins@example.com")
-    page.fill("input[name=password]", "correct-horse-battery")
-    with page.expect_navigation():
-        page.tap("main input[type=submit]")
+    errors = sign_in(page, live_server, "ins@example.com", tap=True)
 
     page.goto(f"{live_server}/instructor/")
     assert _fits(page)

@@ -16,6 +16,7 @@ from saas.tenancy import tenant_scope
 from tenants.applications.models import Application, ApplicationEvent, ReviewScore
 
 from ..test_applications import TEXTS, Y
+from .conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -49,14 +50,7 @@ def _submitted_application(make, login_as, locale) -> tuple[int, int, object]:
 
 def _sign_in(browser, live_server, email):
     page = browser.new_context().new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", "correct-horse-battery")
-    with page.expect_navigation():
-        page.click("main input[type=submit]")
-    return page, errors
+    return page, sign_in(page, live_server, email)
 
 
 def _move(page, to, comment=""):

@@ -36,6 +36,8 @@ from pathlib import Path
 import requests
 from openpyxl import Workbook
 
+from tenants.members.spreadsheet import COLUMNS
+
 from .__main__ import ROOT, free_port
 from .generate import PASSWORD, code
 
@@ -227,8 +229,6 @@ def create_training(stack: Stack, http: requests.Session, ledger: Ledger, enterp
 
 
 def import_rows(stack: Stack, http: requests.Session, ledger: Ledger) -> None:
-    from tenants.members.spreadsheet import COLUMNS
-
     wb = Workbook()
     ws = wb.active
     ws.append([zh for _k, zh, _en in COLUMNS])
@@ -272,7 +272,8 @@ def wait_jobs(stack: Stack, browser: requests.Session, ids, limit: float) -> dic
         time.sleep(1)
 
 
-def run_clients(n: int, seconds: float, step) -> None:
+def run_clients(n: int, seconds: float, step, ledger: Ledger) -> None:
+    """`n` threads calling step(rnd, http) until the time is up; a dropped connection is counted."""
     stop = time.time() + seconds
 
     def loop(k):
@@ -282,7 +283,7 @@ def run_clients(n: int, seconds: float, step) -> None:
             try:
                 step(rnd, http)
             except requests.RequestException as exc:
-                step.ledger.seen(None, exc)
+                ledger.seen(None, exc)
 
     threads = [threading.Thread(target=loop, args=(k,)) for k in range(n)]
     for t in threads:
@@ -330,9 +331,8 @@ print(json.dumps(db.session.scalars(sa.select(Enterprise.id).limit(200)).all()))
                 import_rows(stack, http, ledger)
             else:
                 pdf_job(stack, browser, ledger, application_id)
-        step.ledger = ledger
         started = time.time()
-        run_clients(32, SECONDS, step)
+        run_clients(32, SECONDS, step, ledger)
         elapsed = time.time() - started
         total = sum(ledger.status.values())
         check("mixed", "requests", total > 0 and not ledger.unexpected, f"{total} in {elapsed:.0f} s = {total / elapsed:.0f}/s, "
@@ -363,8 +363,7 @@ def sqlite_writers(redis_url: str) -> None:
 
         def step(rnd, http):
             create_enterprise(stack, http, ledger)
-        step.ledger = ledger
-        run_clients(50, seconds, step)
+        run_clients(50, seconds, step, ledger)
         total = sum(ledger.status.values())
         check("sqlite", "writes", ledger.status[201] > 0 and not ledger.unexpected, f"{total} requests, statuses {dict(ledger.status)}, "
               f"connection errors {dict(ledger.errors)}")
@@ -506,10 +505,9 @@ def postgres_restart(redis_url: str) -> None:
                 ledger.seen(browser.get(stack.web + "/members/", timeout=30))
             else:
                 create_enterprise(stack, http, ledger)
-        step.ledger = ledger
         restarter = threading.Timer(5, lambda: subprocess.run(["pg_ctlcluster", "15", "main", "restart"], check=True))
         restarter.start()
-        run_clients(8, 20, step)
+        run_clients(8, 20, step, ledger)
         restarter.join()
         check("postgres", "in-flight requests fail as a 503 (nothing saved, retry), never a 500 or a hang",
               not ledger.errors and not ledger.status[500],
