@@ -55,7 +55,8 @@ def load_config(instance_path: str) -> dict:
         "APP_ENV": env,
         "SECRET_KEY": _secret_key(instance, env),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A server can restart under us (pre-ping finds out); a SQLite file cannot.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
         # None means: use the embedded Valkey server under instance/valkey.
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(instance / "uploads"),
@@ -90,6 +91,8 @@ def load_config(instance_path: str) -> dict:
         # Links in reminder e-mails sent by jobs (no request to take the host from).
         "PUBLIC_URL": os.environ.get("PUBLIC_URL") or None,
         "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "600 per minute"),
+        # Per-tenant cache of figures and page fragments (saas/tenant_cache.py); off only to measure.
+        "TENANT_CACHE": _bool(os.environ.get("TENANT_CACHE"), True),
         "DEMO_PASSWORD": os.environ.get("DEMO_PASSWORD", "demo-pass-2026"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
     }

@@ -49,7 +49,7 @@ def init_app(app):
         event.listen(engine, "connect", _sqlite_pragmas)
     app.teardown_request(leave_tenant)
     # Import every model so metadata (and Alembic autogenerate) sees the whole schema.
-    from . import audit, files, mail, notifications  # noqa: F401
+    from . import audit, files, mail, notifications, tenant_cache  # noqa: F401
     from .api import tokens  # noqa: F401
     from .auth import models  # noqa: F401
     from .jobs import records  # noqa: F401

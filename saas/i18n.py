@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
-from babel import support
+from babel import Locale, support
 from flask import Blueprint, current_app, g, has_request_context, redirect, request, session, url_for
 from flask_babel import Domain, get_locale
 from flask_login import current_user
@@ -37,8 +38,14 @@ def catalogue_code(locale) -> str:
     return "en" if locale is not None and locale.language == "en" else "zh_CN"
 
 
-def select_locale() -> str:
-    return _choose()
+@functools.cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+def select_locale() -> Locale:
+    # A parsed Locale, not a code: Babel's parse of a code walks its whole locale list each time.
+    return _locale(_choose())
 
 
 def _choose() -> str:

@@ -18,14 +18,14 @@ class RowPagination(SelectPagination):
         return list(self._query_args["session"].execute(select).all())
 
 
-def _page() -> int:
+def page_number() -> int:
     return max(request.args.get("page", 1, type=int) or 1, 1)
 
 
 def paginate(select, per_page: int = PER_PAGE):
-    return db.paginate(select, page=_page(), per_page=per_page, max_per_page=200, error_out=False)
+    return db.paginate(select, page=page_number(), per_page=per_page, max_per_page=200, error_out=False)
 
 
 def paginate_rows(select, per_page: int = PER_PAGE) -> RowPagination:
-    return RowPagination(select=select, session=db.session(), page=_page(), per_page=per_page,
+    return RowPagination(select=select, session=db.session(), page=page_number(), per_page=per_page,
                          max_per_page=200, error_out=False, count=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import g, render_template, request
 from flask_babel import format_date, format_datetime, get_locale
 
 from .auth.permissions import can
@@ -16,11 +16,21 @@ def locale_code() -> str:
     return catalogue_code(get_locale())
 
 
+def tenant_nav():
+    """The tenant's menu: the same for everyone with the same role there, so rendered once."""
+    from .tenant_cache import fragment
+
+    access = g.access
+    return fragment("tenant-nav", (access.role, access.enterprise_id),
+                    lambda: render_template("_tenant_nav.html"))
+
+
 def _context():
     return {
         "can": can,
         "current_tenant": g.get("tenant"),
         "current_access": g.get("access"),
+        "tenant_nav": tenant_nav,
         "language_names": LANGUAGE_NAMES,
         "current_locale": locale_code(),
         "request_path": request.full_path.rstrip("?") if request else "/",

@@ -16,6 +16,7 @@ How isolation works (DESIGN.md, "Tenant isolation"):
 from __future__ import annotations
 
 import contextvars
+import secrets
 import re
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -94,8 +95,17 @@ class TenantScoped:
         return mapped_column(sa.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False, index=True)
 
 
-def _scoped_tables() -> set:
-    return {m.local_table for m in db.Model.registry.mappers if getattr(m.class_, "__tenant_scoped__", False)}
+_scoped_cache: tuple[int, frozenset] = (-1, frozenset())
+
+
+def _scoped_tables() -> frozenset:
+    # Recomputed only when a model is added (tests define some); else once per process.
+    global _scoped_cache
+    mappers = db.Model.registry.mappers
+    if _scoped_cache[0] != len(mappers):
+        _scoped_cache = (len(mappers), frozenset(m.local_table for m in mappers
+                                                 if getattr(m.class_, "__tenant_scoped__", False)))
+    return _scoped_cache[1]
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -169,6 +179,11 @@ class Bureau(db.Model):
         return f"<Bureau {self.name}>"
 
 
+def new_data_version() -> str:
+    """Random, not a counter: a database rebuilt from scratch never repeats an earlier value."""
+    return secrets.token_hex(8)
+
+
 class Tenant(db.Model):
     """A park or an industry association running a demonstration base."""
 
@@ -183,6 +198,9 @@ class Tenant(db.Model):
     # The base's own organisation for its application: leading group, office address, staff, budget.
     organisation: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Changes with every committed write to the tenant's rows (saas/tenant_cache.py).
+    data_version: Mapped[str] = mapped_column(sa.String(16), default=new_data_version,
+                                              server_default="0")
 
     bureau: Mapped[Bureau | None] = relationship()
 
@@ -218,15 +236,12 @@ def tenant_blueprint(name: str, import_name: str, url_prefix: str = ""):
         slug = (values or {}).pop("tenant_slug", None)
         if not current_user.is_authenticated:
             abort(login_manager.unauthorized())
-        tenant = db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug))
-        if tenant is None:
-            abort(404)
-        g._tenant_token = set_tenant(tenant.id)
-        from .auth.access import resolve_access
+        from .auth.access import enter
 
-        access = resolve_access(current_user, tenant)
+        tenant, access = enter(current_user, slug)
         if access is None:
             abort(404)
+        g._tenant_token = set_tenant(tenant.id)
         g.tenant = tenant
         g.access = access
 

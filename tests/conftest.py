@@ -106,6 +106,15 @@ def _clean(app):
 
 
 @pytest.fixture
+def uncached(app):
+    """Pages compute every time: tests of what a page computes (its SQL), not of what the tenant
+    cache serves (tests/test_tenant_cache.py covers that)."""
+    app.config["TENANT_CACHE"] = False
+    yield
+    app.config["TENANT_CACHE"] = True
+
+
+@pytest.fixture
 def ctx(app):
     with app.app_context():
         yield

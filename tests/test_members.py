@@ -302,7 +302,7 @@ def test_roster_pages_of_fifty(park):
 
 # --- 3. query counts -----------------------------------------------------------------------------
 
-def test_roster_sql_does_not_grow_with_the_roster(park):
+def test_roster_sql_does_not_grow_with_the_roster(park, uncached):
     bulk_enterprises(park.id, 10)
     park.admin.get(f"{park.url}/")  # warm-up
     with statements() as small:

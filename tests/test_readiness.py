@@ -713,7 +713,7 @@ def test_timeline_next_due(app, today, title):
             "future", "now", "past"]
 
 
-def test_dashboard_sql_does_not_grow_with_members(park, make):
+def test_dashboard_sql_does_not_grow_with_members(park, make, uncached):
     park.admin.post(f"/t/park/plans/{Y}/edit", data=plan_form())
     declare(park.admin, "1")
     bulk_members(park.id, 10, start=200_000)

@@ -7,12 +7,16 @@ from ..extensions import db, login_manager
 from .models import Membership, User  # noqa: F401  (models registered with the metadata)
 
 
+# Built once: it runs on every signed-in request.
+_USER = sa.select(User).where(User.id == sa.bindparam("id"))
+
+
 @login_manager.user_loader
 def _load_user(session_id: str):
     user_id, _, token = (session_id or "").partition(":")
     if not user_id.isdigit():
         return None
-    user = db.session.scalar(sa.select(User).where(User.id == int(user_id)))
+    user = db.session.scalar(_USER, {"id": int(user_id)})
     if user is None or not user.active or user.session_token != token:
         return None
     from flask import session

@@ -1,5 +1,6 @@
 """The tenant's landing page: key figures (each linked to its rows), readiness for the chosen
-scheme, plan progress, the year's timeline and charts. A fixed number of SQL statements."""
+scheme, plan progress, the year's timeline and charts. A fixed number of SQL statements when
+computed; then served from the tenant cache until the tenant's data (or the day) changes."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask import g, render_template
 from saas.auth.permissions import can, permission_required
 from saas.charts import stacked_bars
 from saas.tenancy import tenant_blueprint
+from saas.tenant_cache import fragment
 from saas.templating import locale_code
 from tenants.metrics.service import tenant_metrics
 from tenants.plans.services import plan_for, progress
@@ -30,10 +32,18 @@ KEY_FIGURES = ("active_members", "members_with_liaison", "demonstration_units", 
 @permission_required("tenant.view")
 def index():
     today = date.today()
-    year = today.year
     if g.access.role == "enterprise":
         # An enterprise user's home is its own enterprise; the base's figures are not theirs.
         return render_template("dashboard/enterprise.html")
+    show_links = can("members.list")
+    overview = fragment("dashboard", (show_links,), lambda: render_template(
+        "dashboard/_overview.html", **_overview(today, show_links)))
+    return render_template("dashboard/index.html", overview=overview)
+
+
+def _overview(today: date, show_links: bool) -> dict:
+    """Everything the overview shows: the same for every user of the tenant (but the links)."""
+    year = today.year
     metrics = tenant_metrics(Period.year(year), today)
     scheme = default_scheme(g.tenant)
     result = readiness(scheme, year, metrics) if scheme is not None and not scheme.per_enterprise else None
@@ -42,7 +52,7 @@ def index():
     chart = stacked_bars([str(m) for m in range(1, 13)],
                          [(str(CATEGORY_LABELS[c]), [counts[m][c] for m in range(1, 13)]) for c in CATEGORIES])
     items = milestones(year)
-    return render_template("dashboard/index.html", metrics=metrics, key_figures=KEY_FIGURES,
-                           scheme=scheme, result=result, plan=plan, rows=progress(plan, metrics) if plan else [],
-                           chart=chart, milestones=items, next_due=next_due(items, today), today=today, year=year,
-                           locale=locale_code(), show_links=can("members.list"))
+    return dict(metrics=metrics, key_figures=KEY_FIGURES, scheme=scheme, result=result, plan=plan,
+                rows=progress(plan, metrics) if plan else [], chart=chart, milestones=items,
+                next_due=next_due(items, today), today=today, year=year, locale=locale_code(),
+                show_links=show_links)

@@ -12,7 +12,8 @@ from saas.auth.permissions import can, permission_required
 from saas.auth.services import AccountError, invite
 from saas.extensions import db
 from saas.files import attachments_of
-from saas.pagination import paginate
+from saas.pagination import page_number, paginate
+from saas.tenant_cache import fragment
 
 from tenants.stations.forms import CATEGORY_LABELS
 from tenants.stations.models import ServiceLog
@@ -34,7 +35,10 @@ PROFILE = ("name", "credit_code", "industry", "employees", "joined_on", "high_te
 @permission_required("members.list")
 def index():
     f = RosterFilter.from_args(request.args)
-    return render_template("members/index.html", page=paginate(roster(f)), f=f, counts=status_counts())
+    can_manage = can("members.manage")
+    body = fragment("roster", (tuple(sorted(f.args().items())), page_number(), can_manage), lambda: render_template(
+        "members/_roster.html", page=paginate(roster(f)), f=f, counts=status_counts(), can_manage=can_manage))
+    return render_template("members/index.html", roster=body)
 
 
 @bp.route("/mine")

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from saas.auth.models import Membership
 from saas.extensions import db
+from saas.tenant_cache import cached
 from tenants.members.checklists import CORE_ITEMS, ITEMS, RULES_ITEM
 from tenants.members.models import ChecklistItem, Enterprise, LiaisonPerson, SurveyYear
 from tenants.members.queries import active_on
@@ -143,9 +144,14 @@ def _structure(period: Period) -> dict:
 
 
 def tenant_metrics(period: Period | None = None, today: date | None = None) -> dict:
-    """All tenant metrics of a period (default: this calendar year): 10 SQL statements."""
+    """All tenant metrics of a period (default: this calendar year): 10 SQL statements, or none
+    while the tenant's data has not changed (saas/tenant_cache.py). The caller owns the copy."""
     period = period or Period.year(date.today().year)
     today = today or date.today()
+    return dict(cached("metrics", (period, today), lambda: _compute(period, today)))
+
+
+def _compute(period: Period, today: date) -> dict:
     out = _members(period)
     fig = figures(period)
     out.update({"trained_enterprises": fig.trained, "trained_enterprise_ratio": fig.ratio,

@@ -28,6 +28,7 @@ PAGES = {"dashboard": "/t/{slug}/", "roster": "/t/{slug}/members/", "readiness":
          "training": "/t/{slug}/training/coverage"}
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "10,1000,2000").split(",")]
 DURATION = int(os.environ.get("BENCH_SECONDS", "5"))
+BACKENDS = os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(",")
 
 
 def free_port() -> int:
@@ -223,9 +224,10 @@ def backend(name: str, database_url: str, redis_url: str) -> dict:
 def main() -> None:
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
     results = {"sizes": SIZES, "seconds_per_load": DURATION, "backends": {}}
-    results["backends"]["sqlite"] = backend("sqlite", f"sqlite:///{tempfile.mkdtemp()}/bench.db", redis_url)
+    if "sqlite" in BACKENDS:
+        results["backends"]["sqlite"] = backend("sqlite", f"sqlite:///{tempfile.mkdtemp()}/bench.db", redis_url)
     pg = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    if subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"]).returncode == 0:
+    if "postgresql" in BACKENDS and subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"]).returncode == 0:
         name = f"bench_{int(time.time())}"
         subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {name}"], check=True)
         try:

@@ -1,0 +1,137 @@
+"""Figures and page fragments derived from a whole tenant (dashboard, roster, readiness,
+coverage), kept per worker process until that tenant's data changes.
+
+Why it is safe:
+- Every transaction that writes a tenant's rows gives `tenant.data_version` a new random value
+  as its last statement before COMMIT, in the same transaction: new rows and the new version
+  become visible together. Taking the tenant row's lock last means a transaction holding it
+  waits on nothing but its own COMMIT, so writers of one tenant queue briefly and never deadlock.
+- Readers read the version (with the tenant, at the start of the request) before the data, so
+  what they compute is at least as new as the version they file it under; an entry can only be
+  stale under a version that is no longer current, and nobody asks for that one again.
+- Keys also hold the day (figures such as "overdue" move at midnight) and whatever else the
+  result depends on (locale, permissions, filters, page).
+- The value is random rather than a counter so a database rebuilt from scratch (tests, a demo
+  reset) never meets entries filed under the same number by its predecessor.
+
+Why per process: a hit costs a dict lookup, no network round trip; each worker computes a
+given version once. Values are shared between requests: treat them as read-only.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app, g
+from markupsafe import Markup
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from .tenancy import Tenant, current_tenant_id, new_data_version
+
+WRITTEN = "tenant_cache.written"  # session.info key: ids of tenants written in this transaction
+MAX_ENTRIES = 512
+
+
+# --- Invalidation: note the tenants a transaction writes, bump them just before COMMIT ---------
+
+def _note(session: Session, tenant_id: int | None) -> None:
+    if tenant_id is not None:
+        session.info.setdefault(WRITTEN, set()).add(tenant_id)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flushed(session, flush_context):
+    for group in (session.new, session.deleted, [o for o in session.dirty if session.is_modified(o)]):
+        for obj in group:
+            _note(session, obj.id if isinstance(obj, Tenant) else getattr(obj, "tenant_id", None))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statements(state):
+    # Bulk INSERT/UPDATE/DELETE statements (imports) write without flushing objects.
+    if state.is_insert or state.is_update or state.is_delete:
+        _note(state.session, current_tenant_id())
+
+
+@event.listens_for(Session, "before_commit")
+def _bump(session):
+    if session.in_nested_transaction():
+        return
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # commit flushes after this hook; what it would write must count too
+    written = session.info.pop(WRITTEN, None)
+    if written:
+        table = Tenant.__table__
+        # Sorted: two transactions writing the same tenants lock them in the same order.
+        for tenant_id in sorted(written):
+            session.connection().execute(sa.update(table).where(table.c.id == tenant_id)
+                                         .values(data_version=new_data_version()))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session, transaction):
+    if transaction.parent is None:
+        session.info.pop(WRITTEN, None)
+
+
+# --- The store --------------------------------------------------------------------------------
+
+class _Store:
+    """A small thread-safe LRU."""
+
+    def __init__(self, size: int = MAX_ENTRIES):
+        self.size = size
+        self.entries: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key):
+        with self.lock:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                self.hits += 1
+                return self.entries[key]
+            self.misses += 1
+            return _MISSING
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.entries[key] = value
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+_MISSING = object()
+
+
+def store() -> _Store:
+    return current_app.extensions.setdefault("tenant_cache", _Store())
+
+
+def cached(name: str, key: tuple[Hashable, ...], compute: Callable[[], object]):
+    """`compute()` for the current tenant, or its result from an earlier request if the tenant's
+    data (and the day) have not changed since."""
+    from .extensions import db
+
+    tenant = g.get("tenant")
+    if tenant is None or not current_app.config.get("TENANT_CACHE", True) or db.session.info.get(WRITTEN):
+        return compute()  # uncommitted writes of this request: figures must include them
+    full_key = (name, tenant.id, tenant.data_version, date.today(), *key)
+    value = store().get(full_key)
+    if value is _MISSING:
+        value = compute()
+        store().put(full_key, value)
+    return value
+
+
+def fragment(name: str, key: tuple[Hashable, ...], render: Callable[[], str]) -> Markup:
+    """A rendered piece of page (no forms with CSRF tokens, nothing user-specific beyond `key`)."""
+    from .templating import locale_code
+
+    return cached(name, (locale_code(), *key), lambda: Markup(render()))

@@ -1,0 +1,153 @@
+"""The tenant cache (saas/tenant_cache.py): pages reuse what they computed until the tenant's data
+changes — and never serve anything stale, another role's links or another language."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+import pytest
+import sqlalchemy as sa
+from flask import g
+from sqlalchemy import event
+
+from saas.extensions import db
+from saas.tenancy import Tenant, tenant_scope
+from saas.tenant_cache import cached
+from tenants.members.models import Enterprise
+
+from .factories import credit_code_for
+
+
+@pytest.fixture
+def park(make, login_as):
+    tenant = make.tenant(slug="park", name="示范园区", default_locale="en")
+    make.user("admin@example.com", name="园区管理员", tenant=tenant, role="admin")
+    return SimpleNamespace(tenant=tenant, id=tenant.id, admin=login_as("admin@example.com"))
+
+
+@contextmanager
+def statements():
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def version(tenant_id) -> str:
+    db.session.rollback()
+    return db.session.scalar(sa.select(Tenant.data_version).where(Tenant.id == tenant_id))
+
+
+def active_members(response) -> str:
+    assert response.status_code == 200
+    return re.search(r'data-figure="active_members">(?:<a [^>]+>)?([^<]+)<', response.get_data(as_text=True)).group(1)
+
+
+def add_enterprise(tenant_id, n):
+    with tenant_scope(tenant_id):
+        db.session.add(Enterprise(name=f"缓存企业{n}", credit_code=credit_code_for(n), employees=10,
+                                  joined_on=date(2024, 1, 1), status="liaison"))
+        db.session.commit()
+
+
+def test_a_second_view_reuses_the_figures_and_a_write_refreshes_them(park):
+    add_enterprise(park.id, 1)
+    first = park.admin.get("/t/park/")
+    assert active_members(first) == "1"
+    with statements() as hit:
+        again = park.admin.get("/t/park/")
+    # Only the request's own lookups (user, tenant + membership): no figure is recomputed.
+    assert len(hit) <= 2, hit
+    assert active_members(again) == "1"
+
+    # A write through a page refreshes them on the next view.
+    response = park.admin.post("/t/park/members/new", data={
+        "name": "新企业", "credit_code": credit_code_for(2), "employees": "5", "joined_on": "2024-01-01"})
+    assert response.status_code == 302
+    with statements() as miss:
+        assert active_members(park.admin.get("/t/park/")) == "2"
+    assert len(miss) > 5
+    # …and so does a write outside any page (a job, the CLI).
+    add_enterprise(park.id, 3)
+    assert active_members(park.admin.get("/t/park/")) == "3"
+    assert "缓存企业3" in park.admin.get("/t/park/members/").get_data(as_text=True)
+
+
+def test_only_a_committed_change_of_the_tenants_own_rows_moves_its_version(park, make, ctx):
+    other = make.tenant(slug="other")
+    before = version(park.id)
+    add_enterprise(other.id, 10)
+    assert version(park.id) == before  # another tenant's write
+
+    with tenant_scope(park.id):
+        db.session.add(Enterprise(name="回滚企业", credit_code=credit_code_for(11), status="liaison"))
+        db.session.flush()
+        db.session.rollback()
+    assert version(park.id) == before  # rolled back
+
+    with tenant_scope(park.id):
+        db.session.commit()
+    assert version(park.id) == before  # nothing written
+
+    add_enterprise(park.id, 12)
+    after_orm = version(park.id)
+    assert after_orm != before
+
+    with tenant_scope(park.id):  # a bulk statement, no objects flushed
+        db.session.execute(sa.update(Enterprise).values(employees=99))
+        db.session.commit()
+    assert version(park.id) not in (before, after_orm)
+
+
+def test_a_pages_own_uncommitted_writes_are_never_answered_from_the_cache(park, app):
+    add_enterprise(park.id, 20)
+    with app.test_request_context():
+        g.tenant = db.session.get(Tenant, park.id)
+        calls = []
+        compute = lambda: calls.append(1) or len(calls)  # noqa: E731
+        assert cached("probe", (), compute) == 1
+        assert cached("probe", (), compute) == 1  # a hit
+        with tenant_scope(park.id):
+            db.session.add(Enterprise(name="未提交", credit_code=credit_code_for(21), status="liaison"))
+            db.session.flush()
+            assert cached("probe", (), compute) == 2  # computed again, with the pending row
+        db.session.rollback()
+
+
+def test_figures_move_at_midnight(park, app, monkeypatch):
+    import saas.tenant_cache as tenant_cache
+
+    with app.test_request_context():
+        g.tenant = db.session.get(Tenant, park.id)
+        calls = []
+        compute = lambda: calls.append(1) or len(calls)  # noqa: E731
+        assert cached("probe", (), compute) == 1
+        tomorrow = date.today() + timedelta(days=1)
+        monkeypatch.setattr(tenant_cache, "date", SimpleNamespace(today=lambda: tomorrow))
+        assert cached("probe", (), compute) == 2
+
+
+def test_cached_pages_keep_each_roles_links_and_each_language(park, make, login_as):
+    add_enterprise(park.id, 30)
+    make.user("inst@example.com", name="指导员", tenant=park.tenant, role="instructor")
+    instructor = login_as("inst@example.com")
+    assert "Add an enterprise" in park.admin.get("/t/park/members/").get_data(as_text=True)
+    roster = instructor.get("/t/park/members/").get_data(as_text=True)
+    assert "缓存企业30" in roster and "Add an enterprise" not in roster
+    # The instructor's cached menu has no settings link; the admin's still has.
+    assert "/t/park/settings" not in roster
+    assert "/t/park/settings" in park.admin.get("/t/park/members/").get_data(as_text=True)
+
+    assert park.admin.post("/lang/zh_CN", data={"next": "/t/park/"}).status_code == 302
+    chinese = park.admin.get("/t/park/members/").get_data(as_text=True)
+    assert "添加企业" in chinese and "Add an enterprise" not in chinese
+    assert "Add an enterprise" not in park.admin.get("/t/park/").get_data(as_text=True)
