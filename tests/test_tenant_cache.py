@@ -151,3 +151,24 @@ def test_cached_pages_keep_each_roles_links_and_each_language(park, make, login_
     chinese = park.admin.get("/t/park/members/").get_data(as_text=True)
     assert "添加企业" in chinese and "Add an enterprise" not in chinese
     assert "Add an enterprise" not in park.admin.get("/t/park/").get_data(as_text=True)
+
+
+def test_an_import_written_by_bulk_statements_moves_the_version(park, ctx):
+    import io
+
+    from openpyxl import Workbook
+
+    from tenants.members.importer import run_import
+    from tenants.members.spreadsheet import COLUMNS
+
+    wb = Workbook()
+    wb.active.append([zh for _key, zh, _en in COLUMNS])
+    wb.active.append([{"name": "导入企业", "credit_code": credit_code_for(40), "liaison_name": "导入联络员"}.get(key)
+                      for key, _zh, _en in COLUMNS])
+    buf = io.BytesIO()
+    wb.save(buf)
+    before = version(park.id)
+    with tenant_scope(park.id):
+        assert run_import(buf.getvalue(), "create").created == 1
+        db.session.commit()
+    assert version(park.id) != before

@@ -69,20 +69,26 @@ def save_enterprise(enterprise: Enterprise | None, data: dict, liaison: dict | N
     return enterprise
 
 
+def profile_values(data: dict) -> dict:
+    """The profile fields present in `data`, as they are stored."""
+    out = {}
+    for field in PROFILE_FIELDS:
+        if field in data:
+            value = data[field].strip() if isinstance(data[field], str) else data[field]
+            out[field] = bool(value) if field in FLAGS or field == "adopted_standard" else value
+    return out
+
+
 def apply_profile(enterprise: Enterprise | None, data: dict, liaison: dict | None = None) -> bool:
     """Set validated values; returns whether anything changed. A new enterprise is added."""
     if enterprise is None:
         enterprise = Enterprise(status="liaison")
         db.session.add(enterprise)
     changed = False
-    for field in PROFILE_FIELDS:
-        if field in data:
-            value = data[field].strip() if isinstance(data[field], str) else data[field]
-            if field in FLAGS or field == "adopted_standard":
-                value = bool(value)
-            if getattr(enterprise, field) != value:
-                setattr(enterprise, field, value)
-                changed = True
+    for field, value in profile_values(data).items():
+        if getattr(enterprise, field) != value:
+            setattr(enterprise, field, value)
+            changed = True
     status = data.get("status")
     if status and status != enterprise.status:
         change_status(enterprise, status, data.get("withdrawn_on"), data.get("withdrawal_reason", ""))
@@ -107,16 +113,21 @@ def apply_profile(enterprise: Enterprise | None, data: dict, liaison: dict | Non
 
 
 def change_status(enterprise: Enterprise, status: str, on: date | None = None, reason: str = "") -> None:
+    for field, value in status_values(status, on, reason, enterprise.status).items():
+        setattr(enterprise, field, value)
+
+
+def status_values(status: str, on: date | None = None, reason: str = "", current: str | None = None) -> dict:
+    """The fields a change from status `current` to `status` sets."""
     if status not in STATUSES:
         raise MemberError(_("Unknown status."), "status")
     if status == "withdrawn":
         if not (reason or "").strip():
             raise MemberError(_("Give the reason for the withdrawal."), "reason")
-        enterprise.withdrawn_on = on or date.today()
-        enterprise.withdrawal_reason = reason.strip()
-    elif enterprise.status == "withdrawn":
-        enterprise.withdrawn_on, enterprise.withdrawal_reason = None, ""
-    enterprise.status = status
+        return {"withdrawn_on": on or date.today(), "withdrawal_reason": reason.strip(), "status": status}
+    if current == "withdrawn":
+        return {"withdrawn_on": None, "withdrawal_reason": "", "status": status}
+    return {"status": status}
 
 
 def set_liaison(enterprise: Enterprise, name: str, position: str = "", mobile: str = "", email: str = "",

@@ -89,9 +89,8 @@ def read_rows(data: bytes) -> Sheet:
     ws = wb.worksheets[0]
     columns: dict[int, str] | None = None
     for number, cells in enumerate(ws.iter_rows(values_only=True), start=1):
-        texts = [_text(c) for c in cells]
         if columns is None:
-            heads = [t.rstrip("* ").strip() for t in texts]  # the template marks required columns with *
+            heads = [_text(c).rstrip("* ").strip() for c in cells]  # the template marks required columns with *
             found = {i: HEADER_KEYS.get(t, HEADER_KEYS.get(t.lower())) for i, t in enumerate(heads)}
             found = {i: k for i, k in found.items() if k}
             if "credit_code" in found.values():
