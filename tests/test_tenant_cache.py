@@ -172,3 +172,17 @@ def test_an_import_written_by_bulk_statements_moves_the_version(park, ctx):
         assert run_import(buf.getvalue(), "create").created == 1
         db.session.commit()
     assert version(park.id) != before
+
+
+def test_each_tenant_has_its_own_entries(park, make, login_as):
+    other = make.tenant(slug="other", name="另一园区", default_locale="en")
+    make.user("other@example.com", tenant=other, role="admin")
+    add_enterprise(park.id, 50)
+    add_enterprise(park.id, 51)
+    add_enterprise(other.id, 52)
+    assert active_members(park.admin.get("/t/park/")) == "2"
+    other_admin = login_as("other@example.com")
+    page = other_admin.get("/t/other/")
+    assert active_members(page) == "1" and "另一园区" in page.get_data(as_text=True)
+    assert "缓存企业52" in other_admin.get("/t/other/members/").get_data(as_text=True)
+    assert "缓存企业50" not in other_admin.get("/t/other/members/").get_data(as_text=True)
