@@ -93,6 +93,13 @@ def _audited(obj) -> bool:
     return isinstance(obj, TenantScoped) and getattr(obj, "__audited__", True)
 
 
+def _event(tenant_id: int, user_id: int | None, action: str, object_type: str, object_id: int, label,
+           changes: dict) -> dict:
+    """One audit_event row, as the flush hook and bulk writers insert it."""
+    return {"tenant_id": tenant_id, "user_id": user_id, "action": action, "object_type": object_type,
+            "object_id": object_id, "label": str(label or "")[:200], "changes": changes, "created_at": utcnow()}
+
+
 @event.listens_for(Session, "after_flush")
 def _record(session, flush_context):
     rows = []
@@ -106,10 +113,8 @@ def _record(session, flush_context):
             if not changes and not (new or deleted):
                 continue
             action = "create" if new else "delete" if deleted else "status" if "status" in changes else "update"
-            rows.append({"tenant_id": obj.tenant_id, "user_id": user_id, "action": action,
-                         "object_type": type(obj).__name__, "object_id": obj.id,
-                         "label": str(getattr(obj, "audit_label", "") or "")[:200],
-                         "changes": changes, "created_at": utcnow()})
+            rows.append(_event(obj.tenant_id, user_id, action, type(obj).__name__, obj.id,
+                               getattr(obj, "audit_label", ""), changes))
     if rows:
         # Core insert: adding ORM objects inside a flush is not allowed.
         session.connection().execute(sa.insert(AuditEvent.__table__), rows)
@@ -118,11 +123,10 @@ def _record(session, flush_context):
 def record_created(model, rows: list[dict], label) -> None:
     """The "create" events of rows a bulk INSERT wrote, which the flush hook never sees: the same
     events, with the same kind of changes, as if each row had been added as an object."""
-    user_id, now = _actor(), utcnow()
-    events = [{"tenant_id": row["tenant_id"], "user_id": user_id, "action": "create", "object_type": model.__name__,
-               "object_id": row["id"], "label": str(label(row) or "")[:200], "created_at": now,
-               "changes": {k: [None, _plain(v)] for k, v in row.items()
-                           if k not in ("id", "tenant_id") and k not in SECRET_FIELDS and v not in (None, "", False)}}
+    user_id = _actor()
+    events = [_event(row["tenant_id"], user_id, "create", model.__name__, row["id"], label(row),
+                     {k: [None, _plain(v)] for k, v in row.items()
+                      if k not in ("id", "tenant_id") and k not in SECRET_FIELDS and v not in (None, "", False)})
               for row in rows]
     if events:
         db.session.execute(sa.insert(AuditEvent.__table__), events)

@@ -31,6 +31,7 @@ from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from .extensions import db
 from .tenancy import Tenant, current_tenant_id, new_data_version
 
 WRITTEN = "tenant_cache.written"  # session.info key: ids of tenants written in this transaction
@@ -88,15 +89,12 @@ class _Store:
         self.size = size
         self.entries: OrderedDict = OrderedDict()
         self.lock = threading.Lock()
-        self.hits = self.misses = 0
 
     def get(self, key):
         with self.lock:
             if key in self.entries:
                 self.entries.move_to_end(key)
-                self.hits += 1
                 return self.entries[key]
-            self.misses += 1
             return _MISSING
 
     def put(self, key, value) -> None:
@@ -117,8 +115,6 @@ def store() -> _Store:
 def cached(name: str, key: tuple[Hashable, ...], compute: Callable[[], object]):
     """`compute()` for the current tenant, or its result from an earlier request if the tenant's
     data (and the day) have not changed since."""
-    from .extensions import db
-
     tenant = g.get("tenant")
     if tenant is None or not current_app.config.get("TENANT_CACHE", True) or db.session.info.get(WRITTEN):
         return compute()  # uncommitted writes of this request: figures must include them

@@ -26,7 +26,8 @@ from tenants.visits.models import GuidanceVisit, InstructorEnterprise, Protectio
 from tenants.visits.services import coverage
 
 from .test_isolation import build, tenant_rules
-from .test_members import EXE, PDF, bulk_enterprises, count, reading, statements, text
+from .test_members import EXE, PDF, bulk_enterprises, count, reading, text
+from .sql import statements
 from .test_stations_visits import sheet_rows
 
 TODAY = date.today()

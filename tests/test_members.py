@@ -16,7 +16,6 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from saas.audit import AuditEvent
 from saas.auth.models import Membership, User
@@ -30,6 +29,7 @@ from tenants.members.models import ChecklistItem, Enterprise, LiaisonPerson, Sur
 from tenants.members.services import MemberError, normalise_credit_code
 
 from .factories import credit_code_for
+from .sql import statements
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + bytes(range(256)) * 4
@@ -92,20 +92,6 @@ def bulk_enterprises(tenant_id, n, start=1000, **fields):
             rows.append(e)
         db.session.add_all(rows)
         db.session.commit()
-
-
-@contextmanager
-def statements():
-    seen = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def enterprise_user(make, login_as, tenant, enterprise_id, email="ent@example.com"):

@@ -19,7 +19,6 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 from openpyxl import load_workbook
-from sqlalchemy import event as sa_event
 
 from saas.auth.services import grant
 from saas.extensions import db
@@ -35,6 +34,7 @@ from tenants.training.coverage import Period
 from tenants.training.models import Attendance, TrainingEvent
 
 from .factories import credit_code_for
+from .sql import statements
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 Y = date.today().year  # the dashboard, the plan and the snapshots work on the current year
@@ -123,20 +123,6 @@ def declare(client, item, scheme="cq-park", year=Y, met=True, evidence=True, not
 def override(client, item, points, scheme="cq-park", year=Y, note="复核意见"):
     return client.post(f"/t/park/readiness/{scheme}/{year}/items/{item}/override",
                        data={"points": str(points), "note": note})
-
-
-@contextmanager
-def statements():
-    seen = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    sa_event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa_event.remove(db.engine, "before_cursor_execute", record)
 
 
 def bulk_members(tenant_id, n, start) -> None:

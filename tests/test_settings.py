@@ -15,6 +15,7 @@ from saas.tenancy import Tenant, tenant_scope
 from tenants.settings.services import change_role, remove
 
 from .conftest import login
+from .sql import statements
 
 INVITE_LINK = re.compile(r"https?://[^/\s]+(/invite/[A-Za-z0-9_.\-]+)")
 NEW_PASSWORD = "invitee-password-1"
@@ -294,18 +295,10 @@ def test_users_list_filters_by_role_and_q(park, boss, make):
 
 
 def _statements(client, url) -> int:
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with statements() as seen:
         response = client.get(url)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
     assert response.status_code == 200
-    return len(statements)
+    return len(seen)
 
 
 def test_users_page_runs_constant_number_of_queries(make, login_as):

@@ -24,7 +24,8 @@ from saas.tenancy import tenant_scope
 from tenants.stations.models import ServiceLog, Station, StationStaff
 from tenants.stations.services import monthly_counts
 
-from .test_members import EXE, PDF, count, reading, statements, text
+from .test_members import EXE, PDF, count, reading, text
+from .sql import statements
 
 # --- helpers -------------------------------------------------------------------------------------
 

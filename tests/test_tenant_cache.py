@@ -4,14 +4,12 @@ changes — and never serve anything stale, another role's links or another lang
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 from flask import g
-from sqlalchemy import event
 
 from saas.extensions import db
 from saas.tenancy import Tenant, tenant_scope
@@ -19,6 +17,7 @@ from saas.tenant_cache import cached
 from tenants.members.models import Enterprise
 
 from .factories import credit_code_for
+from .sql import statements
 
 
 @pytest.fixture
@@ -26,20 +25,6 @@ def park(make, login_as):
     tenant = make.tenant(slug="park", name="示范园区", default_locale="en")
     make.user("admin@example.com", name="园区管理员", tenant=tenant, role="admin")
     return SimpleNamespace(tenant=tenant, id=tenant.id, admin=login_as("admin@example.com"))
-
-
-@contextmanager
-def statements():
-    seen = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def version(tenant_id) -> str:

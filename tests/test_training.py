@@ -15,7 +15,6 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import event as sa_event
 
 from saas.auth.services import grant
 from saas.extensions import db
@@ -26,6 +25,7 @@ from tenants.training.coverage import Figures, Period, figures
 from tenants.training.models import Attendance, TrainingEvent
 
 from .factories import credit_code_for
+from .sql import statements
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 Y = 2024  # a past year, so every date of it may be recorded
@@ -138,20 +138,6 @@ HEADER = ("企业名称或统一社会信用代码", "人数", "参训人员")
 
 def upload(client, url, data: bytes, filename: str):
     return client.post(url, data={"file": (io.BytesIO(data), filename)}, content_type="multipart/form-data")
-
-
-@contextmanager
-def statements():
-    seen = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    sa_event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa_event.remove(db.engine, "before_cursor_execute", record)
 
 
 def enterprise_user(make, login_as, tenant, enterprise_id, email="ent@example.com"):
