@@ -34,3 +34,21 @@ bootstrap = Bootstrap5()
 # Storage is set from REDIS_URL at init time; when Redis is down, limits fall back to memory
 # so pages keep rendering.
 limiter = Limiter(key_func=get_remote_address, default_limits=[], in_memory_fallback_enabled=True)
+
+
+@limiter.request_filter
+def _unlimited() -> bool:
+    """Only a few views carry limits (sign-in, reset, the API, the calendar feed) and there are
+    no default ones, so every other request skips the limiter's per-request bookkeeping. Asked
+    once per endpoint and remembered."""
+    from flask import current_app, request
+    from flask_limiter.util import get_qualified_name
+
+    known = current_app.extensions.setdefault("unlimited_endpoints", {})
+    endpoint = request.endpoint
+    if endpoint not in known:
+        view = current_app.view_functions.get(endpoint)
+        defaults = current_app.config.get("RATELIMIT_DEFAULT") or current_app.config.get("RATELIMIT_APPLICATION")
+        known[endpoint] = bool(view is not None and not defaults
+                               and not limiter.limit_manager.decorated_limits(get_qualified_name(view)))
+    return known[endpoint]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from flask import g, render_template, request
+import secrets
+
+from flask import current_app, g, render_template, request
 from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 
 from .auth.permissions import can
 from .i18n import catalogue_code
@@ -25,15 +30,41 @@ def tenant_nav():
                     lambda: render_template("_tenant_nav.html"))
 
 
+# Stand-ins for the two per-request values of the top bar; random so no page text can match.
+_CSRF = f"csrf-{secrets.token_hex(8)}"
+_NEXT = f"next-{secrets.token_hex(8)}"
+
+
+def top_nav() -> Markup:
+    """The top bar. It is the same on every page for one user in one language except for the
+    CSRF token and the current path, and rendering it costs a good part of a cached page; so it
+    is rendered once per (user, language) and those two values are filled in per request."""
+    from .tenant_cache import LRU, MISSING
+
+    user = current_user
+    key = (locale_code(), request.script_root, user.is_authenticated and (
+        user.id, user.name, user.is_reviewer, user.bureau_role, user.is_platform_admin))
+    store = current_app.extensions.setdefault("top_nav", LRU())
+    html = store.get(key)
+    if html is MISSING:
+        html = render_template("_top_nav.html", csrf_value=_CSRF, next_value=_NEXT)
+        store.put(key, html)
+    return Markup(html.replace(_CSRF, escape(generate_csrf())).replace(_NEXT, escape(request_path())))
+
+
+def request_path() -> str:
+    return request.full_path.rstrip("?")
+
+
 def _context():
     return {
         "can": can,
         "current_tenant": g.get("tenant"),
         "current_access": g.get("access"),
         "tenant_nav": tenant_nav,
+        "top_nav": top_nav,
         "language_names": LANGUAGE_NAMES,
         "current_locale": locale_code(),
-        "request_path": request.full_path.rstrip("?") if request else "/",
     }
 
 

@@ -234,6 +234,7 @@ def tenant_blueprint(name: str, import_name: str, url_prefix: str = ""):
     @bp.url_value_preprocessor
     def _enter_tenant(endpoint, values):
         slug = (values or {}).pop("tenant_slug", None)
+        g.tenant_slug = slug  # lets the user loader read the tenant in the same statement
         if not current_user.is_authenticated:
             abort(login_manager.unauthorized())
         from .auth.access import enter

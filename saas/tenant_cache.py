@@ -82,7 +82,7 @@ def _forget(session, transaction):
 
 # --- The store --------------------------------------------------------------------------------
 
-class _Store:
+class LRU:
     """A small thread-safe LRU."""
 
     def __init__(self, size: int = MAX_ENTRIES):
@@ -95,7 +95,7 @@ class _Store:
             if key in self.entries:
                 self.entries.move_to_end(key)
                 return self.entries[key]
-            return _MISSING
+            return MISSING
 
     def put(self, key, value) -> None:
         with self.lock:
@@ -105,11 +105,11 @@ class _Store:
                 self.entries.popitem(last=False)
 
 
-_MISSING = object()
+MISSING = object()
 
 
-def store() -> _Store:
-    return current_app.extensions.setdefault("tenant_cache", _Store())
+def store() -> LRU:
+    return current_app.extensions.setdefault("tenant_cache", LRU())
 
 
 def cached(name: str, key: tuple[Hashable, ...], compute: Callable[[], object]):
@@ -120,7 +120,7 @@ def cached(name: str, key: tuple[Hashable, ...], compute: Callable[[], object]):
         return compute()  # uncommitted writes of this request: figures must include them
     full_key = (name, tenant.id, tenant.data_version, date.today(), *key)
     value = store().get(full_key)
-    if value is _MISSING:
+    if value is MISSING:
         value = compute()
         store().put(full_key, value)
     return value

@@ -66,6 +66,40 @@ def test_a_new_session_at_sign_in_and_sign_out_ends_it(app, make):
     assert thief.get("/account").status_code == 302
 
 
+def test_sign_out_is_recorded_once_and_old_records_are_dropped(app, make):
+    from datetime import timedelta
+
+    from saas.auth.models import SignedOutSession
+    from saas.tenancy import utcnow
+
+    make.user("u@example.com")
+    with app.app_context():
+        db.session.add(SignedOutSession(sid="expired-long-ago", expires_at=utcnow() - timedelta(days=1)))
+        db.session.commit()
+    client = app.test_client()
+    client.post("/login", data={"email": "u@example.com", "password": Factory.PASSWORD})
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    assert client.post("/logout").status_code == 302
+    # The copy signs out the same session again: no error, still one record.
+    assert copy.post("/logout").status_code == 302
+    with app.app_context():
+        sids = db.session.scalars(sa.select(SignedOutSession.sid)).all()
+    assert len(sids) == 1 and sids[0] != "expired-long-ago"
+
+
+def test_limits_on_page_views_still_apply_and_other_pages_skip_the_limiter(app, make, login_as):
+    # The calendar feed is a GET outside the API with its own limit: it must still count.
+    client = app.test_client()
+    statuses = [client.get("/calendar/not-a-token.ics").status_code for _ in range(61)]
+    assert statuses == [404] * 60 + [429]
+    tenant = make.tenant(slug="lim")
+    make.user("admin@example.com", tenant=tenant, role="admin")
+    assert login_as("admin@example.com").get("/t/lim/").status_code == 200
+    known = app.extensions["unlimited_endpoints"]
+    assert known["dashboard.index"] is True and known["deadlines.calendar"] is False
+
+
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_text_is_inert_in_pages_and_exports(app, make, login_as, text):
     tenant = make.tenant(slug="xss")

@@ -171,3 +171,23 @@ def test_each_tenant_has_its_own_entries(park, make, login_as):
     assert active_members(page) == "1" and "另一园区" in page.get_data(as_text=True)
     assert "缓存企业52" in other_admin.get("/t/other/members/").get_data(as_text=True)
     assert "缓存企业50" not in other_admin.get("/t/other/members/").get_data(as_text=True)
+
+
+def test_top_bar_is_rendered_once_per_user_with_this_requests_token_and_path(app, park, make, login_as,
+                                                                            monkeypatch):
+    make.user("staff@example.com", name="园区职员", tenant=park.tenant, role="staff")
+    staff = login_as("staff@example.com")
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    first = park.admin.get("/t/park/").get_data(as_text=True)
+    hostile = park.admin.get('/t/park/members/?q="><script>x</script>').get_data(as_text=True)
+    # Each page's language forms return to that page, its query escaped.
+    assert 'name="next" value="/t/park/"' in first
+    assert "<script>x</script>" not in hostile
+    assert 'name="next" value="/t/park/members/?q=&#34;&gt;&lt;script&gt;x&lt;/script&gt;"' in hostile
+    # Another user gets their own bar (name, menu), not the admin's.
+    other = staff.get("/t/park/").get_data(as_text=True)
+    assert "园区职员" in other and "园区管理员" not in other
+    # The CSRF token filled into the cached bar is this session's: signing out with it works.
+    token = re.search(r'action="/logout">\s*<input type="hidden" name="csrf_token" value="([^"]+)"', first).group(1)
+    assert park.admin.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert park.admin.get("/account").status_code == 302

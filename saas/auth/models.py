@@ -74,6 +74,15 @@ class User(UserMixin, db.Model):
         return f"<User {self.email}>"
 
 
+class SignedOutSession(db.Model):
+    """A sign-in session ended by signing out. Its id stays here until the cookie would have
+    expired anyway, so a copy of the cookie stops working too. Kept in the database, not in
+    Redis, because the user's row is read on every request anyway: the check joins it."""
+
+    sid: Mapped[str] = mapped_column(sa.String(43), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class Membership(TenantScoped, db.Model):
     """A user's role in one tenant. Reviewers need none: their bureau's jurisdiction decides."""
 

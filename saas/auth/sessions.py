@@ -1,18 +1,19 @@
 """Sign-in sessions: a fresh session at every sign-in (no fixation), and sign-out that really
-ends it — the session's id goes on a deny list in Redis until the cookie would have expired
-anyway, so a copied cookie stops working too."""
+ends it — the session's id is recorded (`SignedOutSession`) until the cookie would have
+expired anyway, so a copied cookie stops working too. The check rides on the statement that
+loads the user (`access.signed_in_user`)."""
 
 from __future__ import annotations
 
 import secrets
 
-import redis
+import sqlalchemy as sa
 from flask import current_app, session
 from flask_login import login_user, logout_user
 
-from ..jobs import queues
-
-KEY = "signed-out:"
+from ..extensions import db
+from ..tenancy import utcnow
+from .models import SignedOutSession
 
 
 def sign_in(user) -> None:
@@ -27,19 +28,11 @@ def sign_in(user) -> None:
 def sign_out() -> None:
     sid = session.get("sid")
     if sid:
-        ttl = int(current_app.permanent_session_lifetime.total_seconds())
-        try:
-            queues.connection().set(KEY + sid, 1, ex=ttl)
-        except (redis.RedisError, OSError):
-            current_app.logger.warning("sign-out of session %s not recorded: Redis unavailable", sid[:6])
+        now = utcnow()
+        # Expired entries go as new ones arrive: the table holds one lifetime of sign-outs.
+        db.session.execute(sa.delete(SignedOutSession).where(SignedOutSession.expires_at < now))
+        if db.session.get(SignedOutSession, sid) is None:  # a copied cookie may sign out twice
+            db.session.add(SignedOutSession(sid=sid, expires_at=now + current_app.permanent_session_lifetime))
+        db.session.commit()
     logout_user()
     session.clear()
-
-
-def signed_out(sid: str | None) -> bool:
-    if not sid:
-        return False
-    try:
-        return bool(queues.connection().exists(KEY + sid))
-    except (redis.RedisError, OSError):
-        return False  # Redis down: the signed cookie still proves the sign-in
