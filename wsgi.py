@@ -1,3 +1,5 @@
 from saas import create_app
+from saas.process import settle
 
 app = create_app()
+settle()

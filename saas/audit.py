@@ -94,10 +94,10 @@ def _audited(obj) -> bool:
 
 
 def _event(tenant_id: int, user_id: int | None, action: str, object_type: str, object_id: int, label,
-           changes: dict) -> dict:
+           changes: dict, at: datetime | None = None) -> dict:
     """One audit_event row, as the flush hook and bulk writers insert it."""
     return {"tenant_id": tenant_id, "user_id": user_id, "action": action, "object_type": object_type,
-            "object_id": object_id, "label": str(label or "")[:200], "changes": changes, "created_at": utcnow()}
+            "object_id": object_id, "label": str(label or "")[:200], "changes": changes, "created_at": at or utcnow()}
 
 
 @event.listens_for(Session, "after_flush")
@@ -123,10 +123,10 @@ def _record(session, flush_context):
 def record_created(model, rows: list[dict], label) -> None:
     """The "create" events of rows a bulk INSERT wrote, which the flush hook never sees: the same
     events, with the same kind of changes, as if each row had been added as an object."""
-    user_id = _actor()
+    user_id, at = _actor(), utcnow()  # one write, one moment
     events = [_event(row["tenant_id"], user_id, "create", model.__name__, row["id"], label(row),
                      {k: [None, _plain(v)] for k, v in row.items()
-                      if k not in ("id", "tenant_id") and k not in SECRET_FIELDS and v not in (None, "", False)})
+                      if k not in ("id", "tenant_id") and k not in SECRET_FIELDS and v not in (None, "", False)}, at)
               for row in rows]
     if events:
         db.session.execute(sa.insert(AuditEvent.__table__), events)

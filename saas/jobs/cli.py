@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from rq import Worker
 
+from ..process import settle
 from . import embedded, queues
 
 
@@ -23,6 +24,7 @@ def worker_command(burst, names):
     # Features register recurring work here (e.g. the nightly readiness snapshot).
     for schedule in current_app.extensions.get("worker_schedules", []):
         schedule()
+    settle()  # before the work horses fork
     try:
         Worker([queues.queue(n) for n in names], connection=conn).work(
             burst=burst, with_scheduler=True, logging_level=current_app.config["LOG_LEVEL"]

@@ -31,9 +31,8 @@ class MemberError(ValueError):
 
 def normalise_credit_code(raw: str) -> str:
     """Upper-case, no spaces, and a valid GB 32100-2015 check character — or MemberError."""
-    code = uscc.compact(raw or "").upper()
     try:
-        return uscc.validate(code)
+        return uscc.validate(raw or "")  # compacts (spaces, dashes) and upper-cases first
     except InvalidLength:
         raise MemberError(_("A unified social credit code has 18 characters."), "credit_code")
     except InvalidChecksum:

@@ -102,7 +102,7 @@ def read_rows(data: bytes) -> Sheet:
                 break
             continue
         values = {key: cells[i] if i < len(cells) else None for i, key in columns.items()}
-        if all(_text(v) == "" for v in values.values()):
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values.values()):  # blank row
             continue
         # The English header row under the Chinese one.
         if _text(values.get("credit_code")).lower() == "unified social credit code":
