@@ -123,6 +123,36 @@ def test_normalise_credit_code(app):
             normalise_credit_code("91110000600037341I")  # I is not in the code alphabet
 
 
+def test_credit_code_fast_path_agrees_with_stdnum(app):
+    import random
+
+    from stdnum.cn import uscc
+    from stdnum.exceptions import ValidationError
+
+    rng = random.Random(32100)
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    valid = [credit_code_for(n) for n in range(300)]
+    samples = valid + [wrong_check(c) for c in valid[:100]]
+    samples += [c.lower() for c in valid[:20]] + [f" {c[:6]}-{c[6:]} " for c in valid[:20]]
+    samples += ["".join(rng.choice(alphabet) for _ in range(18)) for _ in range(300)]  # about 1 in 31 valid
+    samples += [c[:9] + rng.choice("IOSVZ") + c[10:] for c in valid[:20]]  # letters outside the alphabet
+    samples += [c.translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"}) for c in valid[:20]]  # full width
+    samples += [rng.choice(alphabet[10:]) + c[1:] for c in valid[:20]]  # a letter among the first eight
+    with app.test_request_context():
+        for raw in samples:
+            try:
+                expected = uscc.validate(raw)
+            except ValidationError:
+                expected = None
+            try:
+                got = normalise_credit_code(raw)
+            except MemberError:
+                got = None
+            assert got == expected, raw
+    valid_count = sum(1 for raw in samples if uscc.is_valid(raw))
+    assert valid_count >= 300 and len(samples) - valid_count >= 300  # both kinds well represented
+
+
 def test_form_refuses_a_bad_code_and_creates_nothing(park):
     response = park.admin.post(f"{park.url}/new", data=profile(credit_code=wrong_check(credit_code_for(501))))
     assert response.status_code == 200

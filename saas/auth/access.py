@@ -15,20 +15,22 @@ def resolve_access(user: User, tenant: Tenant) -> Access | None:
     """The user's access inside `tenant` (already in scope), or None: the tenant is then a 404."""
     if not user.is_authenticated or not tenant.active:
         return None
-    return _access(user, tenant, db.session.scalar(sa.select(Membership).where(Membership.user_id == user.id)))
+    return _access(user, tenant, db.session.execute(sa.select(*_ROLE).where(Membership.user_id == user.id)).first())
 
 
 # Built once: they run on every signed-in request, and building a statement costs as much as
 # running it. The user, whether this session was signed out, and, on a tenant page, the tenant
 # and the user's membership there: one statement, so a page pays one round trip for all of it.
+# The membership as plain columns: only these three are needed, and an entity costs more to load.
+_ROLE = (Membership.role, Membership.id.label("membership_id"), Membership.enterprise_id)
 _SIGNED_OUT = sa.exists().where(SignedOutSession.sid == sa.bindparam("sid")).label("signed_out")
 _USER = sa.select(User, _SIGNED_OUT).where(User.id == sa.bindparam("id"))
-_USER_IN_TENANT = (sa.select(User, _SIGNED_OUT, Tenant, Membership)
+_USER_IN_TENANT = (sa.select(User, _SIGNED_OUT, Tenant, *_ROLE)
                    .select_from(User)
                    .outerjoin(Tenant, Tenant.slug == sa.bindparam("slug"))
                    .outerjoin(Membership, sa.and_(Membership.tenant_id == Tenant.id, Membership.user_id == User.id))
                    .where(User.id == sa.bindparam("id")))
-_ENTER = (sa.select(Tenant, Membership)
+_ENTER = (sa.select(Tenant, *_ROLE)
           .outerjoin(Membership, sa.and_(Membership.tenant_id == Tenant.id,
                                          Membership.user_id == sa.bindparam("user_id")))
           .where(Tenant.slug == sa.bindparam("slug")))
@@ -47,7 +49,7 @@ def signed_in_user(user_id: int, token: str) -> User | None:
         with cross_tenant_reads("the signed-in user's own membership in the tenant of the URL"):
             row = db.session.execute(_USER_IN_TENANT, {**params, "slug": slug}).first()
         if row is not None:
-            g.entered = (user_id, slug, row.Tenant, row.Membership)
+            g.entered = (user_id, slug, row.Tenant, row)
     if row is None or row.signed_out:
         return None
     user = row.User
@@ -62,18 +64,19 @@ def enter(user: User, slug: str | None) -> tuple[Tenant | None, Access | None]:
         tenant, membership = entered[2:]
     else:
         with cross_tenant_reads("a tenant and the user's own membership in it"):
-            row = db.session.execute(_ENTER, {"slug": slug, "user_id": user.id}).first()
-        if row is None:
+            membership = db.session.execute(_ENTER, {"slug": slug, "user_id": user.id}).first()
+        if membership is None:
             return None, None
-        tenant, membership = row
+        tenant = membership.Tenant
     if tenant is None:
         return None, None
     return tenant, (_access(user, tenant, membership) if tenant.active else None)
 
 
-def _access(user: User, tenant: Tenant, membership: Membership | None) -> Access | None:
-    if membership is not None:
-        return Access(membership.role, membership.id, membership.enterprise_id)
+def _access(user: User, tenant: Tenant, membership) -> Access | None:
+    """`membership`: a row with the `_ROLE` columns (role None: no membership), or None."""
+    if membership is not None and membership.role is not None:
+        return Access(membership.role, membership.membership_id, membership.enterprise_id)
     if user.is_reviewer and tenant.bureau_id in user.bureau.jurisdiction_ids():
         return Access("reviewer")
     return None
