@@ -1,9 +1,10 @@
 """Flask extensions, created unbound; `create_app` binds them (flaskbb's pattern)."""
 
+from flask import current_app, request
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask_limiter.util import get_qualified_name, get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -41,9 +42,6 @@ def _unlimited() -> bool:
     """Only a few views carry limits (sign-in, reset, the API, the calendar feed) and there are
     no default ones, so every other request skips the limiter's per-request bookkeeping. Asked
     once per endpoint and remembered."""
-    from flask import current_app, request
-    from flask_limiter.util import get_qualified_name
-
     known = current_app.extensions.setdefault("unlimited_endpoints", {})
     endpoint = request.endpoint
     if endpoint not in known:

@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 
 from .auth.permissions import can
 from .i18n import catalogue_code
+from .tenant_cache import LRU, MISSING, fragment
 
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 
@@ -23,8 +24,6 @@ def locale_code() -> str:
 
 def tenant_nav():
     """The tenant's menu: the same for everyone with the same role there, so rendered once."""
-    from .tenant_cache import fragment
-
     access = g.access
     return fragment("tenant-nav", (access.role, access.enterprise_id),
                     lambda: render_template("_tenant_nav.html"))
@@ -39,8 +38,6 @@ def top_nav() -> Markup:
     """The top bar. It is the same on every page for one user in one language except for the
     CSRF token and the current path, and rendering it costs a good part of a cached page; so it
     is rendered once per (user, language) and those two values are filled in per request."""
-    from .tenant_cache import LRU, MISSING
-
     user = current_user
     key = (locale_code(), request.script_root, user.is_authenticated and (
         user.id, user.name, user.is_reviewer, user.bureau_role, user.is_platform_admin))

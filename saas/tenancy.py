@@ -16,8 +16,8 @@ How isolation works (DESIGN.md, "Tenant isolation"):
 from __future__ import annotations
 
 import contextvars
-import secrets
 import re
+import secrets
 from contextlib import contextmanager
 from datetime import datetime, timezone
 

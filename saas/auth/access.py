@@ -30,10 +30,6 @@ _USER_IN_TENANT = (sa.select(User, _SIGNED_OUT, Tenant, *_ROLE)
                    .outerjoin(Tenant, Tenant.slug == sa.bindparam("slug"))
                    .outerjoin(Membership, sa.and_(Membership.tenant_id == Tenant.id, Membership.user_id == User.id))
                    .where(User.id == sa.bindparam("id")))
-_ENTER = (sa.select(Tenant, *_ROLE)
-          .outerjoin(Membership, sa.and_(Membership.tenant_id == Tenant.id,
-                                         Membership.user_id == sa.bindparam("user_id")))
-          .where(Tenant.slug == sa.bindparam("slug")))
 
 
 def signed_in_user(user_id: int, token: str) -> User | None:
@@ -41,36 +37,33 @@ def signed_in_user(user_id: int, token: str) -> User | None:
     password changed since sign-in (`token`), or this session was signed out. On a tenant page
     (`g.tenant_slug`, set before the user is first needed) the same statement reads the tenant
     and the membership for `enter`."""
-    params = {"id": user_id, "sid": session.get("sid")}
-    slug = g.get("tenant_slug")
-    if slug is None:
-        row = db.session.execute(_USER, params).first()
-    else:
-        with cross_tenant_reads("the signed-in user's own membership in the tenant of the URL"):
-            row = db.session.execute(_USER_IN_TENANT, {**params, "slug": slug}).first()
-        if row is not None:
-            g.entered = (user_id, slug, row.Tenant, row)
+    sid, slug = session.get("sid"), g.get("tenant_slug")
+    row = db.session.execute(_USER, {"id": user_id, "sid": sid}).first() if slug is None \
+        else _read_in_tenant(user_id, sid, slug)
     if row is None or row.signed_out:
         return None
     user = row.User
     return user if user.active and user.session_token == token else None
 
 
+def _read_in_tenant(user_id: int, sid: str | None, slug: str):
+    """The `_USER_IN_TENANT` row, kept in `g` for `enter` (None: no such user)."""
+    with cross_tenant_reads("the signed-in user's own membership in the tenant of the URL"):
+        row = db.session.execute(_USER_IN_TENANT, {"id": user_id, "sid": sid, "slug": slug}).first()
+    g.entered = (user_id, slug, row)
+    return row
+
+
 def enter(user: User, slug: str | None) -> tuple[Tenant | None, Access | None]:
-    """The tenant named by `slug` and the user's access there (every tenant page starts here);
-    read by `signed_in_user` already when it could, else by one statement here."""
+    """The tenant named by `slug` and the user's access there (every tenant page starts here):
+    from the row `signed_in_user` read, or — if the user was loaded before the slug was known —
+    the same statement once more."""
     entered = g.get("entered")
-    if entered is not None and entered[:2] == (user.id, slug):
-        tenant, membership = entered[2:]
-    else:
-        with cross_tenant_reads("a tenant and the user's own membership in it"):
-            membership = db.session.execute(_ENTER, {"slug": slug, "user_id": user.id}).first()
-        if membership is None:
-            return None, None
-        tenant = membership.Tenant
-    if tenant is None:
+    row = entered[2] if entered is not None and entered[:2] == (user.id, slug) \
+        else _read_in_tenant(user.id, None, slug)
+    if row is None or row.Tenant is None:
         return None, None
-    return tenant, (_access(user, tenant, membership) if tenant.active else None)
+    return row.Tenant, (_access(user, row.Tenant, row) if row.Tenant.active else None)
 
 
 def _access(user: User, tenant: Tenant, membership) -> Access | None:

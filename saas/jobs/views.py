@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 
 from ..auth.permissions import can, permission_required
 from ..extensions import db
+from ..files import stored_path
 from ..tenancy import tenant_blueprint
 from .queues import QueueUnavailable
-from ..files import stored_path
 from .records import JobRecord
 from .task import reconcile, task_for
 

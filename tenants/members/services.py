@@ -30,8 +30,8 @@ class MemberError(ValueError):
 
 
 # GB 32100-2015: the code alphabet (no I, O, S, V, Z) and the weights of the check character.
-_ALPHABET = {c: i for i, c in enumerate("0123456789ABCDEFGHJKLMNPQRTUWXY")}
 _CHECK = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_ALPHABET = {c: i for i, c in enumerate(_CHECK)}
 _WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 

@@ -53,6 +53,14 @@ def _sign_in(browser, live_server, email):
     return page, sign_in(page, live_server, email)
 
 
+def _save_scores(page, words, item_7: str) -> None:
+    page.fill("input[name=scorer]", "张专家")
+    page.fill("input[name=points-5]", "5")
+    page.fill("input[name=points-7]", item_7)
+    with page.expect_navigation():
+        page.click(f"text={words['save_scores']}")
+
+
 def _move(page, to, comment=""):
     page.select_option("select[name=to]", to)
     page.fill("textarea[name=comment]", comment)
@@ -90,17 +98,9 @@ def test_reviewer_journey(live_server, browser, make, login_as, locale):
     city, city_errors = _sign_in(browser, live_server, "city@example.com")
     city.goto(show)
     _move(city, "city_review")
-    city.fill("input[name=scorer]", "张专家")
-    city.fill("input[name=points-5]", "5")
-    city.fill("input[name=points-7]", "四")
-    with city.expect_navigation():
-        city.click(f"text={words['save_scores']}")
+    _save_scores(city, words, item_7="四")
     assert words["not_numbers"] in city.content()
-    city.fill("input[name=scorer]", "张专家")
-    city.fill("input[name=points-5]", "5")
-    city.fill("input[name=points-7]", "4")
-    with city.expect_navigation():
-        city.click(f"text={words['save_scores']}")
+    _save_scores(city, words, item_7="4")
     assert words["saved"] in city.content()
     city.select_option("select[name=to]", "public_notice")
     city.fill("input[name=notice_start]", date.today().isoformat())
