@@ -16,6 +16,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .extensions import db
+from .bulk import insert_rows
 from .tenancy import TenantScoped, utcnow
 
 ACTIONS = ("create", "update", "status", "delete")
@@ -128,8 +129,7 @@ def record_created(model, rows: list[dict], label) -> None:
                      {k: [None, _plain(v)] for k, v in row.items()
                       if k not in ("id", "tenant_id") and k not in SECRET_FIELDS and v not in (None, "", False)}, at)
               for row in rows]
-    if events:
-        db.session.execute(sa.insert(AuditEvent.__table__), events)
+    insert_rows(AuditEvent.__table__, events)
 
 
 def user_names(events) -> dict[int, str]:

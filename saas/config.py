@@ -55,8 +55,8 @@ def load_config(instance_path: str) -> dict:
         "APP_ENV": env,
         "SECRET_KEY": _secret_key(instance, env),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        # A server can restart under us (pre-ping finds out); a SQLite file cannot.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
+        # A PostgreSQL server can restart under us: saas.database pre-pings its pool's connections.
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         # None means: use the embedded Valkey server under instance/valkey.
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(instance / "uploads"),

@@ -40,7 +40,8 @@ MAX_ENTRIES = 512
 
 # --- Invalidation: note the tenants a transaction writes, bump them just before COMMIT ---------
 
-def _note(session: Session, tenant_id: int | None) -> None:
+def note_written(session: Session, tenant_id: int | None) -> None:
+    """Mark `tenant_id` as written in `session`'s transaction (its version moves at COMMIT)."""
     if tenant_id is not None:
         session.info.setdefault(WRITTEN, set()).add(tenant_id)
 
@@ -49,14 +50,14 @@ def _note(session: Session, tenant_id: int | None) -> None:
 def _note_flushed(session, flush_context):
     for group in (session.new, session.deleted, [o for o in session.dirty if session.is_modified(o)]):
         for obj in group:
-            _note(session, obj.id if isinstance(obj, Tenant) else getattr(obj, "tenant_id", None))
+            note_written(session, obj.id if isinstance(obj, Tenant) else getattr(obj, "tenant_id", None))
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _note_statements(state):
     # Bulk INSERT/UPDATE/DELETE statements (imports) write without flushing objects.
     if state.is_insert or state.is_update or state.is_delete:
-        _note(state.session, current_tenant_id())
+        note_written(state.session, current_tenant_id())
 
 
 @event.listens_for(Session, "before_commit")

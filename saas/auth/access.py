@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import g, session
 
+from ..database import autocommit_bind
 from ..extensions import db
 from ..tenancy import Bureau, Tenant, cross_tenant_reads
 from .models import Membership, SignedOutSession, User
@@ -38,8 +39,8 @@ def signed_in_user(user_id: int, token: str) -> User | None:
     (`g.tenant_slug`, set before the user is first needed) the same statement reads the tenant
     and the membership for `enter`."""
     sid, slug = session.get("sid"), g.get("tenant_slug")
-    row = db.session.execute(_USER, {"id": user_id, "sid": sid}).first() if slug is None \
-        else _read_in_tenant(user_id, sid, slug)
+    row = db.session.execute(_USER, {"id": user_id, "sid": sid}, bind_arguments={"bind": autocommit_bind()}).first() \
+        if slug is None else _read_in_tenant(user_id, sid, slug)
     if row is None or row.signed_out:
         return None
     user = row.User
@@ -49,7 +50,8 @@ def signed_in_user(user_id: int, token: str) -> User | None:
 def _read_in_tenant(user_id: int, sid: str | None, slug: str):
     """The `_USER_IN_TENANT` row, kept in `g` for `enter` (None: no such user)."""
     with cross_tenant_reads("the signed-in user's own membership in the tenant of the URL"):
-        row = db.session.execute(_USER_IN_TENANT, {"id": user_id, "sid": sid, "slug": slug}).first()
+        row = db.session.execute(_USER_IN_TENANT, {"id": user_id, "sid": sid, "slug": slug},
+                                 bind_arguments={"bind": autocommit_bind()}).first()
     g.entered = (user_id, slug, row)
     return row
 

@@ -1,0 +1,71 @@
+"""Many new rows of one table at once (imports): PostgreSQL's COPY, an executemany elsewhere."""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+
+from .extensions import db
+from .tenancy import TenantScopeError, current_tenant_id
+from .tenant_cache import note_written
+
+
+def insert_rows(table: sa.Table, rows: list[dict], key: str | None = None) -> None:
+    """INSERT `rows` (dicts with the same keys) into `table` in the session's transaction, with
+    the column defaults an INSERT statement would apply. Rows of a tenant's table must belong to
+    the tenant in scope. With `key` (a column unique among the new rows), each row gets its new
+    "id". On PostgreSQL the rows go in by COPY: an executemany of 8,000 rows spends most of an
+    import's time in the driver, COPY a tenth of that."""
+    if not rows:
+        return
+    scoped = "tenant_id" in table.c
+    if scoped:
+        tenant_id = current_tenant_id()
+        if tenant_id is None or any(row["tenant_id"] != tenant_id for row in rows):
+            raise TenantScopeError(f"bulk insert into {table.name} outside the tenant in scope")
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        # Without RETURNING, which SQLite runs row by row: the ids afterwards, by key.
+        db.session.execute(sa.insert(table), rows)
+        if key is not None:
+            # A Core select: the tenant filter is ours to write (keys repeat across tenants).
+            query = sa.select(table.c[key], table.c.id).where(table.c[key].in_([row[key] for row in rows]))
+            if scoped:
+                query = query.where(table.c.tenant_id == tenant_id)
+            ids = dict(db.session.execute(query).all())
+            for row in rows:
+                row["id"] = ids[row[key]]
+        return
+    if key is not None:
+        # The ids from the table's sequence first, in one round trip, so COPY writes them.
+        ids = db.session.execute(sa.select(sa.func.nextval(sa.func.pg_get_serial_sequence(table.name, "id")))
+                                 .select_from(sa.func.generate_series(1, len(rows)))).scalars()
+        for row, new_id in zip(rows, ids, strict=True):
+            row["id"] = new_id
+    # COPY is not a statement the session sees: tell the tenant cache this tenant changed.
+    note_written(db.session, rows[0].get("tenant_id"))
+    given = list(rows[0])
+    # Columns the rows leave out: a Python-side default is applied here as SQLAlchemy would;
+    # server defaults and the serial primary key are left to the database.
+    defaults = [c for c in table.columns if c.key not in rows[0] and c.default is not None]
+    columns = [table.c[key] for key in given] + defaults
+    json_columns = {i for i, c in enumerate(columns) if isinstance(c.type, sa.JSON)}
+    copy_sql = "COPY {} ({}) FROM STDIN".format(
+        connection.dialect.identifier_preparer.format_table(table),
+        ", ".join(connection.dialect.identifier_preparer.format_column(c) for c in columns))
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+        for row in rows:
+            values = [row[key] for key in given] + [_default(c) for c in defaults]
+            for i in json_columns:
+                values[i] = None if values[i] is None else json.dumps(values[i])
+            copy.write_row(values)
+
+
+def _default(column: sa.Column):
+    default = column.default
+    if default.is_scalar:
+        return default.arg
+    if default.is_callable:
+        return default.arg(None)  # SQLAlchemy wraps every callable default to take a context
+    raise TypeError(f"{column} has a default COPY cannot apply: {default!r}")
