@@ -88,7 +88,7 @@ def configure_database(app: Flask) -> None:
 
 
 def configure_platform(app: Flask) -> None:
-    from . import admin, auth, errors, health, jobs, logs, notifications, security, templating
+    from . import admin, auth, errors, health, jobs, logs, notifications, planner_statistics, security, templating
     from .cli import register as register_cli
 
     logs.init_app(app)
@@ -97,6 +97,7 @@ def configure_platform(app: Flask) -> None:
     templating.init_app(app)
     auth.init_app(app)
     jobs.init_app(app)
+    planner_statistics.init_app(app)
     admin.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(notifications.bp)
