@@ -1,4 +1,5 @@
-"""Engine set-up: SQLite pragmas (WAL, foreign keys, busy timeout) and per-request tenant reset."""
+"""Engine set-up: SQLite pragmas (WAL, foreign keys, busy timeout); for PostgreSQL a pre-ping
+without round trips and an autocommit bind for the signed-in user; the session teardown."""
 
 from __future__ import annotations
 

@@ -190,16 +190,21 @@ with app.test_request_context(), tenant_scope({tenant["tenant_id"]}):
     from saas.pdf import html_to_pdf, render_html
     import subprocess, tempfile
     app_row = db.session.query(Application).first()
-    t0 = time.perf_counter()
-    data = dossier.build(app_row, db.session.get(Tenant, {tenant["tenant_id"]}))
-    html = render_html("pdf/dossier.html", {{"d": data, "locale": "zh_CN", "title": "申报表"}})
-    pdf = html_to_pdf(html)
-    job = time.perf_counter() - t0
-    with tempfile.NamedTemporaryFile("w", suffix=".html", delete=False) as fh:
-        fh.write(html)
-    t0 = time.perf_counter()
-    subprocess.run(["wkhtmltopdf", "--quiet", "--disable-javascript", fh.name, fh.name + ".pdf"], check=True)
-    alone = time.perf_counter() - t0
+    # Best of three, taking turns with wkhtmltopdf alone, as for the import.
+    jobs, alones = [], []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        data = dossier.build(app_row, db.session.get(Tenant, {tenant["tenant_id"]}))
+        html = render_html("pdf/dossier.html", {{"d": data, "locale": "zh_CN", "title": "申报表"}})
+        pdf = html_to_pdf(html)
+        jobs.append(time.perf_counter() - t0)
+        db.session.rollback()
+        with tempfile.NamedTemporaryFile("w", suffix=".html", delete=False) as fh:
+            fh.write(html)
+        t0 = time.perf_counter()
+        subprocess.run(["wkhtmltopdf", "--quiet", "--disable-javascript", fh.name, fh.name + ".pdf"], check=True)
+        alones.append(time.perf_counter() - t0)
+    job, alone = min(jobs), min(alones)
     pages = int(subprocess.run(["pdfinfo", fh.name + ".pdf"], capture_output=True, text=True).stdout.split("Pages:")[1].split()[0])
     out["pdf"] = {{"members": {tenant["members"]}, "seconds": round(job, 2), "wkhtmltopdf_alone_seconds": round(alone, 2),
                   "ratio": round(job / alone, 2), "pages": pages,
