@@ -49,14 +49,14 @@ def insert_rows(table: sa.Table, rows: list[dict], key: str | None = None) -> No
     # Columns the rows leave out: a Python-side default is applied here as SQLAlchemy would;
     # server defaults and the serial primary key are left to the database.
     defaults = [c for c in table.columns if c.key not in rows[0] and c.default is not None]
-    columns = [table.c[key] for key in given] + defaults
+    columns = [table.c[name] for name in given] + defaults
     json_columns = {i for i, c in enumerate(columns) if isinstance(c.type, sa.JSON)}
     copy_sql = "COPY {} ({}) FROM STDIN".format(
         connection.dialect.identifier_preparer.format_table(table),
         ", ".join(connection.dialect.identifier_preparer.format_column(c) for c in columns))
     with connection.connection.driver_connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
         for row in rows:
-            values = [row[key] for key in given] + [_default(c) for c in defaults]
+            values = [row[name] for name in given] + [_default(c) for c in defaults]
             for i in json_columns:
                 values[i] = None if values[i] is None else json.dumps(values[i])
             copy.write_row(values)
