@@ -15,8 +15,8 @@ from flask_login import current_user
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .extensions import db
 from .bulk import insert_rows
+from .extensions import db
 from .tenancy import TenantScoped, utcnow
 
 ACTIONS = ("create", "update", "status", "delete")

@@ -39,8 +39,10 @@ def signed_in_user(user_id: int, token: str) -> User | None:
     (`g.tenant_slug`, set before the user is first needed) the same statement reads the tenant
     and the membership for `enter`."""
     sid, slug = session.get("sid"), g.get("tenant_slug")
-    row = db.session.execute(_USER, {"id": user_id, "sid": sid}, bind_arguments={"bind": autocommit_bind()}).first() \
-        if slug is None else _read_in_tenant(user_id, sid, slug)
+    if slug is None:
+        row = db.session.execute(_USER, {"id": user_id, "sid": sid}, bind_arguments={"bind": autocommit_bind()}).first()
+    else:
+        row = _read_in_tenant(user_id, sid, slug)
     if row is None or row.signed_out:
         return None
     user = row.User

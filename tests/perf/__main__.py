@@ -196,7 +196,7 @@ with app.test_request_context(), tenant_scope({tenant["tenant_id"]}):
         t0 = time.perf_counter()
         data = dossier.build(app_row, db.session.get(Tenant, {tenant["tenant_id"]}))
         html = render_html("pdf/dossier.html", {{"d": data, "locale": "zh_CN", "title": "申报表"}})
-        pdf = html_to_pdf(html)
+        html_to_pdf(html)
         jobs.append(time.perf_counter() - t0)
         db.session.rollback()
         with tempfile.NamedTemporaryFile("w", suffix=".html", delete=False) as fh:
