@@ -1,5 +1,6 @@
 """Engine set-up: SQLite pragmas (WAL, foreign keys, busy timeout); for PostgreSQL a pre-ping
-without round trips and an autocommit bind for the signed-in user; the session teardown."""
+without round trips; the signed-in user's read outside the ORM (in autocommit on PostgreSQL);
+the session teardown."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import logging
 import select
 import time
 
-from flask import current_app
+import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.orm import make_transient_to_detached
 
 from .extensions import db
 from .tenancy import leave_tenant
@@ -61,13 +63,77 @@ def _pre_ping(dialect):
     return checkout, checkin
 
 
-def autocommit_bind():
-    """For a request's lone read (the signed-in user, `saas.auth.access`): on PostgreSQL an
-    engine on the same pool whose connections run in autocommit, so a page that needs nothing
-    else costs one round trip instead of BEGIN, the statement and ROLLBACK. Nothing is lost: at
-    READ COMMITTED every statement takes its own snapshot anyway. None on SQLite, where a
-    second connection buys nothing."""
-    return current_app.extensions["autocommit_bind"]
+_COMPILED: dict = {}  # statement -> its PostgreSQL SQL, compiled once per process
+
+
+def lone_read(statement, params: dict):
+    """The first row of a Core `statement`, for a request's lone read (the signed-in user,
+    `saas.auth.access`), which on a cached page is the only statement of the request.
+
+    On PostgreSQL it goes straight to the driver, on a pooled connection switched to autocommit
+    for the read and given back at once: one round trip (no BEGIN, no ROLLBACK; at READ COMMITTED
+    every statement takes its own snapshot anyway), and none of the SQLAlchemy Connection and
+    result machinery, which costs three times the round trip itself and a fifth of such a page
+    (tests/perf). The engine's cursor listeners still hear of it (with no Connection: the
+    statement counters of the tests and the bench rely on them; they cannot rewrite it), errors
+    arrive as SQLAlchemy's (a lost server: OperationalError, the connection invalidated), and
+    the parameters must need no conversion (ints and strings) and the columns none either
+    (tests/test_database.py compares the row with SQLAlchemy's).
+
+    On SQLite on the session's connection, in its transaction: there a Core statement costs
+    little and a second connection buys nothing."""
+    engine = db.engine
+    if engine.dialect.name != "postgresql":
+        return db.session.connection().execute(statement, params).first()
+    dialect = engine.dialect
+    sql = _COMPILED.get(statement)
+    if sql is None:
+        sql = _COMPILED[statement] = str(statement.compile(dialect=dialect))
+    connection = engine.raw_connection()  # the pool's checkout check (`_pre_ping`) applies
+    driver = connection.driver_connection
+    try:
+        driver.autocommit = True
+        try:
+            with driver.cursor() as cursor:
+                if engine.dispatch.before_cursor_execute:
+                    engine.dispatch.before_cursor_execute(None, cursor, sql, params, None, False)
+                cursor.execute(sql, params)
+                row = cursor.fetchone()
+                if engine.dispatch.after_cursor_execute:
+                    engine.dispatch.after_cursor_execute(None, cursor, sql, params, None, False)
+                return row
+        finally:
+            if not driver.broken:
+                driver.autocommit = False  # back to transactions for whoever takes it next
+    except dialect.loaded_dbapi.Error as error:
+        lost = dialect.is_disconnect(error, driver, None)
+        if lost:
+            connection.invalidate(error)
+        raise sa.exc.DBAPIError.instance(sql, params, error, dialect.loaded_dbapi.Error, hide_parameters=True,
+                                         connection_invalidated=lost, dialect=dialect) from error
+    finally:
+        connection.close()
+
+
+def adopt(cls, values: dict):
+    """An instance of the model `cls` holding `values` (every column attribute, as a Core row
+    gives them), in the session as if a query had loaded it: persistent, with no changes, its
+    relationships loading lazily. If the session already holds that row it returns the session's
+    instance instead, as a query would. For rows read by `lone_read`."""
+    mapper = sa.inspect(cls)
+    session = db.session()
+    key = mapper.identity_key_from_primary_key([values[mapper.get_property_by_column(column).key]
+                                                for column in mapper.primary_key])
+    existing = session.identity_map.get(key)
+    if existing is not None:
+        return existing
+    instance = mapper.class_manager.new_instance()  # no __init__: a loaded row, as a query builds it
+    # The instance dict is where loaded values live; make_transient_to_detached then records
+    # them as the committed state, so the session sees nothing to flush.
+    instance.__dict__.update(values)
+    make_transient_to_detached(instance)
+    session.add(instance)
+    return instance
 
 
 def _remove_session(_exc=None):
@@ -91,14 +157,12 @@ def init_app(app):
     app.teardown_appcontext(_remove_session)
     with app.app_context():
         engine: Engine = db.engine
-    app.extensions["autocommit_bind"] = None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     elif engine.dialect.name == "postgresql":
         checkout, checkin = _pre_ping(engine.dialect)
         event.listen(engine.pool, "checkout", checkout)
         event.listen(engine.pool, "checkin", checkin)
-        app.extensions["autocommit_bind"] = engine.execution_options(isolation_level="AUTOCOMMIT")
     app.teardown_request(leave_tenant)
     # Import every model so metadata (and Alembic autogenerate) sees the whole schema.
     from . import audit, files, mail, notifications, tenant_cache  # noqa: F401

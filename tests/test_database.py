@@ -1,6 +1,7 @@
 """The PostgreSQL engine set-up (saas/database.py): the pool's pre-ping without a round trip, and
-the signed-in user read in autocommit. They need the server, so they run in CI's PostgreSQL pass
-(TEST_DATABASE_URL); on SQLite there is no pool to ping nor a transaction to save."""
+the signed-in user's read (`lone_read`) straight through the driver in autocommit. They need the
+server, so they run in CI's PostgreSQL pass (TEST_DATABASE_URL); on SQLite there is no pool to
+ping, no transaction to save, and the read goes through SQLAlchemy."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from flask import g
 
 from saas import database
+from saas.auth import access
 from saas.auth.access import signed_in_user
 from saas.extensions import db
 
@@ -65,21 +67,76 @@ def test_only_a_connection_idle_for_long_pays_a_real_ping(ctx, monkeypatch):
     assert pings == [1]
 
 
-def test_the_signed_in_user_is_read_without_opening_a_transaction(app, make, ctx):
+def test_the_signed_in_user_is_read_in_one_statement_without_a_transaction(app, make, ctx):
     tenant = make.tenant(slug="park")
     user = make.user("admin@example.com", tenant=tenant, role="admin")
     user_id, token = user.id, user.session_token
     db.session.remove()
-    with app.test_request_context("/t/park/"):
-        g.tenant_slug = "park"
-        assert signed_in_user(user_id, token).id == user_id
-        assert g.entered[2].role == "admin"
-        read = db.session.connection(bind_arguments={"bind": database.autocommit_bind()}).connection.driver_connection
-        # Autocommit, and nothing open on the server: no BEGIN was sent, no ROLLBACK will be.
-        assert read.autocommit and read.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-        db.session.remove()
+    seen = []
+
+    def after(conn, cursor, statement, *args):
+        seen.append((cursor.connection.autocommit, cursor.connection.info.transaction_status))
+
+    sa.event.listen(db.engine, "after_cursor_execute", after)
+    try:
+        with app.test_request_context("/t/park/"):
+            g.tenant_slug = "park"
+            loaded = signed_in_user(user_id, token)
+            assert loaded.id == user_id and g.entered[2].role == "admin" and g.entered[2].tenant.slug == "park"
+            # The user and tenant are the session's, as a query would have left them, and no
+            # connection is held: the read had one of its own and gave it back.
+            assert loaded in db.session and g.entered[2].tenant in db.session and not db.session.dirty
+            assert db.engine.pool.checkedout() == 0
+            db.session.remove()
+    finally:
+        sa.event.remove(db.engine, "after_cursor_execute", after)
+    # One statement (the engine's listeners hear of it), in autocommit, and nothing open on the
+    # server after it: no BEGIN was sent, no ROLLBACK will be.
+    assert seen == [(True, psycopg.pq.TransactionStatus.IDLE)]
     # The pooled connection goes back to the default for everything else: transactions.
     with db.engine.connect() as conn:
         assert conn.connection.driver_connection.autocommit is False
         conn.execute(sa.text("SELECT 1"))
         assert conn.connection.driver_connection.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+
+
+def test_the_drivers_row_is_the_row_sqlalchemy_would_give(app, make, ctx):
+    """`lone_read` skips SQLAlchemy's result processing: every column of the read must come
+    out of the driver as SQLAlchemy would hand it over (JSON decoded, datetimes, booleans)."""
+    tenant = make.tenant(slug="park")
+    tenant.organisation = {"contact": "张三", "phones": ["1"]}
+    user = make.user("admin@example.com", tenant=tenant, role="admin")
+    db.session.commit()
+    params = {"id": user.id, "sid": "nobody", "slug": "park"}
+    with app.test_request_context("/t/park/"):
+        raw = database.lone_read(access._USER_IN_TENANT, params)
+        with db.engine.connect() as conn:
+            core = tuple(conn.execute(access._USER_IN_TENANT, params).first())
+    assert tuple(raw) == core
+    assert [type(v) for v in raw] == [type(v) for v in core]
+    assert {"contact": "张三", "phones": ["1"]} in raw
+
+
+def test_a_lost_server_arrives_as_sqlalchemys_error_and_the_connection_is_replaced(app, make, ctx):
+    user_id = make.user("admin@example.com").id
+    db.session.remove()
+    read_pid = sa.select(sa.func.pg_backend_pid())
+    with app.test_request_context("/"):
+        first = database.lone_read(read_pid, {})[0]
+
+    def end_it(dbapi_connection, record, proxy):
+        # After the pool's own check: the server goes away between checkout and the statement.
+        end_backend(dbapi_connection.info.backend_pid)
+
+    sa.event.listen(db.engine.pool, "checkout", end_it)
+    try:
+        with app.test_request_context("/"), pytest.raises(sa.exc.OperationalError) as error:
+            database.lone_read(access._USER, {"id": user_id, "sid": None})
+    finally:
+        sa.event.remove(db.engine.pool, "checkout", end_it)
+    # The 503 handler's error (saas/errors.py), the dead connection dropped from the pool, the
+    # session id not in the message; and the next read simply works.
+    assert error.value.connection_invalidated and "[SQL parameters hidden" in str(error.value)
+    with app.test_request_context("/"):
+        assert database.lone_read(access._USER, {"id": user_id, "sid": None})[0] == user_id
+        assert database.lone_read(read_pid, {})[0] != first

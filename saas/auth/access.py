@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import sqlalchemy as sa
 from flask import g, session
 
-from ..database import autocommit_bind
+from ..database import adopt, lone_read
 from ..extensions import db
 from ..tenancy import Bureau, Tenant, cross_tenant_reads
 from .models import Membership, SignedOutSession, User
@@ -19,59 +21,90 @@ def resolve_access(user: User, tenant: Tenant) -> Access | None:
     return _access(user, tenant, db.session.execute(sa.select(*_ROLE).where(Membership.user_id == user.id)).first())
 
 
+_ROLE = (Membership.role, Membership.id.label("membership_id"), Membership.enterprise_id)
+
+
+class _Read(NamedTuple):
+    """What `signed_in_user` reads in one statement."""
+    user: User
+    signed_out: bool
+    tenant: Tenant | None = None
+    role: str | None = None  # the user's membership in `tenant` (role None: none)
+    membership_id: int | None = None
+    enterprise_id: int | None = None
+
+
+def _columns(cls) -> tuple[tuple[str, ...], list]:
+    """The model's column attribute names, and its columns labelled apart from other tables'."""
+    attrs = sa.inspect(cls).column_attrs
+    return (tuple(a.key for a in attrs),
+            [a.columns[0].label(f"{cls.__table__.name}_{a.key}") for a in attrs])
+
+
 # Built once: they run on every signed-in request, and building a statement costs as much as
 # running it. The user, whether this session was signed out, and, on a tenant page, the tenant
 # and the user's membership there: one statement, so a page pays one round trip for all of it.
-# The membership as plain columns: only these three are needed, and an entity costs more to load.
-_ROLE = (Membership.role, Membership.id.label("membership_id"), Membership.enterprise_id)
-_SIGNED_OUT = sa.exists().where(SignedOutSession.sid == sa.bindparam("sid")).label("signed_out")
-_USER = sa.select(User, _SIGNED_OUT).where(User.id == sa.bindparam("id"))
-_USER_IN_TENANT = (sa.select(User, _SIGNED_OUT, Tenant, *_ROLE)
-                   .select_from(User)
-                   .outerjoin(Tenant, Tenant.slug == sa.bindparam("slug"))
-                   .outerjoin(Membership, sa.and_(Membership.tenant_id == Tenant.id, Membership.user_id == User.id))
-                   .where(User.id == sa.bindparam("id")))
+# Core over the tables rather than an ORM select: `lone_read` runs it without the ORM's
+# execution machinery and `adopt` makes the user and tenant ORM instances from the row. Being
+# Core, it is not subject to tenant scoping; it reads only the signed-in user's own membership.
+_USER_KEYS, _USER_COLUMNS = _columns(User)
+_TENANT_KEYS, _TENANT_COLUMNS = _columns(Tenant)
+_M = Membership.__table__
+_SIGNED_OUT = sa.exists().where(SignedOutSession.__table__.c.sid == sa.bindparam("sid")).label("signed_out")
+_USER = sa.select(*_USER_COLUMNS, _SIGNED_OUT).where(User.__table__.c.id == sa.bindparam("id"))
+_USER_IN_TENANT = (sa.select(*_USER_COLUMNS, _SIGNED_OUT, *_TENANT_COLUMNS,
+                             _M.c.role, _M.c.id, _M.c.enterprise_id)
+                   .select_from(User.__table__
+                                .outerjoin(Tenant.__table__, Tenant.__table__.c.slug == sa.bindparam("slug"))
+                                .outerjoin(_M, sa.and_(_M.c.tenant_id == Tenant.__table__.c.id,
+                                                       _M.c.user_id == User.__table__.c.id)))
+                   .where(User.__table__.c.id == sa.bindparam("id")))
+
+
+def _read(user_id: int, sid: str | None, slug: str | None) -> _Read | None:
+    """The user (None: no such user) and, with a `slug`, the tenant and membership there."""
+    if slug is None:
+        row = lone_read(_USER, {"id": user_id, "sid": sid})
+    else:
+        row = lone_read(_USER_IN_TENANT, {"id": user_id, "sid": sid, "slug": slug})
+    if row is None:
+        return None
+    n, t = len(_USER_KEYS), len(_TENANT_KEYS)
+    user = adopt(User, dict(zip(_USER_KEYS, row[:n])))
+    if slug is None or row[n + 1 + _TENANT_KEYS.index("id")] is None:  # no tenant has the slug
+        return _Read(user, bool(row[n]))
+    tenant = adopt(Tenant, dict(zip(_TENANT_KEYS, row[n + 1:n + 1 + t])))
+    return _Read(user, bool(row[n]), tenant, *row[n + 1 + t:])
 
 
 def signed_in_user(user_id: int, token: str) -> User | None:
     """Flask-Login's user loader: the session's user, unless the account is inactive, the
     password changed since sign-in (`token`), or this session was signed out. On a tenant page
     (`g.tenant_slug`, set before the user is first needed) the same statement reads the tenant
-    and the membership for `enter`."""
-    sid, slug = session.get("sid"), g.get("tenant_slug")
-    if slug is None:
-        row = db.session.execute(_USER, {"id": user_id, "sid": sid}, bind_arguments={"bind": autocommit_bind()}).first()
-    else:
-        row = _read_in_tenant(user_id, sid, slug)
-    if row is None or row.signed_out:
+    and the membership, kept in `g` for `enter`."""
+    slug = g.get("tenant_slug")
+    read = _read(user_id, session.get("sid"), slug)
+    if slug is not None:
+        g.entered = (user_id, slug, read)
+    if read is None or read.signed_out:
         return None
-    user = row.User
+    user = read.user
     return user if user.active and user.session_token == token else None
-
-
-def _read_in_tenant(user_id: int, sid: str | None, slug: str):
-    """The `_USER_IN_TENANT` row, kept in `g` for `enter` (None: no such user)."""
-    with cross_tenant_reads("the signed-in user's own membership in the tenant of the URL"):
-        row = db.session.execute(_USER_IN_TENANT, {"id": user_id, "sid": sid, "slug": slug},
-                                 bind_arguments={"bind": autocommit_bind()}).first()
-    g.entered = (user_id, slug, row)
-    return row
 
 
 def enter(user: User, slug: str | None) -> tuple[Tenant | None, Access | None]:
     """The tenant named by `slug` and the user's access there (every tenant page starts here):
-    from the row `signed_in_user` read, or — if the user was loaded before the slug was known —
+    from what `signed_in_user` read, or — if the user was loaded before the slug was known —
     the same statement once more."""
     entered = g.get("entered")
-    row = entered[2] if entered is not None and entered[:2] == (user.id, slug) \
-        else _read_in_tenant(user.id, None, slug)
-    if row is None or row.Tenant is None:
+    read = entered[2] if entered is not None and entered[:2] == (user.id, slug) else _read(user.id, None, slug)
+    if read is None or read.tenant is None:
         return None, None
-    return row.Tenant, (_access(user, row.Tenant, row) if row.Tenant.active else None)
+    return read.tenant, (_access(user, read.tenant, read) if read.tenant.active else None)
 
 
 def _access(user: User, tenant: Tenant, membership) -> Access | None:
-    """`membership`: a row with the `_ROLE` columns (role None: no membership), or None."""
+    """`membership`: has `role`, `membership_id` and `enterprise_id` (role None: no membership), or None."""
     if membership is not None and membership.role is not None:
         return Access(membership.role, membership.membership_id, membership.enterprise_id)
     if user.is_reviewer and tenant.bureau_id in user.bureau.jurisdiction_ids():
