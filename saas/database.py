@@ -89,9 +89,10 @@ def lone_read(statement, params: dict):
     sql = _COMPILED.get(statement)
     if sql is None:
         sql = _COMPILED[statement] = str(statement.compile(dialect=dialect))
-    connection = engine.raw_connection()  # the pool's checkout check (`_pre_ping`) applies
-    driver = connection.driver_connection
+    connection = driver = None
     try:
+        connection = engine.raw_connection()  # the pool's checkout check (`_pre_ping`) applies
+        driver = connection.driver_connection
         driver.autocommit = True
         try:
             with driver.cursor() as cursor:
@@ -106,13 +107,15 @@ def lone_read(statement, params: dict):
             if not driver.broken:
                 driver.autocommit = False  # back to transactions for whoever takes it next
     except dialect.loaded_dbapi.Error as error:
-        lost = dialect.is_disconnect(error, driver, None)
+        # Also a server that refuses new connections (restarting): the pool raises the driver's error.
+        lost = connection is not None and dialect.is_disconnect(error, driver, None)
         if lost:
             connection.invalidate(error)
         raise sa.exc.DBAPIError.instance(sql, params, error, dialect.loaded_dbapi.Error, hide_parameters=True,
                                          connection_invalidated=lost, dialect=dialect) from error
     finally:
-        connection.close()
+        if connection is not None:
+            connection.close()
 
 
 def adopt(cls, values: dict):

