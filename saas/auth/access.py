@@ -14,14 +14,14 @@ from .models import Membership, SignedOutSession, User
 from .permissions import Access
 
 
+_ROLE = (Membership.role, Membership.id.label("membership_id"), Membership.enterprise_id)
+
+
 def resolve_access(user: User, tenant: Tenant) -> Access | None:
     """The user's access inside `tenant` (already in scope), or None: the tenant is then a 404."""
     if not user.is_authenticated or not tenant.active:
         return None
     return _access(user, tenant, db.session.execute(sa.select(*_ROLE).where(Membership.user_id == user.id)).first())
-
-
-_ROLE = (Membership.role, Membership.id.label("membership_id"), Membership.enterprise_id)
 
 
 class _Read(NamedTuple):
@@ -59,6 +59,11 @@ _USER_IN_TENANT = (sa.select(*_USER_COLUMNS, _SIGNED_OUT, *_TENANT_COLUMNS,
                                 .outerjoin(_M, sa.and_(_M.c.tenant_id == Tenant.__table__.c.id,
                                                        _M.c.user_id == User.__table__.c.id)))
                    .where(User.__table__.c.id == sa.bindparam("id")))
+# Where things are in its rows: the user's columns, signed_out, the tenant's, then the membership.
+_SIGNED_OUT_AT = len(_USER_KEYS)
+_TENANT_AT = _SIGNED_OUT_AT + 1
+_TENANT_ID_AT = _TENANT_AT + _TENANT_KEYS.index("id")
+_MEMBERSHIP_AT = _TENANT_AT + len(_TENANT_KEYS)
 
 
 def _read(user_id: int, sid: str | None, slug: str | None) -> _Read | None:
@@ -69,12 +74,12 @@ def _read(user_id: int, sid: str | None, slug: str | None) -> _Read | None:
         row = lone_read(_USER_IN_TENANT, {"id": user_id, "sid": sid, "slug": slug})
     if row is None:
         return None
-    n, t = len(_USER_KEYS), len(_TENANT_KEYS)
-    user = adopt(User, dict(zip(_USER_KEYS, row[:n])))
-    if slug is None or row[n + 1 + _TENANT_KEYS.index("id")] is None:  # no tenant has the slug
-        return _Read(user, bool(row[n]))
-    tenant = adopt(Tenant, dict(zip(_TENANT_KEYS, row[n + 1:n + 1 + t])))
-    return _Read(user, bool(row[n]), tenant, *row[n + 1 + t:])
+    user = adopt(User, dict(zip(_USER_KEYS, row[:_SIGNED_OUT_AT])))
+    signed_out = bool(row[_SIGNED_OUT_AT])
+    if slug is None or row[_TENANT_ID_AT] is None:  # no tenant has the slug
+        return _Read(user, signed_out)
+    tenant = adopt(Tenant, dict(zip(_TENANT_KEYS, row[_TENANT_AT:_MEMBERSHIP_AT])))
+    return _Read(user, signed_out, tenant, *row[_MEMBERSHIP_AT:])
 
 
 def signed_in_user(user_id: int, token: str) -> User | None:
