@@ -11,6 +11,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from .auth.permissions import can
+from .extensions import bootstrap
 from .i18n import catalogue_code
 from .tenant_cache import LRU, MISSING, fragment
 
@@ -58,8 +59,6 @@ def page_assets(part: str) -> Markup:
     key = (part, request.script_root)
     html = store.get(key)
     if html is None:
-        from .extensions import bootstrap
-
         if part == "head":
             html = bootstrap.load_css() + Markup('\n  <link rel="stylesheet" href="%s">') % url_for(
                 "static", filename="app.css")

@@ -193,6 +193,7 @@ with app.test_request_context(), tenant_scope({tenant["tenant_id"]}):
     # Best of three, taking turns with wkhtmltopdf alone, as for the import.
     jobs, alones = [], []
     work = tempfile.mkdtemp(prefix="bench-pdf-")
+    page = os.path.join(work, "dossier.html")
     for _ in range(3):
         t0 = time.perf_counter()
         data = dossier.build(app_row, db.session.get(Tenant, {tenant["tenant_id"]}))
@@ -200,7 +201,6 @@ with app.test_request_context(), tenant_scope({tenant["tenant_id"]}):
         html_to_pdf(html)
         jobs.append(time.perf_counter() - t0)
         db.session.rollback()
-        page = os.path.join(work, "dossier.html")
         with open(page, "w") as fh:
             fh.write(html)
         t0 = time.perf_counter()

@@ -50,15 +50,15 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 checks: list[dict] = []
 
 
+scratch_dirs: list[Path] = []
+
+
 def scratch(prefix: str) -> Path:
     """A temporary directory (databases, uploads, server logs): removed when every check passes,
     kept and named when one fails, for its logs."""
     path = Path(tempfile.mkdtemp(prefix=prefix))
     scratch_dirs.append(path)
     return path
-
-
-scratch_dirs: list[Path] = []
 
 
 def check(scenario: str, what: str, ok: bool, detail) -> None:
