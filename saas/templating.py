@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Hashable
 
-from flask import current_app, g, render_template, request, url_for
+from flask import current_app, g, render_template, request, session, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -13,9 +14,10 @@ from markupsafe import Markup, escape
 from .auth.permissions import can
 from .extensions import bootstrap
 from .i18n import catalogue_code
-from .tenant_cache import LRU, MISSING, fragment
+from .tenant_cache import LRU, MISSING, cached, fragment
 
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
+PAGE_ENTRIES = 256  # whole pages kept per worker (about 30–70 KB each)
 
 
 def locale_code() -> str:
@@ -35,19 +37,52 @@ _CSRF = f"csrf-{secrets.token_hex(8)}"
 _NEXT = f"next-{secrets.token_hex(8)}"
 
 
+def _top_nav_key() -> tuple:
+    user = current_user
+    return (locale_code(), request.script_root, user.is_authenticated and (
+        user.id, user.name, user.is_reviewer, user.bureau_role, user.is_platform_admin))
+
+
+def _fill(html: str) -> Markup:
+    """`html` with this request's CSRF token and path in place of their stand-ins."""
+    return Markup(html.replace(_CSRF, escape(generate_csrf())).replace(_NEXT, escape(request_path())))
+
+
 def top_nav() -> Markup:
     """The top bar. It is the same on every page for one user in one language except for the
     CSRF token and the current path, and rendering it costs a good part of a cached page; so it
-    is rendered once per (user, language) and those two values are filled in per request."""
-    user = current_user
-    key = (locale_code(), request.script_root, user.is_authenticated and (
-        user.id, user.name, user.is_reviewer, user.bureau_role, user.is_platform_admin))
+    is rendered once per (user, language) and those two values are filled in per request — or,
+    inside `whole_page`, once the whole page is there."""
+    key = _top_nav_key()
     store = current_app.extensions.setdefault("top_nav", LRU())
     html = store.get(key)
     if html is MISSING:
         html = render_template("_top_nav.html", csrf_value=_CSRF, next_value=_NEXT)
         store.put(key, html)
-    return Markup(html.replace(_CSRF, escape(generate_csrf())).replace(_NEXT, escape(request_path())))
+    return Markup(html) if g.get("whole_page") else _fill(html)
+
+
+def whole_page(name: str, key: tuple[Hashable, ...], render: Callable[[], str]) -> Markup:
+    """A tenant page whose content is a tenant-cache fragment (dashboard, roster), kept whole.
+
+    Once its content is cached, what is left of such a page is the page around it — title, top
+    bar, tenant menu — which for one user, role and language is the same on every view; putting
+    it together again cost a sixth of the request (tests/perf). So the whole page is cached
+    with the tenant's data, per user, role and language as the top bar and the menu are, plus
+    the view's own `key` (what its fragment depends on), with the stand-ins left in and filled
+    per request. A page carrying flashed messages is one-off and is rendered as usual. Pages
+    have a store of their own: they are cheap to rebuild from their fragment and must not push
+    out computed figures."""
+    if "_flashes" in session:
+        return Markup(render())
+    access = g.access
+    g.whole_page = True
+    try:
+        html = cached(f"page:{name}", (*_top_nav_key(), access.role, access.enterprise_id, *key), render,
+                      current_app.extensions.setdefault("whole_pages", LRU(PAGE_ENTRIES)))
+    finally:
+        g.whole_page = False
+    return _fill(html)
 
 
 def page_assets(part: str) -> Markup:

@@ -113,17 +113,18 @@ def store() -> LRU:
     return current_app.extensions.setdefault("tenant_cache", LRU())
 
 
-def cached(name: str, key: tuple[Hashable, ...], compute: Callable[[], object]):
+def cached(name: str, key: tuple[Hashable, ...], compute: Callable[[], object], lru: LRU | None = None):
     """`compute()` for the current tenant, or its result from an earlier request if the tenant's
-    data (and the day) have not changed since."""
+    data (and the day) have not changed since; kept in `lru` (default: the tenant cache's own)."""
     tenant = g.get("tenant")
     if tenant is None or not current_app.config.get("TENANT_CACHE", True) or db.session.info.get(WRITTEN):
         return compute()  # uncommitted writes of this request: figures must include them
     full_key = (name, tenant.id, tenant.data_version, date.today(), *key)
-    value = store().get(full_key)
+    lru = lru or store()
+    value = lru.get(full_key)
     if value is MISSING:
         value = compute()
-        store().put(full_key, value)
+        lru.put(full_key, value)
     return value
 
 

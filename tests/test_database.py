@@ -74,10 +74,11 @@ def test_the_signed_in_user_is_read_in_one_statement_without_a_transaction(app, 
     user = make.user("admin@example.com", tenant=tenant, role="admin")
     user_id, token = user.id, user.session_token
     db.session.remove()
-    seen = []
+    seen, cursors = [], []
 
     def after(conn, cursor, statement, *args):
         seen.append((cursor.connection.autocommit, cursor.connection.info.transaction_status))
+        cursors.append(cursor)
 
     sa.event.listen(db.engine, "after_cursor_execute", after)
     try:
@@ -90,11 +91,17 @@ def test_the_signed_in_user_is_read_in_one_statement_without_a_transaction(app, 
             assert loaded in db.session and g.entered[2].tenant in db.session and not db.session.dirty
             assert db.engine.pool.checkedout() == 0
             db.session.remove()
+        with app.test_request_context("/t/park/"):
+            g.tenant_slug = "park"
+            assert signed_in_user(user_id, token).id == user_id
+            db.session.remove()
     finally:
         sa.event.remove(db.engine, "after_cursor_execute", after)
     # One statement (the engine's listeners hear of it), in autocommit, and nothing open on the
     # server after it: no BEGIN was sent, no ROLLBACK will be.
-    assert seen == [(True, psycopg.pq.TransactionStatus.IDLE)]
+    assert seen == [(True, psycopg.pq.TransactionStatus.IDLE)] * 2
+    # The next read on that pooled connection reuses its cursor.
+    assert cursors[0] is cursors[1] and not cursors[0].closed
     # The pooled connection goes back to the default for everything else: transactions.
     with db.engine.connect() as conn:
         assert conn.connection.driver_connection.autocommit is False

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from flask import g
+from flask import g, template_rendered
 
 from saas.extensions import db
 from saas.tenancy import Tenant, tenant_scope
@@ -192,3 +192,34 @@ def test_top_bar_is_rendered_once_per_user_with_this_requests_token_and_path(app
     token = re.search(r'action="/logout">\s*<input type="hidden" name="csrf_token" value="([^"]+)"', first).group(1)
     assert park.admin.post("/logout", data={"csrf_token": token}).status_code == 302
     assert park.admin.get("/account").status_code == 302
+
+
+def test_a_repeated_view_is_served_whole_with_this_requests_messages_and_user(app, park, make, login_as):
+    add_enterprise(park.id, 40)
+    rendered = []
+
+    def record(sender, template, context, **extra):
+        rendered.append(template.name)
+
+    template_rendered.connect(record, app)
+    try:
+        park.admin.get("/t/park/members/")
+        rendered.clear()
+        page = park.admin.get("/t/park/members/").get_data(as_text=True)
+        # Nothing rendered: neither the roster nor the page around it (saas/templating.whole_page).
+        assert rendered == [] and "缓存企业40" in page and "园区管理员" in page
+        # A flashed message (an import redirects here with one) is shown once, on a page
+        # rendered for it, and is not kept for the next view.
+        with park.admin.session_transaction() as session:
+            session["_flashes"] = [("success", "导入完成：1 家")]
+        flashed = park.admin.get("/t/park/members/").get_data(as_text=True)
+        assert "导入完成：1 家" in flashed and "members/index.html" in rendered and "缓存企业40" in flashed
+        rendered.clear()
+        after = park.admin.get("/t/park/members/").get_data(as_text=True)
+        assert "导入完成" not in after and "缓存企业40" in after and rendered == []
+    finally:
+        template_rendered.disconnect(record, app)
+    # Another admin of the same tenant gets a page of their own: their name in the top bar.
+    make.user("second@example.com", name="第二管理员", tenant=park.tenant, role="admin")
+    second = login_as("second@example.com").get("/t/park/members/").get_data(as_text=True)
+    assert "第二管理员" in second and "园区管理员" not in second and "缓存企业40" in second

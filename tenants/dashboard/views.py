@@ -12,7 +12,7 @@ from saas.auth.permissions import can, permission_required
 from saas.charts import stacked_bars
 from saas.tenancy import tenant_blueprint
 from saas.tenant_cache import fragment
-from saas.templating import locale_code
+from saas.templating import locale_code, whole_page
 from tenants.metrics.service import tenant_metrics
 from tenants.plans.services import plan_for, progress
 from tenants.schemes.service import default_scheme, readiness
@@ -36,9 +36,13 @@ def index():
         # An enterprise user's home is its own enterprise; the base's figures are not theirs.
         return render_template("dashboard/enterprise.html")
     show_links = can("members.list")
-    overview = fragment("dashboard", (show_links,), lambda: render_template(
-        "dashboard/_overview.html", **_overview(today, show_links)))
-    return render_template("dashboard/index.html", overview=overview)
+
+    def page():
+        overview = fragment("dashboard", (show_links,), lambda: render_template(
+            "dashboard/_overview.html", **_overview(today, show_links)))
+        return render_template("dashboard/index.html", overview=overview)
+
+    return whole_page("dashboard", (show_links,), page)
 
 
 def _overview(today: date, show_links: bool) -> dict:

@@ -14,6 +14,7 @@ from saas.extensions import db
 from saas.files import attachments_of
 from saas.pagination import page_number, paginate
 from saas.tenant_cache import fragment
+from saas.templating import whole_page
 
 from tenants.stations.forms import CATEGORY_LABELS
 from tenants.stations.models import ServiceLog
@@ -36,9 +37,14 @@ PROFILE = ("name", "credit_code", "industry", "employees", "joined_on", "high_te
 def index():
     f = RosterFilter.from_args(request.args)
     can_manage = can("members.manage")
-    body = fragment("roster", (tuple(sorted(f.args().items())), page_number(), can_manage), lambda: render_template(
-        "members/_roster.html", page=paginate(roster(f)), f=f, counts=status_counts(), can_manage=can_manage))
-    return render_template("members/index.html", roster=body)
+    key = (tuple(sorted(f.args().items())), page_number(), can_manage)
+
+    def page():
+        body = fragment("roster", key, lambda: render_template(
+            "members/_roster.html", page=paginate(roster(f)), f=f, counts=status_counts(), can_manage=can_manage))
+        return render_template("members/index.html", roster=body)
+
+    return whole_page("roster", key, page)
 
 
 @bp.route("/mine")
