@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from flask import g, template_rendered
 
+from saas import templating
 from saas.extensions import db
 from saas.tenancy import Tenant, tenant_scope
 from saas.tenant_cache import cached
@@ -194,7 +195,8 @@ def test_top_bar_is_rendered_once_per_user_with_this_requests_token_and_path(app
     assert park.admin.get("/account").status_code == 302
 
 
-def test_a_repeated_view_is_served_whole_with_this_requests_messages_and_user(app, park, make, login_as):
+def test_a_repeated_view_is_served_whole_with_this_requests_messages_and_user(app, park, make, login_as,
+                                                                             monkeypatch):
     add_enterprise(park.id, 40)
     rendered = []
 
@@ -223,3 +225,11 @@ def test_a_repeated_view_is_served_whole_with_this_requests_messages_and_user(ap
     make.user("second@example.com", name="第二管理员", tenant=park.tenant, role="admin")
     second = login_as("second@example.com").get("/t/park/members/").get_data(as_text=True)
     assert "第二管理员" in second and "园区管理员" not in second and "缓存企业40" in second
+    # The page kept whole carries this request's CSRF token and path, never the stand-ins:
+    # signing out with the token of a page served from the store works.
+    assert templating._CSRF not in after and templating._NEXT not in after
+    assert 'name="next" value="/t/park/members/"' in after
+    token = re.search(r'action="/logout">\s*<input type="hidden" name="csrf_token" value="([^"]+)"', after).group(1)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    assert park.admin.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert park.admin.get("/account").status_code == 302
