@@ -88,6 +88,11 @@ def load_config(instance_path: str) -> dict:
         "RESET_MAX_AGE": 2 * 3600,
         "PASSWORD_HASH_METHOD": "scrypt",
         "JOB_FAILURE_TTL": 7 * 24 * 3600,
+        # How often a worker looks for jobs whose worker died whole (main process and work horse
+        # together, as in a container restart): RQ gives up on such a job about 90 s after its
+        # last heartbeat, and retries or fails it at the next look. RQ's default is 10 minutes,
+        # a long time for a user watching a spinner; a look costs a few Redis commands.
+        "JOB_MAINTENANCE_SECONDS": int(os.environ.get("JOB_MAINTENANCE_SECONDS", "60")),
         # Links in reminder e-mails sent by jobs (no request to take the host from).
         "PUBLIC_URL": os.environ.get("PUBLIC_URL") or None,
         "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "600 per minute"),
@@ -118,3 +123,5 @@ def validate(config: dict) -> None:
         raise ConfigError("REDIS_URL must be set in production (the embedded Valkey is for development)")
     if config.get("MAX_CONTENT_LENGTH", 0) <= 0:
         raise ConfigError("MAX_UPLOAD_MB must be a positive number")
+    if config.get("JOB_MAINTENANCE_SECONDS", 60) < 10:
+        raise ConfigError("JOB_MAINTENANCE_SECONDS must be at least 10")

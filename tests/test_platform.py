@@ -30,6 +30,7 @@ def test_wsgi_holds_only_the_factory_call():
     ({"DATABASE_URL": "mysql://localhost/x"}, "DATABASE_URL"),
     ({"REDIS_URL": "http://localhost"}, "REDIS_URL must start"),
     ({"MAX_UPLOAD_MB": "lots"}, "bad configuration value"),
+    ({"JOB_MAINTENANCE_SECONDS": "0"}, "JOB_MAINTENANCE_SECONDS"),
     ({"APP_ENV": "staging"}, "APP_ENV"),
 ])
 def test_bad_configuration_fails_at_start_with_one_line(monkeypatch, env, reason):

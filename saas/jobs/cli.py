@@ -25,8 +25,12 @@ def worker_command(burst, names):
     for schedule in current_app.extensions.get("worker_schedules", []):
         schedule()
     settle()  # before the work horses fork
+    # An idle worker looks for abandoned jobs only when its blocking dequeue times out, which
+    # RQ sets at worker_ttl - 15 s: the two are set together so the look comes on time.
+    every = current_app.config["JOB_MAINTENANCE_SECONDS"]
     try:
-        Worker([queues.queue(n) for n in names], connection=conn).work(
+        Worker([queues.queue(n) for n in names], connection=conn, maintenance_interval=every,
+               worker_ttl=every + 15).work(
             burst=burst, with_scheduler=True, logging_level=current_app.config["LOG_LEVEL"]
         )
     finally:

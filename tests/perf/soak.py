@@ -10,6 +10,8 @@ per check; the run writes tests/perf/soak.json and exits non-zero if any check f
              "database is locked" (no 5xx) reaches a user, nothing acknowledged is lost.
 3. kill    — the process running a dossier PDF job is SIGKILLed mid-job: the job is retried or
              ends failed with a reason, a retry finishes it, exactly one file results.
+   worker  — the same with the whole worker SIGKILLed (main process, scheduler, horse) and a new
+             one started: the job is retried once RQ gives up on it, within about 2.5 minutes.
 4. redis   — Redis (a Valkey we own) stops while the app serves: pages render, a job action says
              so clearly, and the app recovers by itself when Redis is back.
 5. postgres — PostgreSQL restarts under load: failures are error responses (no hang, no broken
@@ -413,10 +415,17 @@ def command(pid: int) -> str:
         return ""
 
 
-def kill_mid_pdf(redis_url: str) -> None:
-    print("\n== SIGKILL the process running a dossier PDF job", flush=True)
+def kill_mid_pdf(redis_url: str, whole: bool = False) -> None:
+    """SIGKILL mid-render: the work horse (and its wkhtmltopdf) — the main worker process sees
+    it die and retries the job at once —, or with `whole` the entire worker (main process,
+    scheduler, horse, wkhtmltopdf, as a container restart would) and a new worker started in its
+    place, which retries the job once RQ gives up on it: about 90 s after its last heartbeat,
+    at the next maintenance look (JOB_MAINTENANCE_SECONDS, 60 s)."""
+    scenario = "worker" if whole else "kill"
+    print("\n== SIGKILL " + ("the whole RQ worker" if whole else "the process") + " running a dossier PDF job",
+          flush=True)
     name, url = pg_database()
-    stack = Stack("kill", url, redis_url, members=max(MEMBERS, 1500))
+    stack = Stack(scenario, url, redis_url, members=max(MEMBERS, 1500))
     try:
         stack.start_worker()
         browser = stack.browser()
@@ -430,14 +439,23 @@ def kill_mid_pdf(redis_url: str) -> None:
             renderer = next((p for p in descendants(stack.procs["worker"].pid) if "wkhtmltopdf" in command(p)), None)
             horse = parent(renderer) if renderer else None
             time.sleep(0.02)
-        check("kill", "job caught mid-render", renderer is not None, f"work horse {horse}, wkhtmltopdf {renderer}")
+        check(scenario, "job caught mid-render", renderer is not None, f"work horse {horse}, wkhtmltopdf {renderer}")
         if renderer is None or horse is None:
             return
-        os.kill(horse, signal.SIGKILL)
-        os.kill(renderer, signal.SIGKILL)
+        if whole:
+            worker = stack.procs.pop("worker")
+            for pid in [worker.pid, *descendants(worker.pid)]:  # the main process first: nothing reacts
+                os.kill(pid, signal.SIGKILL)
+            worker.wait(timeout=10)
+            stack.start_worker()
+            limit = 90 + 60 + 60  # heartbeat expiry + one maintenance interval + the render itself
+        else:
+            os.kill(horse, signal.SIGKILL)
+            os.kill(renderer, signal.SIGKILL)
+            limit = 60
         killed_at = time.time()
         seen = []
-        while time.time() - killed_at < 60:
+        while time.time() - killed_at < limit:
             status = job_status(stack, browser, job_id)
             if not seen or seen[-1] != status["status"]:
                 seen.append(status["status"])
@@ -447,19 +465,19 @@ def kill_mid_pdf(redis_url: str) -> None:
         attempts = stack.sql(f"""
 from saas.jobs import JobRecord
 print(db.session.get(JobRecord, {job_id}).attempts)""")
-        check("kill", "job retried or failed with a reason",
+        check(scenario, "job retried or failed with a reason" + (f" within {limit} s" if whole else ""),
               (status["status"] == "done" and attempts == 2) or (status["status"] == "failed" and status["message"]),
               f"{status['status']} after {time.time() - killed_at:.1f} s, message {status.get('message')!r}, "
               f"attempts {attempts}, states {seen}")
         if status["status"] == "failed":
             r = browser.post(f"{stack.web}/jobs/{job_id}/retry", data={"csrf_token": browser.csrf},
                              allow_redirects=False, timeout=10)
-            check("kill", "user retries", r.status_code == 302, r.status_code)
+            check(scenario, "user retries", r.status_code == 302, r.status_code)
             status = wait_jobs(stack, browser, [job_id], 120)
-            check("kill", "retry finishes", status[job_id] == "done", status[job_id])
+            check(scenario, "retry finishes", status[job_id] == "done", status[job_id])
         files = list((stack.tmp / "uploads").rglob("*.pdf"))
         partial = list((stack.tmp / "uploads").rglob("*.part"))
-        check("kill", "exactly one dossier file", len(files) == 1 and not partial,
+        check(scenario, "exactly one dossier file", len(files) == 1 and not partial,
               f"{len(files)} PDF, {len(partial)} partial")
     finally:
         stack.close()
@@ -537,7 +555,8 @@ def main() -> None:
     redis_url = os.environ.get("SOAK_REDIS_URL", "redis://127.0.0.1:6379/13")
     only = set(filter(None, os.environ.get("SOAK_ONLY", "").split(",")))
     scenarios = {"mixed": lambda: mixed(redis_url), "sqlite": lambda: sqlite_writers(redis_url),
-                 "kill": lambda: kill_mid_pdf(redis_url), "redis": redis_down,
+                 "kill": lambda: kill_mid_pdf(redis_url), "worker": lambda: kill_mid_pdf(redis_url, whole=True),
+                 "redis": redis_down,
                  "postgres": lambda: postgres_restart(redis_url)}
     for key, scenario in scenarios.items():
         if not only or key in only:
