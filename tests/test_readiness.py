@@ -731,3 +731,11 @@ def test_enterprise_users_dashboard_is_their_own(park, make, login_as):
     assert "Demonstration units" not in page and "of the 5 needed" not in page
     assert "/t/park/members/mine" in page
     assert client.get(f"/t/park/plans/{Y}").status_code == 403
+
+
+def test_plan_year_links_stay_within_the_years_a_plan_may_have(park):
+    links = lambda year: set(re.findall(r'href="/t/park/plans/(\d+)"', text(park.admin.get(f"/t/park/plans/{year}"))))
+    assert links(Y) == {str(Y - 1), str(Y + 1)}
+    assert links(2000) == {"2001"} and links(2100) == {"2099"}
+    assert park.admin.get("/t/park/plans/1999").status_code == 404
+    assert park.admin.get("/t/park/plans/2101").status_code == 404

@@ -38,7 +38,8 @@ def index():
     show_links = can("members.list")
 
     def page():
-        overview = fragment("dashboard", (show_links,), lambda: render_template(
+        # Per role: which figures link to their rows depends on what the role may open.
+        overview = fragment("dashboard", (show_links, g.access.role), lambda: render_template(
             "dashboard/_overview.html", **_overview(today, show_links)))
         return render_template("dashboard/index.html", overview=overview)
 

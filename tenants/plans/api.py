@@ -8,7 +8,7 @@ from tenants.metrics.service import tenant_metrics
 from tenants.training.coverage import Period
 
 from .models import AnnualPlan, PlanTarget
-from .services import TRACKABLE, plan_for, progress
+from .services import TRACKABLE, YEARS, plan_for, progress
 
 NUMBERS = {"training_ratio_target": (0, 100), "publicity_events_target": (0, 10000), "demonstration_target": (0, 10000),
            "rules_ratio_target": (0, 100)}
@@ -24,7 +24,7 @@ def plan_json(plan: AnnualPlan) -> dict:
 
 
 def _year(year: int) -> int:
-    if not 2000 <= year <= 2100:
+    if year not in YEARS:
         raise ApiError(404)
     return year
 

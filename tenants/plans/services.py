@@ -18,6 +18,8 @@ XC_TARGETS = (
     ("demonstration_target", "demonstration_units", _l("Demonstration enterprises"), ""),
     ("rules_ratio_target", "members_with_rules_ratio", _l("Members with protection rules"), "%"),
 )
+# The years a plan may be written for (pages, API and the year links between them).
+YEARS = range(2000, 2101)
 # Metrics a free target may follow.
 TRACKABLE = ("active_members", "members_with_liaison", "demonstration_units", "trained_enterprises",
              "training_events", "publicity_events", "training_hours", "visits", "service_logs", "complaints",

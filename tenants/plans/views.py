@@ -22,14 +22,14 @@ from tenants.training.coverage import Period
 
 from .forms import PlanForm
 from .models import AnnualPlan, PlanTarget
-from .services import TRACKABLE, copy_from, plan_for, progress
+from .services import TRACKABLE, YEARS, copy_from, plan_for, progress
 from .tasks import plan_pdf
 
 bp = tenant_blueprint("plans", __name__, "/plans")
 
 
 def _year(year: int) -> int:
-    if not 2000 <= year <= 2100:
+    if year not in YEARS:
         abort(404)
     return year
 
@@ -45,7 +45,8 @@ def index():
 def show(year):
     plan = plan_for(_year(year))
     rows = progress(plan, tenant_metrics(Period.year(year))) if plan else []
-    return render_template("plans/show.html", plan=plan, year=year, rows=rows, previous=plan_for(year - 1))
+    return render_template("plans/show.html", plan=plan, year=year, rows=rows, previous=plan_for(year - 1),
+                           years=YEARS)
 
 
 def _targets_from_form() -> list[PlanTarget]:
