@@ -74,6 +74,7 @@ def test_the_signed_in_user_is_read_in_one_statement_without_a_transaction(app, 
     user = make.user("admin@example.com", tenant=tenant, role="admin")
     user_id, token = user.id, user.session_token
     db.session.remove()
+    db.engine.dispose()  # one pooled connection, so both reads below take the same one
     seen, cursors = [], []
 
     def after(conn, cursor, statement, *args):

@@ -225,11 +225,22 @@ def test_a_repeated_view_is_served_whole_with_this_requests_messages_and_user(ap
     make.user("second@example.com", name="第二管理员", tenant=park.tenant, role="admin")
     second = login_as("second@example.com").get("/t/park/members/").get_data(as_text=True)
     assert "第二管理员" in second and "园区管理员" not in second and "缓存企业40" in second
-    # The page kept whole carries this request's CSRF token and path, never the stand-ins:
-    # signing out with the token of a page served from the store works.
+    # The page kept whole carries this request's CSRF token and path, never the stand-ins nor
+    # another request's: the same admin in a new session (same store entry) gets a token of that
+    # session — signing out with it works —, and a query string not in the key shows in `next`.
     assert templating._CSRF not in after and templating._NEXT not in after
     assert 'name="next" value="/t/park/members/"' in after
-    token = re.search(r'action="/logout">\s*<input type="hidden" name="csrf_token" value="([^"]+)"', after).group(1)
+    park.admin.get("/t/park/members/")  # stored afresh (the second admin changed the data) by this session
+    again = login_as("admin@example.com")
+    again.get("/t/park/")  # shows the sign-in's flashed message, if any: such a page is rendered
+    rendered.clear()
+    template_rendered.connect(record, app)
+    try:
+        other = again.get("/t/park/members/?x=1").get_data(as_text=True)
+    finally:
+        template_rendered.disconnect(record, app)
+    assert rendered == [] and 'name="next" value="/t/park/members/?x=1"' in other
+    token = re.search(r'action="/logout">\s*<input type="hidden" name="csrf_token" value="([^"]+)"', other).group(1)
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
-    assert park.admin.post("/logout", data={"csrf_token": token}).status_code == 302
-    assert park.admin.get("/account").status_code == 302
+    assert again.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert again.get("/account").status_code == 302
