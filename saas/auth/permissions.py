@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import abort, g
+from flask import abort, current_app, g
 
 ROLES = ("admin", "staff", "enterprise", "instructor", "reviewer")
 
@@ -70,6 +70,12 @@ class Access:
 def can(action: str) -> bool:
     access = g.get("access")
     return access is not None and access.can(action)
+
+
+def can_open(endpoint: str) -> bool:
+    """Whether the current role may open a tenant view: what a link to it must check first."""
+    action = getattr(current_app.view_functions[endpoint], "required_action", None)
+    return action is None or can(action)
 
 
 def permission_required(action: str):

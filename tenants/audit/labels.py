@@ -9,6 +9,8 @@ shown: the event itself says who and when.
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.fields.core import UnboundField
@@ -48,29 +50,26 @@ HIDDEN = {"created_at", "updated_at", "created_by_id", "entered_by_id", "overrid
           "content_type", "owner_type", "owner_id", "plan_id", "application_id", "event_id"}
 VALUES = {"state": STATE_LABELS}
 
-_from_forms: tuple[dict, dict] | None = None
-
-
+@cache
 def _forms() -> tuple[dict, dict]:
     """(field name → label, field name → {value → label}) from every form's declared fields;
-    read once, when every feature's forms are imported."""
-    global _from_forms
-    if _from_forms is None:
-        labels, choices, pending = {}, {}, list(FlaskForm.__subclasses__())
-        while pending:
-            form = pending.pop()
-            pending.extend(form.__subclasses__())
-            for name, field in vars(form).items():
-                if not isinstance(field, UnboundField):
-                    continue
-                label = field.kwargs.get("label", field.args[0] if field.args else None)
-                if label is not None:
-                    labels.setdefault(name, label)
-                for choice in field.kwargs.get("choices") if isinstance(field.kwargs.get("choices"), (list, tuple)) else ():
-                    if isinstance(choice, (list, tuple)) and len(choice) == 2:
-                        choices.setdefault(name, {}).setdefault(choice[0], choice[1])
-        _from_forms = labels, choices
-    return _from_forms
+    read once, on first use, when every feature's forms are imported. Choices given as a
+    function or set per request are not known here; their values show as stored."""
+    labels, choices, pending = {}, {}, list(FlaskForm.__subclasses__())
+    while pending:
+        form = pending.pop()
+        pending.extend(form.__subclasses__())
+        for name, field in vars(form).items():
+            if not isinstance(field, UnboundField):
+                continue
+            label = field.kwargs.get("label", field.args[0] if field.args else None)
+            if label is not None:
+                labels.setdefault(name, label)
+            listed = field.kwargs.get("choices")
+            for choice in listed if isinstance(listed, (list, tuple)) else ():
+                if isinstance(choice, (list, tuple)) and len(choice) == 2:  # not bare values
+                    choices.setdefault(name, {}).setdefault(*choice)
+    return labels, choices
 
 
 def object_name(object_type: str) -> str:

@@ -38,12 +38,12 @@ def index():
     show_links = can("members.list")
 
     def page():
-        # Per role: which figures link to their rows depends on what the role may open.
-        overview = fragment("dashboard", (show_links, g.access.role), lambda: render_template(
+        # Per role: which figures link to their rows (show_links too) is the role's.
+        overview = fragment("dashboard", (g.access.role,), lambda: render_template(
             "dashboard/_overview.html", **_overview(today, show_links)))
         return render_template("dashboard/index.html", overview=overview)
 
-    return whole_page("dashboard", (show_links,), page)
+    return whole_page("dashboard", (), page)  # the role, in whole_page's key, is all it varies by
 
 
 def _overview(today: date, show_links: bool) -> dict:

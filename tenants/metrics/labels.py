@@ -53,17 +53,16 @@ def fmt(value, name: str = "") -> str:
 def metric_url(name: str, year: int) -> str | None:
     """The page listing the rows behind a metric, for that metric's year; None when there is
     none, or when the current role may not open it (no link that answers 403)."""
-    from flask import current_app, url_for
+    from flask import url_for
 
-    from saas.auth.permissions import can
+    from saas.auth.permissions import can_open
 
     from .service import LINKS, PERIOD_ARGS
 
     if name not in LINKS:
         return None
     endpoint, args = LINKS[name]
-    action = getattr(current_app.view_functions[endpoint], "required_action", None)
-    if action is not None and not can(action):
+    if not can_open(endpoint):
         return None
     kind = PERIOD_ARGS.get(endpoint)
     if kind == "year":
