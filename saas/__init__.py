@@ -57,6 +57,10 @@ def configure(app: Flask, overrides: dict | None) -> None:
         raise ConfigError(f"bad configuration value: {exc}") from exc
     app.config.update(overrides or {})
     validate(app.config)
+    if not app.config.get("TRUSTED_HOSTS"):
+        from .links import trusted_hosts
+
+        app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)

@@ -83,7 +83,9 @@ def load_config(instance_path: str) -> dict:
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "1" if production else "0")),
         "WTF_CSRF_TIME_LIMIT": None,
-        "LOGIN_FAILURES_PER_ACCOUNT": "10 per 15 minutes",
+        "LOGIN_FAILURES_PER_ACCOUNT": os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "10 per 15 minutes"),
+        # Generous: a park office signs in from behind one address.
+        "LOGIN_FAILURES_PER_IP": os.environ.get("LOGIN_FAILURES_PER_IP", "50 per 15 minutes"),
         "INVITATION_MAX_AGE": 7 * 24 * 3600,
         "RESET_MAX_AGE": 2 * 3600,
         "PASSWORD_HASH_METHOD": "scrypt",
@@ -93,8 +95,12 @@ def load_config(instance_path: str) -> dict:
         # last heartbeat, and retries or fails it at the next look. RQ's default is 10 minutes,
         # a long time for a user watching a spinner; a look costs a few Redis commands.
         "JOB_MAINTENANCE_SECONDS": int(os.environ.get("JOB_MAINTENANCE_SECONDS", "60")),
-        # Links in reminder e-mails sent by jobs (no request to take the host from).
-        "PUBLIC_URL": os.environ.get("PUBLIC_URL") or None,
+        # Every link that leaves the app (mail, notifications, calendar feed) starts with this,
+        # never with the request's Host (saas/links.py); required in production.
+        "PUBLIC_URL": (os.environ.get("PUBLIC_URL") or ("" if production else "http://127.0.0.1:5000")).strip(),
+        # More host names to answer to besides PUBLIC_URL's (comma-separated), e.g. a load
+        # balancer's health check by IP; any other Host header gets 400.
+        "ALLOWED_HOSTS": os.environ.get("ALLOWED_HOSTS", ""),
         "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "600 per minute"),
         # Per-tenant cache of figures and page fragments (saas/tenant_cache.py); off only to measure.
         "TENANT_CACHE": _bool(os.environ.get("TENANT_CACHE"), True),
@@ -121,6 +127,14 @@ def validate(config: dict) -> None:
         raise ConfigError("REDIS_URL must start with redis://, rediss:// or unix://")
     if env == "production" and not redis_url:
         raise ConfigError("REDIS_URL must be set in production (the embedded Valkey is for development)")
+    public = urlparse(config.get("PUBLIC_URL") or "")
+    if env == "production" and not config.get("PUBLIC_URL"):
+        raise ConfigError("PUBLIC_URL must be set in production (links in mail are built from it)")
+    if public.scheme not in ("http", "https") or not public.hostname or public.query or public.fragment:
+        raise ConfigError(f"PUBLIC_URL must be an http(s) URL such as https://bases.example.cn, "
+                          f"not {config.get('PUBLIC_URL')!r}")
+    if env == "production" and public.scheme != "https":
+        raise ConfigError("PUBLIC_URL must be https:// in production")
     if config.get("MAX_CONTENT_LENGTH", 0) <= 0:
         raise ConfigError("MAX_UPLOAD_MB must be a positive number")
     if config.get("JOB_MAINTENANCE_SECONDS", 60) < 10:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, g, jsonify, render_template, request
+from flask import Response, current_app, g, jsonify, render_template, request
 from flask_babel import force_locale
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from .extensions import db
 from .templating import locale_code
@@ -20,6 +20,10 @@ def _wants_json() -> bool:
 
 
 def _http_error(exc: HTTPException):
+    if isinstance(exc, SecurityError):
+        # An untrusted Host header (TRUSTED_HOSTS): no URL can be built for this request, so
+        # no page that links anywhere; a plain answer in both languages.
+        return Response("400 错误的请求 / Bad Request\n", status=400, mimetype="text/plain")
     if _wants_json():
         from .api.errors import response
 

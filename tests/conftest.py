@@ -50,6 +50,8 @@ TEST_CONFIG = {
     "WTF_CSRF_ENABLED": False,
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashes; production uses scrypt
     "SERVER_NAME": None,
+    # Links in mail and feeds are built from this (saas/links.py); the test client's host.
+    "PUBLIC_URL": "http://localhost",
 }
 
 

@@ -48,7 +48,7 @@ def test_login_throttled_after_ten_failures_per_account(client, make):
     blocked = client.post("/login", data={"email": "victim@example.com", "password": Factory.PASSWORD},
                           headers={"Accept-Language": "en"})
     assert blocked.status_code == 429
-    assert "Too many failed attempts" in blocked.get_data(as_text=True)
+    assert "Too many sign-in attempts" in blocked.get_data(as_text=True)
     # Another account from the same address is not locked out.
     assert client.post("/login", data={"email": "bystander@example.com", "password": Factory.PASSWORD}).status_code == 302
 

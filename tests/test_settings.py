@@ -95,20 +95,52 @@ def test_invite_new_staff_user(park, boss):
     assert "newbie@example.com" in boss.get("/t/park/settings/users").get_data(as_text=True)
 
 
-def test_invite_existing_user_adds_membership_without_link(park, boss, make):
+def test_invite_existing_user_needs_their_acceptance(park, boss, make, login_as):
     other = make.tenant(slug="other")
     make.user("known@example.com", name="Known", tenant=other, role="admin")
     response = boss.post("/t/park/settings/users/invite",
                          data={"email": "known@example.com", "name": "Another Name", "role": "instructor"})
     assert response.status_code == 302
-    assert memberships(park)["known@example.com"] == "instructor"
+    # Nothing is granted yet: the tenant cannot see the account's name.
+    assert "known@example.com" not in memberships(park)
+    users_page = boss.get("/t/park/settings/users").get_data(as_text=True)
+    assert "known@example.com" in users_page and "Known" not in users_page
     assert memberships(other)["known@example.com"] == "admin"  # untouched
     assert User.by_email("known@example.com").name == "Known"
     mails = mails_to("known@example.com")
     assert len(mails) == 1
     assert "/invite/" not in mails[0].body
-    assert "/login" in mails[0].body
     assert "光谷园区" in mails[0].subject
+
+    known = login_as("known@example.com")
+    home = known.get("/").get_data(as_text=True)
+    assert "光谷园区" in home
+    invitation_id = int(re.search(r"/invitations/(\d+)/accept", home).group(1))
+    # Somebody else cannot answer it.
+    stranger = make.user("stranger@example.com")
+    assert stranger
+    assert login_as("stranger@example.com").post(f"/invitations/{invitation_id}/accept").status_code == 404
+    assert known.post(f"/invitations/{invitation_id}/accept").status_code == 302
+    assert memberships(park)["known@example.com"] == "instructor"
+    # Answered once: a second click finds nothing.
+    assert known.post(f"/invitations/{invitation_id}/accept").status_code == 404
+
+
+def test_declined_and_withdrawn_invitations_grant_nothing(park, boss, make, login_as):
+    make.user("admin@platform.example", name="平台管理员", platform_admin=True)
+    boss.post("/t/park/settings/users/invite", data={"email": "admin@platform.example", "name": "x", "role": "staff"})
+    platform_admin = login_as("admin@platform.example")
+    invitation_id = int(re.search(r"/invitations/(\d+)/decline", platform_admin.get("/").get_data(as_text=True)).group(1))
+    assert platform_admin.post(f"/invitations/{invitation_id}/decline").status_code == 302
+    assert "admin@platform.example" not in memberships(park)
+    assert "/withdraw" not in boss.get("/t/park/settings/users").get_data(as_text=True)
+    # Invited again, then withdrawn by the tenant before the answer.
+    boss.post("/t/park/settings/users/invite", data={"email": "admin@platform.example", "name": "x", "role": "staff"})
+    page = boss.get("/t/park/settings/users").get_data(as_text=True)
+    withdraw = re.search(r"/t/park/settings/users/invitations/(\d+)/withdraw", page).group(0)
+    assert boss.post(withdraw).status_code == 302
+    assert "/invitations/" not in platform_admin.get("/").get_data(as_text=True)
+    assert "admin@platform.example" not in memberships(park)
 
 
 def test_invitation_link_sets_password_then_login_works(app, park, boss):

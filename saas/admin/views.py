@@ -85,7 +85,7 @@ def invite_admin(tenant_id):
     form = InviteAdminForm()
     if form.validate_on_submit():
         try:
-            invite(form.email.data, form.name.data, tenant, "admin")
+            invite(form.email.data, form.name.data, tenant, "admin", needs_acceptance=False)
             db.session.commit()
             flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("admin.tenants"))

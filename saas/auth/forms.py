@@ -54,3 +54,7 @@ class ProfileForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     locale = SelectField(_l("Language"), choices=[("", _l("Automatic")), ("zh_CN", "中文"), ("en", "English")])
     submit = SubmitField(_l("Save"))
+
+
+class AnswerInvitationForm(FlaskForm):
+    """Accept or decline an invitation: the answer is in the URL, the form carries the CSRF token."""

@@ -83,6 +83,16 @@ class SignedOutSession(db.Model):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class KnownSignIn(db.Model):
+    """A device (its cookie) or an address from which the user has signed in. A stranger's
+    failed attempts lock an account for new devices and addresses only: the owner signing in
+    from a known one is counted apart (saas/auth/throttle.py). Only hashes are kept."""
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class Membership(TenantScoped, db.Model):
     """A user's role in one tenant. Reviewers need none: their bureau's jurisdiction decides."""
 
@@ -100,3 +110,28 @@ class Membership(TenantScoped, db.Model):
         sa.UniqueConstraint("tenant_id", "user_id"),
         sa.CheckConstraint("role IN ('admin', 'staff', 'enterprise', 'instructor')", name="role"),
     )
+
+
+class TenantInvitation(TenantScoped, db.Model):
+    """An invitation of an account that already exists into a tenant. The account's owner
+    accepts or declines it: a tenant admin cannot add someone else's account (a platform
+    admin's, another base's reviewer's) to their tenant and then read what it holds."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(16))
+    enterprise_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enterprise.id", ondelete="CASCADE"), index=True)
+    invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    tenant: Mapped[Tenant] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "user_id"),
+        sa.CheckConstraint("role IN ('admin', 'staff', 'enterprise', 'instructor')", name="role"),
+    )
+
+    @property
+    def audit_label(self) -> str:
+        return self.user.email

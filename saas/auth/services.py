@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from flask import url_for
+from flask import current_app
 from flask_babel import force_locale, gettext as _
 
 from ..extensions import db
+from ..links import public_url
 from ..mail import send_mail
-from ..tenancy import Bureau, Tenant, tenant_scope, utcnow
+from ..tenancy import Bureau, Tenant, cross_tenant_reads, tenant_scope, utcnow
 from .forms import MIN_PASSWORD
-from .models import BUREAU_ROLES, TENANT_ROLES, Membership, User
+from .models import BUREAU_ROLES, TENANT_ROLES, Membership, TenantInvitation, User
 from .tokens import make_token
 
 
@@ -76,37 +79,104 @@ def _locale_for(user: User, tenant: Tenant | None) -> str:
     return user.locale or (tenant.default_locale if tenant else None) or "zh_CN"
 
 
-def invite(email: str, name: str, tenant: Tenant, role: str, enterprise_id: int | None = None) -> User:
-    """Add someone to a tenant; a new user gets a link to set a password, a known one a notice.
+def invite(email: str, name: str, tenant: Tenant, role: str, enterprise_id: int | None = None, *,
+           invited_by: User | None = None, needs_acceptance: bool = True) -> User:
+    """Add someone to a tenant. A new address gets an account and a link to set its password;
+    an existing account gets an invitation its owner accepts or declines (`accept_invitation`):
+    a tenant admin must not be able to pull someone else's account — a platform admin's, a
+    reviewer's — into their tenant and read it. Only the platform admin seeding a tenant's first
+    administrator grants at once (`needs_acceptance=False`).
 
     Never changes the role of someone already in the tenant (that is "change role", done on
     purpose); inviting them again with the same role re-sends the mail.
     """
     user = User.by_email(email)
-    if user is None:
+    created = user is None
+    if created:
         user = create_user(email, name)
     elif not user.active:
         raise AccountError(_("This account is deactivated."))
+    enterprise_id = enterprise_id if role == "enterprise" else None
     with tenant_scope(tenant.id):
         current = db.session.scalar(sa.select(Membership).where(Membership.user_id == user.id))
-    if current is not None and (current.role, current.enterprise_id) != (role, enterprise_id if role == "enterprise" else None):
-        raise AccountError(_("%(email)s already works in this tenant with another role; change the role "
-                             "under Users and roles instead.", email=user.email))
-    if current is None:
+        if current is not None and (current.role, current.enterprise_id) != (role, enterprise_id):
+            raise AccountError(_("%(email)s already works in this tenant with another role; change the role "
+                                 "under Users and roles instead.", email=user.email))
+        pending = None
+        if current is None and not created and needs_acceptance:
+            pending = _pending_invitation(user, tenant, role, enterprise_id, invited_by)
+    if current is None and pending is None:
         grant(user, tenant, role, enterprise_id)
     with force_locale(_locale_for(user, tenant)):
-        if user.password_hash is None:
-            link = url_for("auth.accept_invitation", token=make_token(user, "invite"), _external=True)
+        if pending is not None:
+            link = public_url("auth.home")
+            subject = _("You are invited to %(tenant)s", tenant=tenant.name)
+            body = _("Hello %(name)s,\n\n%(tenant)s invites you to work there as %(role)s. Sign in to accept "
+                     "or decline (the invitation is valid for 7 days):\n%(link)s\n\nNothing changes until "
+                     "you accept.\n", name=user.name, tenant=tenant.name, role=role_label(role), link=link)
+        elif user.password_hash is None:
+            link = public_url("auth.accept_invitation", token=make_token(user, "invite"))
             subject = _("You are invited to %(tenant)s", tenant=tenant.name)
             body = _("Hello %(name)s,\n\nYou have been invited to %(tenant)s. Set your password here "
                      "(the link works for 7 days):\n%(link)s\n", name=user.name, tenant=tenant.name, link=link)
         else:
-            link = url_for("auth.login", _external=True)
+            link = public_url("auth.login")
             subject = _("You now have access to %(tenant)s", tenant=tenant.name)
             body = _("Hello %(name)s,\n\nYou can now work in %(tenant)s. Sign in here:\n%(link)s\n",
                      name=user.name, tenant=tenant.name, link=link)
         send_mail(user.email, subject, body)
     return user
+
+
+def role_label(role: str) -> str:
+    return {"admin": _("Administrator"), "staff": _("Staff"), "enterprise": _("Enterprise user"),
+            "instructor": _("Instructor")}.get(role, role)
+
+
+def _pending_invitation(user: User, tenant: Tenant, role: str, enterprise_id: int | None,
+                        invited_by: User | None) -> TenantInvitation:
+    """The account's invitation into the tenant in scope, made or renewed (a second invitation
+    replaces the first: one pending invitation per account and tenant)."""
+    invitation = db.session.scalar(sa.select(TenantInvitation).where(TenantInvitation.user_id == user.id))
+    if invitation is None:
+        invitation = TenantInvitation(user_id=user.id, tenant_id=tenant.id)
+        db.session.add(invitation)
+    invitation.role, invitation.enterprise_id = role, enterprise_id
+    invitation.invited_by_id = invited_by.id if invited_by is not None else None
+    invitation.created_at = utcnow()
+    db.session.flush()
+    return invitation
+
+
+def pending_invitations(user: User) -> list[tuple[TenantInvitation, Tenant]]:
+    """The account's own invitations still open, newest first, across tenants."""
+    oldest = utcnow() - timedelta(seconds=current_app.config["INVITATION_MAX_AGE"])
+    with cross_tenant_reads("an account's own pending invitations"):
+        return [tuple(r) for r in db.session.execute(
+            sa.select(TenantInvitation, Tenant).join(Tenant, Tenant.id == TenantInvitation.tenant_id)
+            .where(TenantInvitation.user_id == user.id, TenantInvitation.created_at >= oldest,
+                   Tenant.status == "active")
+            .order_by(TenantInvitation.created_at.desc()))]
+
+
+def respond_to_invitation(user: User, invitation_id: int, accept: bool) -> Tenant | None:
+    """Accept (the role is granted) or decline (nothing is granted) the account's own invitation;
+    None when there is no such open invitation for this account."""
+    found = next(((i, t) for i, t in pending_invitations(user) if i.id == invitation_id), None)
+    if found is None:
+        return None
+    invitation, tenant = found
+    with tenant_scope(tenant.id):
+        # Compare-and-delete: of two clicks (or two tabs) only one answers.
+        gone = db.session.execute(sa.delete(TenantInvitation).where(TenantInvitation.id == invitation.id)
+                                  .execution_options(synchronize_session=False)).rowcount
+        if not gone:
+            return None
+        if accept:
+            member = db.session.scalar(sa.select(Membership).where(Membership.user_id == user.id))
+            if member is None:
+                grant(user, tenant, invitation.role, invitation.enterprise_id)
+    return tenant
 
 
 def send_reset(email: str) -> None:
@@ -115,7 +185,7 @@ def send_reset(email: str) -> None:
     if user is None or not user.active:
         return
     with force_locale(_locale_for(user, None)):
-        link = url_for("auth.reset_password", token=make_token(user, "reset"), _external=True)
+        link = public_url("auth.reset_password", token=make_token(user, "reset"))
         send_mail(user.email, _("Reset your password"),
                   _("Hello %(name)s,\n\nSomeone asked to reset your password. If it was you, open this "
                     "link within 2 hours:\n%(link)s\n\nOtherwise ignore this message.\n",

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db, limiter
 from ..i18n import safe_next
+from . import throttle
 from .access import reachable_tenants
-from .forms import ChangePasswordForm, LoginForm, ProfileForm, RequestResetForm, SetPasswordForm
+from .forms import AnswerInvitationForm, ChangePasswordForm, LoginForm, ProfileForm, RequestResetForm, SetPasswordForm
 from .models import User
-from .services import record_login, send_reset
+from .services import pending_invitations, record_login, respond_to_invitation, role_label, send_reset
 from .sessions import sign_in, sign_out
 from .tokens import read_token
 
 bp = Blueprint("auth", __name__)
-
-
-def _account_key() -> str:
-    return "login:" + User.normalise_email(request.form.get("email", ""))
-
-
-def _login_limit() -> str:
-    return current_app.config["LOGIN_FAILURES_PER_ACCOUNT"]
 
 
 @bp.route("/")
@@ -31,28 +24,55 @@ def home():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
     tenants = reachable_tenants(current_user)
-    if len(tenants) == 1 and not current_user.is_platform_admin:
+    invitations = pending_invitations(current_user)
+    if len(tenants) == 1 and not invitations and not current_user.is_platform_admin:
         return redirect(url_for("dashboard.index", tenant_slug=tenants[0][0].slug))
-    return render_template("auth/home.html", tenants=tenants)
+    return render_template("auth/home.html", tenants=tenants, invitations=invitations,
+                           answer=AnswerInvitationForm(), role_label=role_label)
+
+
+@bp.route("/invitations/<int:invitation_id>/<any(accept, decline):answer>", methods=["POST"])
+@login_required
+def answer_invitation(invitation_id, answer):
+    if not AnswerInvitationForm().validate_on_submit():
+        flash(_("The form was not valid; nothing changed."), "danger")
+        return redirect(url_for("auth.home"))
+    tenant = respond_to_invitation(current_user, invitation_id, accept=answer == "accept")
+    if tenant is None:
+        abort(404)
+    db.session.commit()
+    if answer == "decline":
+        flash(_("You declined the invitation to %(tenant)s.", tenant=tenant.name), "info")
+        return redirect(url_for("auth.home"))
+    flash(_("You joined %(tenant)s.", tenant=tenant.name), "success")
+    return redirect(url_for("dashboard.index", tenant_slug=tenant.slug))
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, key_func=_account_key, methods=["POST"],
-               deduct_when=lambda response: g.get("login_failed", False))
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("auth.home"))
     form = LoginForm()
     if form.validate_on_submit():
+        attempt = throttle.begin(form.email.data)
+        if attempt.retry_after:
+            minutes = max(1, -(-attempt.retry_after // 60))
+            flash(_("Too many sign-in attempts. Try again in %(minutes)d minutes, or reset your password.",
+                    minutes=minutes), "danger")
+            response = make_response(render_template("auth/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(attempt.retry_after)
+            return response
         user = User.by_email(form.email.data)
-        if user is not None and user.active and user.check_password(form.password.data):
+        if throttle.check_password(user, form.password.data):
+            throttle.succeeded(attempt)
             sign_in(user)
             record_login(user)
+            response = redirect(safe_next(request.args.get("next")) or url_for("auth.home"))
+            throttle.remember_source(user, response)
             db.session.commit()
             if user.locale:
                 session["locale"] = user.locale
-            return redirect(safe_next(request.args.get("next")) or url_for("auth.home"))
-        g.login_failed = True
+            return response
         flash(_("Wrong email or password."), "danger")
     return render_template("auth/login.html", form=form)
 
@@ -103,8 +123,14 @@ def request_reset():
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset_password(token):
     def sign_in_again(user):
+        # The link proved the owner: strangers' failed guesses no longer lock them out, and
+        # this device counts as theirs.
+        throttle.clear_account(user.email)
+        response = redirect(url_for("auth.login"))
+        throttle.remember_source(user, response)
+        db.session.commit()
         flash(_("Your password is changed. Please sign in."), "success")
-        return redirect(url_for("auth.login"))
+        return response
 
     return _password_from_link(token, "reset", _("Reset password"), sign_in_again)
 

@@ -14,7 +14,7 @@ def reminders_command():
 
     from .tasks import send_reminders
 
-    with current_app.test_request_context(base_url=current_app.config.get("PUBLIC_URL") or "http://localhost"):
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
         click.echo(f"{send_reminders()} reminders sent")
 
 

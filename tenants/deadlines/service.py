@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from flask import url_for
 from flask_babel import gettext as _
 
 from saas.auth.models import Membership, User
 from saas.extensions import db
+from saas.links import public_url
 from saas.tenancy import Bureau, Tenant, cross_tenant_reads
 from tenants.applications.models import Application
 from tenants.stations.models import ServiceLog
@@ -48,8 +48,8 @@ def for_user(user: User, start: date, end: date) -> list[Deadline]:
             for year in range(start.year, end.year + 1):
                 opens = _md(year, bureau.application_opens if bureau else "", "05-01")
                 closes = _md(year, bureau.application_closes if bureau else "", "06-15")
-                home = url_for("applications.index", tenant_slug=tenant.slug, _external=True)
-                plan = url_for("plans.show", tenant_slug=tenant.slug, year=year, _external=True)
+                home = public_url("applications.index", tenant_slug=tenant.slug)
+                plan = public_url("plans.show", tenant_slug=tenant.slug, year=year)
                 out += [Deadline(opens, _("%(tenant)s: application window opens", tenant=tenant.name), home,
                                  f"open-{tenant.id}-{year}"),
                         Deadline(closes, _("%(tenant)s: application window closes", tenant=tenant.name), home,
@@ -64,12 +64,11 @@ def for_user(user: User, start: date, end: date) -> list[Deadline]:
             for a in db.session.scalars(sa.select(Application).where(Application.tenant_id.in_(ids),
                                                                       Application.rereview_due.is_not(None))):
                 out.append(Deadline(a.rereview_due, _("Re-review of the recognised base (%(scheme)s)", scheme=a.scheme),
-                                    url_for("applications.show", tenant_slug=slugs[a.tenant_id], application_id=a.id,
-                                            _external=True), f"rereview-{a.id}"))
+                                    public_url("applications.show", tenant_slug=slugs[a.tenant_id], application_id=a.id), f"rereview-{a.id}"))
             for e in db.session.scalars(sa.select(ServiceLog).where(
                     ServiceLog.tenant_id.in_(ids), ServiceLog.follow_up == "open", ServiceLog.follow_up_due.is_not(None))):
                 out.append(Deadline(e.follow_up_due, _("Follow-up of a service ledger entry (%(date)s)", date=e.served_on.isoformat()),
-                                    url_for("stations.edit_log", tenant_slug=slugs[e.tenant_id], log_id=e.id, _external=True),
+                                    public_url("stations.edit_log", tenant_slug=slugs[e.tenant_id], log_id=e.id),
                                     f"log-{e.id}"))
         visits = sa.select(GuidanceVisit).where(GuidanceVisit.status == "open", GuidanceVisit.follow_up_due.is_not(None))
         mine = visits.join(VisitInstructor, VisitInstructor.visit_id == GuidanceVisit.id).where(
@@ -84,7 +83,7 @@ def for_user(user: User, start: date, end: date) -> list[Deadline]:
                     continue
                 seen.add(v.id)
                 out.append(Deadline(v.follow_up_due, _("Follow-up of a guidance visit (%(date)s)", date=v.visited_on.isoformat()),
-                                    url_for("visits.show", tenant_slug=slugs[v.tenant_id], visit_id=v.id, _external=True),
+                                    public_url("visits.show", tenant_slug=slugs[v.tenant_id], visit_id=v.id),
                                     f"visit-{v.id}"))
         if user.is_reviewer:
             jurisdiction = db.session.get(Bureau, user.bureau_id).jurisdiction_ids()
@@ -92,6 +91,6 @@ def for_user(user: User, start: date, end: date) -> list[Deadline]:
                                            .where(Tenant.bureau_id.in_(jurisdiction), Application.status == "public_notice",
                                                   Application.notice_end.is_not(None))):
                 out.append(Deadline(a.notice_end, _("Public notice of %(tenant)s ends", tenant=t.name),
-                                    url_for("applications.show", tenant_slug=t.slug, application_id=a.id, _external=True),
+                                    public_url("applications.show", tenant_slug=t.slug, application_id=a.id),
                                     f"notice-{a.id}"))
     return sorted((d for d in out if start <= d.day <= end), key=lambda d: (d.day, d.title))

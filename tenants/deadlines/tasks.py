@@ -39,7 +39,7 @@ def nightly():
     with _app_context():
         from flask import current_app
 
-        with current_app.test_request_context(base_url=current_app.config.get("PUBLIC_URL") or "http://localhost"):
+        with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
             send_reminders()
         schedule_nightly()
 

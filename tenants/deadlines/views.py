@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, Response, abort, current_app, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, render_template
 from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from saas.auth.models import User
 from saas.extensions import db, limiter
+from saas.links import public_url
 
 from .service import for_user
 
@@ -31,7 +32,7 @@ def feed_token(user: User) -> str:
 def index():
     today = date.today()
     items = for_user(current_user, today - timedelta(days=7), today + timedelta(days=120))
-    feed = url_for("deadlines.calendar", token=feed_token(current_user), _external=True)
+    feed = public_url("deadlines.calendar", token=feed_token(current_user))
     return render_template("deadlines/index.html", items=items, today=today, feed=feed)
 
 

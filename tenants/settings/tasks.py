@@ -24,7 +24,9 @@ from .forms import ROLE_CHOICES
 def export_users(ctx, locale: str = "zh_CN"):
     tenant = db.session.get(Tenant, current_tenant_id())
     rows = db.session.execute(
-        sa.select(User.name, User.email, Membership.role, User.active, User.last_login_at)
+        # Not the last sign-in: that is the account's activity anywhere on the platform, not
+        # this tenant's business.
+        sa.select(User.name, User.email, Membership.role, User.active)
         .join(Membership, Membership.user_id == User.id).order_by(User.name)
     ).all()
     with force_locale(locale):
@@ -32,10 +34,9 @@ def export_users(ctx, locale: str = "zh_CN"):
         wb = Workbook()
         ws = wb.active
         ws.title = _("Users")
-        xlsx.append(ws, [_("Name"), _("Email"), _("Role"), _("Active"), _("Last sign-in")])
+        xlsx.append(ws, [_("Name"), _("Email"), _("Role"), _("Active")])
         for i, row in enumerate(rows, 1):
-            xlsx.append(ws, [row.name, row.email, roles.get(row.role, row.role), _("yes") if row.active else _("no"),
-                       row.last_login_at])
+            xlsx.append(ws, [row.name, row.email, roles.get(row.role, row.role), _("yes") if row.active else _("no")])
             if i % 500 == 0:
                 ctx.progress(int(90 * i / len(rows)))
     relative = Path(str(tenant.id)) / "exports" / f"{uuid.uuid4().hex}.xlsx"

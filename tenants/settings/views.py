@@ -8,7 +8,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from saas.auth.models import Membership, User
+from saas.auth.models import Membership, TenantInvitation, User
 from saas.auth.permissions import permission_required
 from saas.auth.services import AccountError, invite
 from saas.extensions import db
@@ -56,8 +56,26 @@ def users():
     if role:
         select = select.where(Membership.role == role)
     page = paginate(select)
+    # Invited accounts that have not answered: only the address the inviter typed is shown,
+    # nothing the account itself holds.
+    invitations = db.session.execute(
+        sa.select(TenantInvitation.id, TenantInvitation.role, TenantInvitation.created_at, User.email)
+        .join(User, User.id == TenantInvitation.user_id).order_by(TenantInvitation.created_at.desc())).all()
     return render_template("settings/users.html", page=page, q=q, role=role, role_form=RoleForm(),
-                           confirm=ConfirmForm())
+                           confirm=ConfirmForm(), invitations=invitations)
+
+
+@bp.route("/users/invitations/<int:invitation_id>/withdraw", methods=["POST"])
+@permission_required("users.manage")
+def withdraw_invitation(invitation_id):
+    invitation = db.get_or_404(TenantInvitation, invitation_id)
+    if ConfirmForm().validate_on_submit():
+        db.session.delete(invitation)
+        db.session.commit()
+        flash(_("The invitation is withdrawn."), "success")
+    else:
+        flash(_("The form was not valid; nothing changed."), "danger")
+    return redirect(url_for("settings.users"))
 
 
 @bp.route("/users/invite", methods=["GET", "POST"])
@@ -69,7 +87,8 @@ def invite_user():
             sa.select(Enterprise.id, Enterprise.name).where(Enterprise.status != "withdrawn").order_by(Enterprise.name))]
     if form.validate_on_submit():
         try:
-            invite(form.email.data, form.name.data, g.tenant, form.role.data, form.enterprise_id.data or None)
+            invite(form.email.data, form.name.data, g.tenant, form.role.data, form.enterprise_id.data or None,
+                   invited_by=current_user._get_current_object())
             db.session.commit()
             flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("settings.users"))
