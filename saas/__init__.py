@@ -93,10 +93,12 @@ def configure_database(app: Flask) -> None:
 
 def configure_platform(app: Flask) -> None:
     from . import admin, auth, errors, health, jobs, logs, notifications, planner_statistics, security, templating
+    from . import xmltext
     from .cli import register as register_cli
 
     logs.init_app(app)
     security.init_app(app)
+    xmltext.init_app(app)  # posted text without the characters XML cannot carry
     errors.init_app(app)
     templating.init_app(app)
     auth.init_app(app)

@@ -54,12 +54,19 @@ def insert_rows(table: sa.Table, rows: list[dict], key: str | None = None) -> No
     copy_sql = "COPY {} ({}) FROM STDIN".format(
         connection.dialect.identifier_preparer.format_table(table),
         ", ".join(connection.dialect.identifier_preparer.format_column(c) for c in columns))
-    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
-        for row in rows:
-            values = [row[name] for name in given] + [_default(c) for c in defaults]
-            for i in json_columns:
-                values[i] = None if values[i] is None else json.dumps(values[i])
-            copy.write_row(values)
+    dialect = connection.dialect
+    try:
+        with connection.connection.driver_connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            for row in rows:
+                values = [row[name] for name in given] + [_default(c) for c in defaults]
+                for i in json_columns:
+                    values[i] = None if values[i] is None else json.dumps(values[i])
+                copy.write_row(values)
+    except dialect.loaded_dbapi.Error as error:
+        # As SQLAlchemy's own, like any statement's: a unique key another transaction has just
+        # written is an IntegrityError (imports catch it), a lost server an OperationalError.
+        raise sa.exc.DBAPIError.instance(copy_sql, None, error, dialect.loaded_dbapi.Error, hide_parameters=True,
+                                         dialect=dialect) from error
 
 
 def _default(column: sa.Column):

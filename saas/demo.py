@@ -19,10 +19,13 @@ from tenants import FEATURES
 
 CITY = "武汉市市场监督管理局"
 DISTRICTS = ("东湖新技术开发区市场监督管理局", "江岸区市场监督管理局")
+# A Chongqing park too: its standard re-reviews recognised units every two years (CQ-3).
+CQ_CITY, CQ_DISTRICT = "重庆市市场监督管理局", "重庆两江新区市场监督管理局"
 TENANTS = (
     # slug, name, kind, region, bureau
     ("optics-valley", "光谷生物医药产业园", "park", "湖北省武汉市东湖新技术开发区", DISTRICTS[0]),
     ("wh-software", "武汉市软件行业协会", "association", "湖北省武汉市江岸区", DISTRICTS[1]),
+    ("cq-liangjiang", "两江新区数字经济产业园", "park", "重庆市两江新区", CQ_DISTRICT),
 )
 USERS = (
     # email, name, platform admin, bureau, bureau role, [(tenant slug, role)]
@@ -30,6 +33,8 @@ USERS = (
     ("admin@demo.example", "王建国（园区管理员）", False, None, None, [("optics-valley", "admin")]),
     ("staff@demo.example", "李晓梅（指导站工作人员）", False, None, None, [("optics-valley", "staff")]),
     ("assoc-admin@demo.example", "陈志强（协会秘书长）", False, None, None, [("wh-software", "admin")]),
+    ("cq-admin@demo.example", "周婷（两江园区管理员）", False, None, None, [("cq-liangjiang", "admin")]),
+    ("cq-reviewer@demo.example", "何伟（两江新区局审核员）", False, CQ_DISTRICT, "reviewer", []),
     ("instructor@demo.example", "赵敏（指导员）", False, DISTRICTS[0], "instructor",
      [("optics-valley", "instructor")]),
     ("district-reviewer@demo.example", "刘洋（区局审核员）", False, DISTRICTS[0], "reviewer", []),
@@ -46,6 +51,8 @@ def seed() -> list[str]:
     city = bureau_by_name(CITY) or save_bureau(None, CITY, "city", None)
     for name in DISTRICTS:
         bureau_by_name(name) or save_bureau(None, name, "district", city)
+    cq_city = bureau_by_name(CQ_CITY) or save_bureau(None, CQ_CITY, "city", None)
+    bureau_by_name(CQ_DISTRICT) or save_bureau(None, CQ_DISTRICT, "district", cq_city)
     for slug, name, kind, region, bureau in TENANTS:
         if db.session.query(Tenant).filter_by(slug=slug).first() is None:
             save_tenant(None, slug=slug, name=name, kind=kind, region=region, bureau=bureau_by_name(bureau))

@@ -15,6 +15,7 @@ from flask import abort, current_app, send_file
 from flask_babel import gettext as _
 from sqlalchemy.orm import Mapped, mapped_column
 
+from . import xmltext
 from .extensions import db
 from .tenancy import TenantScoped, current_tenant_id, utcnow
 
@@ -108,7 +109,7 @@ def store(storage, owner_type: str, owner_id: int, label: str = "", kinds=EVIDEN
     path = Path(current_app.config["UPLOAD_DIR"]) / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-    name = Path(storage.filename).name[:255] or f"file.{ext}"
+    name = xmltext.strip(Path(storage.filename).name)[:255] or f"file.{ext}"  # listed in the .docx dossier
     attachment = Attachment(owner_type=owner_type, owner_id=owner_id, label=label, filename=name,
                             stored_name=str(relative), content_type=content_type, size=len(data),
                             sha256=hashlib.sha256(data).hexdigest(), uploaded_by_id=user_id)

@@ -6,8 +6,10 @@ from flask import request
 from flask_sqlalchemy.pagination import SelectPagination
 
 from .extensions import db
+from .numbers import whole
 
 PER_PAGE = 50
+MAX_PAGE = 1_000_000  # beyond it the offset would outgrow the database's integers; page 1 instead
 
 
 class RowPagination(SelectPagination):
@@ -19,7 +21,7 @@ class RowPagination(SelectPagination):
 
 
 def page_number() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return request.args.get("page", 1, type=whole(1, MAX_PAGE))
 
 
 def paginate(select, per_page: int = PER_PAGE):

@@ -1,6 +1,6 @@
 """The tenant workspace: one package (and blueprint) per feature, all under /t/<slug>/."""
 
-FEATURES = ("dashboard", "members", "stations", "visits", "training", "schemes", "plans", "applications", "bureau",
+FEATURES = ("dashboard", "members", "stations", "visits", "training", "schemes", "plans", "applications", "recognition", "bureau",
             "deadlines", "audit", "settings")
 
 

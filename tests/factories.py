@@ -42,11 +42,25 @@ class Factory:
         from tenants.members.services import save_enterprise
 
         n = next(_seq)
-        data = {"name": name or f"测试企业{n}", "credit_code": credit_code or credit_code_for(n),
+        # A demonstration unit is a liaison enterprise holding a bureau's recognition: here one
+        # recorded from a certificate, valid from `recognised_on` (default: when it joined).
+        demonstration = kw.get("status") == "demonstration"
+        if demonstration:
+            kw.pop("status")
+        recognised_on = kw.pop("recognised_on", None)
+        issued_by = kw.pop("recognised_by", "测试市场监督管理局")
+        certificate_no = kw.pop("certificate_no", f"TEST-{n:05d}")
+        # Codes of their own region: never the same as a code a test spells out (region 110000).
+        data = {"name": name or f"测试企业{n}", "credit_code": credit_code or credit_code_for(n, region="120000"),
                 "employees": kw.pop("employees", 50), "joined_on": kw.pop("joined_on", date(2024, 1, 1)), **kw}
         person = {"name": liaison, "mobile": "13800000000", "email": f"liaison{n}@example.com"} if liaison else None
         with tenant_scope(tenant.id):
             enterprise = save_enterprise(None, data, person)
+            if demonstration:
+                from tenants.recognition.services import record_existing
+
+                record_existing("enterprise", enterprise.id, "", certificate_no,
+                                recognised_on or data["joined_on"] or date(2024, 1, 1), issued_by, None)
             db.session.commit()
             enterprise_id = enterprise.id
         return enterprise_id
@@ -86,12 +100,25 @@ def _feature_rows(self, enterprise_id: int, instructor_id: int) -> dict:
     db.session.add(event)
     from tenants.applications.models import Application, ApplicationVersion
 
-    application = Application(scheme="cq-park", year=2025, sections={})
+    application = Application(scheme="cq-park", year=2025, sections={}, version=1)
     db.session.add(application)
     db.session.flush()
     db.session.add(ApplicationVersion(application_id=application.id, version=1, snapshot={}))
+    from saas.auth.models import TenantInvitation, User
+    from tenants.recognition.models import Recognition, UnitApplication
+
+    unit_application = UnitApplication(kind="enterprise", enterprise_id=enterprise_id, scheme="cq-enterprise",
+                                       year=2025)
+    recognition = Recognition(kind="enterprise", enterprise_id=enterprise_id, source="recorded",
+                              certificate_no="证书", recognised_on=date(2025, 1, 1))
+    invited = User(email=f"invited{next(_seq)}@example.com", name="受邀人")
+    db.session.add_all([unit_application, recognition, invited])
+    db.session.flush()
+    invitation = TenantInvitation(user_id=invited.id, role="staff")
+    db.session.add(invitation)
     db.session.commit()
-    return {"application_id": application.id, "version": 1, "event_id": event.id, "station_id": station.id, "staff_id": staff.id, "ledger_id": ledger.id, "log_id": log.id,
+    return {"unit_application_id": unit_application.id, "recognition_id": recognition.id,
+            "invitation_id": invitation.id, "application_id": application.id, "version": 1, "event_id": event.id, "station_id": station.id, "staff_id": staff.id, "ledger_id": ledger.id, "log_id": log.id,
             "visit_id": visit.id, "activity_id": activity.id}
 
 

@@ -476,16 +476,23 @@ def test_killed_pdf_job_is_retried_and_leaves_one_file(world, app):
     v1 = application(world.tid, application_id).versions[0]
     assert v1.pdf_sha256 == hashlib.sha256((folder / files[0]).read_bytes()).hexdigest()
 
-    # Made again (a new job, a new key once the first is done): still one file, hash updated.
+    # Asked for again while it exists: refused, no job (a submitted version's file never changes).
+    made = (folder / files[0]).read_bytes()
+    again = world.admin.post(url("park", application_id, "/versions/1/pdf"))
+    assert again.status_code == 302 and "does not change" in text(world.admin.get(again.headers["Location"]))
+    with reading(world.tid) as s:
+        assert s.scalar(sa.select(sa.func.count(JobRecord.id))) == 1
+    # Lost, then made again (a new job, a new key once the first is done): one file, the same bytes.
+    (folder / files[0]).unlink()
     again = world.admin.post(url("park", application_id, "/versions/1/pdf"))
     assert again.status_code == 302
     with reading(world.tid) as s:
         assert s.scalar(sa.select(sa.func.count(JobRecord.id))) == 2
     run_worker()
     assert sorted(p.name for p in folder.iterdir()) == [f"{application_id}-v1.pdf"]
-    v1 = application(world.tid, application_id).versions[0]
-    assert v1.pdf_sha256 == hashlib.sha256((folder / files[0]).read_bytes()).hexdigest()
-    assert world.admin.get(url("park", application_id, "/versions/1/pdf")).data == (folder / files[0]).read_bytes()
+    assert (folder / files[0]).read_bytes() == made
+    assert application(world.tid, application_id).versions[0].pdf_sha256 == v1.pdf_sha256
+    assert world.admin.get(url("park", application_id, "/versions/1/pdf")).data == made
 
     # Two direct runs of the same version: one file.
     with app.test_request_context(), tenant_scope(world.tid):

@@ -37,7 +37,7 @@ def test_every_audited_object_and_column_has_a_label_in_both_languages(app):
 def test_values_read_as_the_forms_word_them(app):
     with app.test_request_context(), force_locale("zh_CN"):
         assert object_name("Enterprise") == "联系企业" and field_name("credit_code") == "统一社会信用代码"
-        assert value_text("status", "demonstration") == "示范企业" and value_text("mode", "on_site") == "现场"
+        assert value_text("status", "withdrawn") == "已退出" and value_text("mode", "on_site") == "现场"
         assert value_text("employment", "part_time") == "兼职" and value_text("state", "in_progress") == "推进中"
         assert value_text("topics", ["organisation", "rules"]) == "组织机构、制度建设"
         assert value_text("high_tech", True) == "是" and value_text("note", None) == "—"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from saas.auth.models import Membership, TenantInvitation
+from saas.auth.models import Membership
 from saas.extensions import db
 from saas.files import Attachment
 from saas.jobs import JobRecord
@@ -41,8 +41,6 @@ def two_tenants(app, make):
         vulnerability = Vulnerability(enterprise_id=enterprise_id, item="研发图纸外发")
         db.session.add_all([attachment, vulnerability])
         extra = make.feature_rows(enterprise_id, instructor_id)
-        invitation = TenantInvitation(user_id=make.user("invited-to-a@example.com").id, role="staff")
-        db.session.add(invitation)
         job = JobRecord(task="tenants.settings.tasks:export_users", key="k", permission="users.manage",
                         status="done", result={"file": f"{a.id}/exports/x.xlsx", "filename": "x.xlsx"})
         db.session.add(job)
@@ -50,7 +48,6 @@ def two_tenants(app, make):
         ids = {
             "membership_id": db.session.scalar(sa.select(Membership.id).where(Membership.user_id == staff_a.id)),
             "job_id": job.id,
-            "invitation_id": invitation.id,
             "enterprise_id": enterprise_id,
             "attachment_id": attachment.id,
             "vulnerability_id": vulnerability.id,

@@ -68,6 +68,25 @@ def post_import(client, url, data: bytes, mode="create", filename="名录.xlsx",
                        content_type="multipart/form-data", **kw)
 
 
+def preview_of(response) -> dict[str, list[tuple[str, str, str]]]:
+    """Credit code → [(column, now, after the import)] from an update's preview table."""
+    assert response.status_code == 200, response.status_code
+    changes: dict[str, list] = {}
+    for code, column, old, new in re.findall(
+            r'<tr data-credit-code="(\w+)">.*?<td class="column">([^<]*)</td><td class="old">([^<]*)</td>'
+            r'<td class="new[^"]*">([^<]*)</td></tr>', text(response)):
+        changes.setdefault(code, []).append((column, old, new))
+    return changes
+
+
+def confirm_import(client, url, preview, **kw):
+    """Confirm the import a preview page shows."""
+    html = text(preview)
+    upload = re.search(r'name="upload" value="([0-9a-f]{32})"', html).group(1)
+    mode = re.search(r'name="mode" value="(\w+)"', html).group(1)
+    return client.post(f"{url}/import/confirm", data={"upload": upload, "mode": mode, "submit": "1"}, **kw)
+
+
 def listed_errors(html: str) -> dict[int, list[tuple[str, str]]]:
     """Row number → [(column, message)] from the error table."""
     errors: dict[int, list] = {}
@@ -95,9 +114,8 @@ def test_template_import_creates_rows_with_liaisons(park):
 
     data = filled_template(park.admin, park.url, [
         row(1),
-        row(2, name=" 东方制药 ", credit_code=credit_code_for(2).lower(), employees=250.0, status="示范企业",
-            joined_on=datetime(2023, 5, 6), gazelle="是", adopted_standard="是", adopted_on="2024年6月1日",
-            recognised_on="2024/7/1", recognised_by="市市场监督管理局", certificate_no="SF-2024-01"),
+        row(2, name=" 东方制药 ", credit_code=credit_code_for(2).lower(), employees=250.0, status="培育对象",
+            joined_on=datetime(2023, 5, 6), gazelle="是", adopted_standard="是", adopted_on="2024年6月1日"),
         row(3, liaison_name=None, liaison_position=None, liaison_mobile=None, liaison_email=None, status=None,
             high_tech=None),
         row(4, status="已退出", withdrawn_on="2024-12-31", withdrawal_reason="迁出本区"),
@@ -114,9 +132,8 @@ def test_template_import_creates_rows_with_liaisons(park):
         assert (first.current_liaison.name, first.current_liaison.position, first.current_liaison.email) == \
             ("联络员1", "办公室主任", "liaison1@example.com")
         assert (second.name, second.employees, second.status, second.joined_on, second.gazelle,
-                second.adopted_standard, second.adopted_on, second.recognised_on, second.recognised_by,
-                second.certificate_no) == ("东方制药", 250, "demonstration", date(2023, 5, 6), True, True,
-                                           date(2024, 6, 1), date(2024, 7, 1), "市市场监督管理局", "SF-2024-01")
+                second.adopted_standard, second.adopted_on) == ("东方制药", 250, "cultivating", date(2023, 5, 6), True,
+                                                                True, date(2024, 6, 1))
         assert (third.status, third.high_tech, third.liaisons) == ("liaison", False, [])
         assert (fourth.status, fourth.withdrawn_on, fourth.withdrawal_reason) == \
             ("withdrawn", date(2024, 12, 31), "迁出本区")
@@ -250,7 +267,13 @@ def test_update_mode_updates_instead_of_duplicating(park):
     # Create mode refuses rows already in the roster.
     response = post_import(park.admin, park.url, data)
     assert response.status_code == 422 and sorted(listed_errors(text(response))) == [5, 6, 7]
-    response = post_import(park.admin, park.url, data, mode="update", follow_redirects=True)
+    preview = post_import(park.admin, park.url, data, mode="update")
+    assert "1 new, 2 changed, 1 unchanged." in text(preview)
+    assert preview_of(preview) == {
+        credit_code_for(1): [("职工人数", "100", "150"), ("状态", "联系企业", "培育对象")],
+        credit_code_for(2): [("联络员", "联络员2", "新联络员"), ("联络员邮箱", "liaison2@example.com", "new@example.com")]}
+    assert count(park.id, Enterprise) == 3  # nothing written before the confirmation
+    response = confirm_import(park.admin, park.url, preview, follow_redirects=True)
     assert "Import done: 1 created, 2 updated, 1 unchanged." in text(response)
     with reading(park.id) as s:
         now = {e.credit_code: e for e in s.scalars(sa.select(Enterprise))}
@@ -260,7 +283,9 @@ def test_update_mode_updates_instead_of_duplicating(park):
         assert (first.employees, first.status) == (150, "cultivating")
         assert [(p.name, p.ended_on is None) for p in second.liaisons] == [("新联络员", True), ("联络员2", False)]
     # Updating again with the same file changes nothing.
-    response = post_import(park.admin, park.url, data, mode="update", follow_redirects=True)
+    preview = post_import(park.admin, park.url, data, mode="update")
+    assert "0 new, 0 changed, 4 unchanged." in text(preview) and preview_of(preview) == {}
+    response = confirm_import(park.admin, park.url, preview, follow_redirects=True)
     assert "Import done: 0 created, 0 updated, 4 unchanged." in text(response)
 
 
@@ -379,8 +404,8 @@ def test_export_xlsx_has_title_time_and_every_enterprise(park, roster):
     a, b, c, d = data
     assert (a["high_tech"], a["specialised"], a["gazelle"], a["status"], a["liaison_name"]) == \
         ("是", "是", "否", "联系企业", "联络员")
-    assert (b["status"], b["certificate_no"], b["recognised_by"]) == ("示范企业", "0012", "市局")
-    assert b["recognised_on"].date() == date(2024, 7, 1)
+    # A recognised unit is a liaison enterprise; its recognition is not a roster column.
+    assert b["status"] == "联系企业" and "certificate_no" not in b
     assert (c["liaison_name"] or "") == "" and c["joined_on"] is None
     assert (d["status"], d["withdrawal_reason"], d["withdrawn_on"].date()) == ("已退出", "注销", date(2025, 1, 2))
 
@@ -415,8 +440,9 @@ def test_ledger_has_three_sheets(park, roster):
 def test_export_reimported_in_update_mode_changes_nothing(park, roster):
     before = snapshot(park.id)
     export = park.admin.get(f"{park.url}/export.xlsx").data
-    response = post_import(park.admin, park.url, export, mode="update", filename="联系企业名录.xlsx",
-                           follow_redirects=True)
+    preview = post_import(park.admin, park.url, export, mode="update", filename="联系企业名录.xlsx")
+    assert preview_of(preview) == {}
+    response = confirm_import(park.admin, park.url, preview, follow_redirects=True)
     assert response.status_code == 200
     assert "Import done: 0 created, 0 updated, 4 unchanged." in text(response)
     assert snapshot(park.id) == before  # same rows, same values, no new audit events
@@ -428,3 +454,12 @@ def test_export_writes_text_as_text(park, make):
     name, industry = ws.cell(4, 1), ws.cell(4, 3)
     assert (name.data_type, industry.data_type) == ("s", "s")
     assert industry.value == "=1+2"
+
+
+def test_a_sheet_cannot_make_a_demonstration_unit(park):
+    """Demonstration units come from a bureau's recognition: a sheet saying 示范企业 is refused
+    with the reason, and nothing is written."""
+    data = filled_template(park.admin, park.url, [row(1), row(2, status="示范企业")])
+    response = post_import(park.admin, park.url, data)
+    assert response.status_code in (200, 422) and "recognised by a bureau" in text(response)
+    assert count(park.id, Enterprise) == 0

@@ -29,6 +29,7 @@ from tenants.members.models import ChecklistItem, Enterprise, LiaisonPerson, Sur
 from tenants.members.services import change_status, end_liaison, set_liaison
 from tenants.metrics.service import tenant_metrics
 from tenants.plans.models import AnnualPlan
+from tenants.recognition.models import Recognition
 from tenants.schemes.models import Declaration, ReadinessSnapshot, SchemeChoice
 from tenants.training.coverage import Period
 from tenants.training.models import Attendance, TrainingEvent
@@ -107,8 +108,15 @@ def add_members(make, tenant, demo=0, plain=0, prefix="企业") -> list[int]:
 
 
 def set_status(tenant_id, enterprise_id, status):
+    """"demonstration": a bureau's recognition, recorded from its certificate (valid from 1
+    January, so the figures of the whole year count it)."""
     with tenant_scope(tenant_id):
-        change_status(db.session.get(Enterprise, enterprise_id), status)
+        if status == "demonstration":
+            from tenants.recognition.services import record_existing
+
+            record_existing("enterprise", enterprise_id, "", f"CERT-{enterprise_id}", date(Y, 1, 1), "区局", None)
+        else:
+            change_status(db.session.get(Enterprise, enterprise_id), status)
         db.session.commit()
 
 
@@ -131,10 +139,15 @@ def bulk_members(tenant_id, n, start) -> None:
         rows = []
         for i in range(start, start + n):
             e = Enterprise(name=f"批量企业{i:06d}", credit_code=credit_code_for(i), employees=20,
-                           joined_on=date(2024, 1, 1), status="demonstration" if i % 50 == 0 else "liaison")
+                           joined_on=date(2024, 1, 1), status="liaison")
             e.liaisons.append(LiaisonPerson(name=f"联络员{i}", mobile="13800000000", started_on=date(2024, 1, 1)))
             rows.append(e)
         db.session.add_all(rows)
+        db.session.flush()
+        # Every 50th is a recognised demonstration unit.
+        db.session.add_all(Recognition(kind="enterprise", enterprise_id=e.id, source="recorded", certificate_no=f"B{i}",
+                                       recognised_on=date(2024, 1, 1))
+                           for i, e in zip(range(start, start + n), rows) if i % 50 == 0)
         db.session.commit()
 
 
@@ -318,10 +331,10 @@ def test_readiness_page_shows_what_is_missing_and_links_to_the_rows(park, make):
 
     # Each figure links to the rows behind it.
     link = re.search(r'<a href="([^"]+)">3</a>', text(page))
-    assert link and html.unescape(link.group(1)) == "/t/park/members/?status=demonstration"
+    assert link and html.unescape(link.group(1)) == f"/t/park/units/?year={Y}"
     assert '<a href="/t/park/members/?status=active&amp;liaison=yes">5</a>' in text(page)
-    roster = text(park.admin.get(html.unescape(link.group(1))))
-    names = re.findall(r'<a href="/t/park/members/\d+">([^<]+)</a>', roster)
+    units = text(park.admin.get(html.unescape(link.group(1))))
+    names = re.findall(r'<a href="/t/park/units/recognitions/\d+">([^<]+)</a>', units)
     assert sorted(names) == ["示范企业0", "示范企业1", "示范企业2"]
 
     # Two more demonstration units: item 15 is met.
@@ -642,7 +655,7 @@ def test_dashboard(park, make):
                                  "trained_enterprise_ratio": "0.0%", "visit_coverage_ratio": "0.0%",
                                  "overdue_follow_ups": "0"}
     page = text(response)
-    assert re.search(r'data-figure="demonstration_units"><a href="/t/park/members/\?status=demonstration">3</a>', page)
+    assert re.search(rf'data-figure="demonstration_units"><a href="/t/park/units/\?year={Y}">3</a>', page)
     assert re.search(r'data-figure="active_members"><a href="/t/park/members/\?status=active">5</a>', page)
     assert "3 of the 5 needed" in shown
     # Readiness against the default scheme (the park standard): item 14 only.
@@ -728,7 +741,7 @@ def test_enterprise_users_dashboard_is_their_own(park, make, login_as):
     assert response.status_code == 200
     page = text(response)
     assert "data-figure" not in page and "readiness-score" not in page
-    assert "Demonstration units" not in page and "of the 5 needed" not in page
+    assert "of the 5 needed" not in page
     assert "/t/park/members/mine" in page
     assert client.get(f"/t/park/plans/{Y}").status_code == 403
 

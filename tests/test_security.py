@@ -37,10 +37,10 @@ def test_every_form_rejects_a_missing_csrf_token(app, two_tenants, monkeypatch):
             url = build(rule, a.slug, ids)
         elif rule.arguments:
             values = {"code": "en", "token": "x", "tenant_id": a.id, "bureau_id": 1, "user_id": 1, "token_id": 1,
-                      "year": 2025}
+                      "year": 2025, "invitation_id": 1, "answer": "accept"}
             url = rule.rule
             for arg in rule.arguments:
-                url = re.sub(rf"<(?:\w+:)?{arg}>", str(values[arg]), url)
+                url = re.sub(rf"<(?:[^<>]+:)?{arg}>", str(values[arg]), url)
         else:
             url = rule.rule
         response = client.post(url, data={"anything": "1"})

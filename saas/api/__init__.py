@@ -5,14 +5,17 @@ the pages), per-token throttling, JSON errors, pagination. Resources live next t
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
 from functools import wraps
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, g, request
 
+from .. import xmltext
 from ..auth.access import resolve_access
 from ..extensions import csrf, db, limiter
+from ..numbers import FiniteJSONProvider
 from ..tenancy import Tenant, set_tenant, utcnow
 from . import tokens
 from .errors import ApiError, handle
@@ -97,17 +100,43 @@ def _encodable(value) -> bool:
     return True
 
 
+def _json_int(text: str) -> int:
+    """A JSON integer. One of more than 100 digits (Python will not even read 4,300) stands as
+    ±10^100, beyond every bound, so that the field carrying it is refused by name like any other
+    number out of range, not the whole body as unreadable."""
+    if len(text) > 101:
+        return -(10**100) if text.startswith("-") else 10**100
+    return int(text)
+
+
+def _infinite(value, path: str = ""):
+    """(field, reason) of each number too large for a float: JSON's 1e999 reads as infinity."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield path or "body", "a finite number"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _infinite(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            yield from _infinite(item, f"{path}[{n}]")
+
+
 def body() -> dict:
-    """The JSON object sent, strictly: no NaN/Infinity, no unpaired surrogates (400 otherwise)."""
+    """The JSON object sent, strictly: no NaN/Infinity, no unpaired surrogates (400 otherwise);
+    a number too large for a float (1e999) is a 422 naming its field; other characters XML
+    cannot carry are dropped from its strings."""
     if not request.is_json:
         raise ApiError(400, "send a JSON object (Content-Type: application/json)")
     try:
-        data = json.loads(request.get_data(cache=True) or b"", parse_constant=_no_constant)
+        data = json.loads(request.get_data(cache=True) or b"", parse_constant=_no_constant, parse_int=_json_int)
     except (ValueError, RecursionError):
         raise ApiError(400, "send a JSON object")
     if not isinstance(data, dict) or not _encodable(data):
         raise ApiError(400, "send a JSON object (UTF-8 text)")
-    return data
+    infinite = dict(_infinite(data))
+    if infinite:
+        raise ApiError(422, fields=infinite)
+    return xmltext.clean(data)  # no control characters that would break the .xlsx/.docx exports
 
 
 def integer(value, low: int = 0, high: int = MAX_ID) -> bool:
@@ -142,6 +171,7 @@ def init_app(app):
     from . import routes
 
     app.config.setdefault("API_RATE_LIMIT", "600 per minute")
+    app.json = FiniteJSONProvider(app)  # every JSON response of the app (API, job status, health)
     app.register_blueprint(bp)
     app.register_blueprint(routes.pages)
     app.cli.add_command(routes.tokens_cli)

@@ -31,7 +31,9 @@ def page(item: str) -> dict:
                ["items", "page", "per_page", "total"])
 
 
-LIAISON = obj({"name": S, "position": S, "mobile": S, "email": S}, ["name"])
+# mobile: a mainland mobile number, answered as its 11 digits; landline: a fixed line as written.
+LIAISON = obj({"name": S, "position": S, "mobile": S, "landline": S, "email": S}, ["name"])
+RATE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
 SCHEMAS = {
     "Error": obj({"error": obj({"code": S, "message": S, "fields": {"type": "object"},
                                 "rows": {"type": "array", "items": obj({"row": I, "column": S, "message": S})}},
@@ -40,19 +42,19 @@ SCHEMAS = {
                    "default_locale": S, "bureau": {"type": ["string", "null"]}, "role": S}),
     "Liaison": LIAISON,
     "Enterprise": obj({"id": I, "name": S, "credit_code": S, "industry": S, "employees": I,
-                       "status": {"enum": ["liaison", "cultivating", "demonstration", "withdrawn"]},
+                       "status": {"enum": ["liaison", "cultivating", "withdrawn"]},
                        "joined_on": DATE, "flags": {"type": "array", "items": S}, "adopted_standard": B,
-                       "recognised_on": DATE, "liaison": nullable(LIAISON)},
+                       "liaison": nullable(LIAISON)},
                       ["id", "name", "credit_code", "status"]),
     "EnterpriseInput": obj({"name": S, "credit_code": S, "industry": S, "employees": {"type": "integer", "minimum": 0},
-                            "status": {"enum": ["liaison", "cultivating", "demonstration", "withdrawn"]},
+                            "status": {"enum": ["liaison", "cultivating", "withdrawn"]},
                             "joined_on": DATE, "liaison": nullable(LIAISON), "flags": {"type": "array", "items": S},
-                            "adopted_standard": B, "recognised_on": DATE}),
+                            "adopted_standard": B}),
     "EnterpriseCreate": {**obj({"name": S, "credit_code": S, "industry": S,
                                 "employees": {"type": "integer", "minimum": 0, "maximum": 10000000},
-                                "status": {"enum": ["liaison", "cultivating", "demonstration", "withdrawn"]},
+                                "status": {"enum": ["liaison", "cultivating", "withdrawn"]},
                                 "joined_on": DATE, "liaison": nullable(LIAISON), "flags": {"type": "array", "items": S},
-                                "adopted_standard": B, "recognised_on": DATE}, ["name", "credit_code"])},
+                                "adopted_standard": B}, ["name", "credit_code"])},
     "SurveyInput": obj({k: {"type": "integer", "minimum": 0, "maximum": 10000000} for k in (
         "employees", "secrets_identified", "patents", "confidentiality_signed", "noncompete_signed", "key_posts_tiered",
         "incidents_suffered", "incidents_caused")}),
@@ -82,18 +84,20 @@ SCHEMAS = {
                                                                        ["enterprise_id", "headcount"])}},
                          ["title", "held_on"]),
     "PlanInput": obj({"training_ratio_target": {"type": ["number", "null"], "minimum": 0, "maximum": 100},
-                      "publicity_events_target": {"type": ["number", "null"], "minimum": 0, "maximum": 10000},
-                      "demonstration_target": {"type": ["number", "null"], "minimum": 0, "maximum": 10000},
+                      "publicity_events_target": {"type": ["integer", "null"], "minimum": 0, "maximum": 10000},
+                      "demonstration_target": {"type": ["integer", "null"], "minimum": 0, "maximum": 10000},
                       "rules_ratio_target": {"type": ["number", "null"], "minimum": 0, "maximum": 100},
                       "key_tasks": S, "budget": S, "schedule": S,
-                      "targets": {"type": "array", "items": obj({"name": S, "unit": S, "target": N,
+                      "targets": {"type": "array", "items": obj({"name": S, "unit": S,
+                                                                 "target": {"type": "number", "minimum": 0,
+                                                                            "maximum": 1_000_000_000},
                                                                  "metric": {"type": ["string", "null"]}}, ["name", "target"])}}),
     "ApplicationInput": obj({"scheme": S, "year": {"type": "integer", "minimum": 2000, "maximum": 2100}}, ["scheme"]),
     "Checklist": obj({"items": {"type": "array", "items": obj({"code": S, "state": {
         "enum": ["not_started", "in_progress", "in_place"]}, "note": S}, ["code", "state"])}}, ["items"]),
     "Survey": obj({"year": I, "employees": I, "secrets_identified": I, "patents": I, "confidentiality_signed": I,
                    "noncompete_signed": I, "key_posts_tiered": I, "incidents_suffered": I, "incidents_caused": I,
-                   "confidentiality_rate": {"type": ["number", "null"]}, "noncompete_rate": {"type": ["number", "null"]}}),
+                   "headcount": I, "confidentiality_rate": RATE, "noncompete_rate": RATE}),
     "Station": obj({"id": I, "name": S, "address": S, "opened_on": DATE, "office": {"enum": ["independent", "shared"]},
                     "opening_hours": S, "services": S, "active": B}, ["id", "name"]),
     "ServiceLog": obj({"id": I, "served_on": DATE, "station_id": I,
@@ -133,7 +137,13 @@ SCHEMAS = {
                         "notice_end": DATE, "recognised_on": DATE, "certificate_no": {"type": ["string", "null"]},
                         "rereview_due": DATE, "final_score": {"type": ["number", "null"]}},
                        ["id", "scheme", "year", "status", "version"]),
-    "ImportResult": obj({"created": I, "updated": I}, ["created", "updated"]),
+    # With preview=true: also what each enterprise would change (old → new), nothing written.
+    "ImportResult": obj({"created": I, "updated": I, "unchanged": I,
+                         "changes": {"type": "array", "items": ref("ImportChange")},
+                         "new": {"type": "array", "items": ref("ImportChange")}}, ["created", "updated"]),
+    "ImportChange": obj({"row": I, "name": S, "credit_code": S, "fields": {"type": "array", "items": obj(
+        {"field": S, "column": S, "old": {}, "new": {}}, ["field", "column", "old", "new"])}},
+        ["row", "name", "credit_code", "fields"]),
     "BureauOverview": obj({"bureau": {"type": "object"}, "year": I, "totals": {"type": "object"},
                            "tenants": {"type": "array", "items": {"type": "object"}}}, ["bureau", "year", "totals", "tenants"]),
 }
@@ -185,7 +195,8 @@ PATHS = {
         "post": {**op("Import an .xlsx roster (all rows or nothing)", ref("ImportResult"), codes=(400, 401, 403, 404, 422)),
                  "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": obj(
                      {"file": {"type": "string", "contentMediaType": "application/octet-stream"},
-                      "mode": {"enum": ["create", "update"]}}, ["file"])}}}}},
+                      "mode": {"enum": ["create", "update"]}, "preview": {"enum": ["true", "false"]}},
+                     ["file"])}}}}},
     f"{T}/enterprises/{{enterprise_id}}/checklist": {
         "get": op("Checklist", ref("Checklist"), params=[_id("enterprise_id")]),
         "put": op("Replace checklist states", ref("Checklist"), body="Checklist", params=[_id("enterprise_id")],

@@ -13,7 +13,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..auth.access import reachable_tenants
-from ..extensions import db, limiter
+from ..extensions import csrf, db, limiter
+from ..numbers import db_id, whole
 from ..tenancy import Bureau, Tenant, utcnow
 from . import bp, throttled, tokens
 from .errors import ApiError
@@ -56,6 +57,7 @@ def bureau_overview(bureau_id):
 # Token pages (in the user's account) ---------------------------------------------------------
 
 pages = Blueprint("tokens", __name__, url_prefix="/account/tokens")
+MAX_DAYS = 3650  # a token's longest lifetime when it has one: ten years
 
 
 @pages.route("/", methods=["GET", "POST"])
@@ -64,28 +66,29 @@ def index():
     tenants = {t.id: t for t, _role in reachable_tenants(current_user)}
     raw = None
     if request.method == "POST":
-        from flask_wtf.csrf import validate_csrf
-
-        validate_csrf(request.form.get("csrf_token"))
-        tenant = tenants.get(request.form.get("tenant_id", type=int))
+        csrf.protect()  # a missing or stale token is a 400, as on every other form
+        tenant = tenants.get(request.form.get("tenant_id", type=db_id))
         if tenant is None:
             abort(404)
-        days = request.form.get("days", type=int)
-        expires = utcnow() + timedelta(days=days) if days and days > 0 else None
-        _token, raw = tokens.issue(current_user, tenant, request.form.get("name", ""), expires)
-        db.session.commit()
-        flash(_("Copy the token now: it is shown only once."), "warning")
+        days = (request.form.get("days") or "").strip()
+        try:
+            expires = utcnow() + timedelta(days=whole(1, MAX_DAYS)(days)) if days else None
+        except ValueError:
+            flash(_("Expires in days: a whole number from 1 to %(max)d, or empty for a token that does not expire.",
+                    max=MAX_DAYS), "danger")
+        else:
+            _token, raw = tokens.issue(current_user, tenant, request.form.get("name", ""), expires)
+            db.session.commit()
+            flash(_("Copy the token now: it is shown only once."), "warning")
     rows = db.session.scalars(sa.select(tokens.ApiToken).where(tokens.ApiToken.user_id == current_user.id)
                               .order_by(tokens.ApiToken.id.desc())).all()
-    return render_template("auth/tokens.html", rows=rows, tenants=tenants, raw=raw)
+    return render_template("auth/tokens.html", rows=rows, tenants=tenants, raw=raw, max_days=MAX_DAYS)
 
 
 @pages.route("/<int:token_id>/revoke", methods=["POST"])
 @login_required
 def revoke(token_id):
-    from flask_wtf.csrf import validate_csrf
-
-    validate_csrf(request.form.get("csrf_token"))
+    csrf.protect()
     token = db.session.get(tokens.ApiToken, token_id)
     if token is None or token.user_id != current_user.id:
         abort(404)
@@ -104,7 +107,7 @@ def tokens_cli():
 @click.argument("email")
 @click.option("--tenant", "slug", required=True)
 @click.option("--name", default="cli")
-@click.option("--days", type=int, default=None, help="Expire after this many days.")
+@click.option("--days", type=click.IntRange(1, MAX_DAYS), default=None, help="Expire after this many days.")
 @with_appcontext
 def create_command(email, slug, name, days):
     """Create a token for EMAIL in the tenant SLUG and print it (shown only here)."""

@@ -24,26 +24,31 @@ ROLES = ("admin", "staff", "enterprise", "instructor", "reviewer")
 # training.manage: any event, its files, sign-in import, delete.
 # readiness.*: scheme scores (declare: manual items and evidence; override: reviewers' points);
 # plans.*: the annual work plan; applications.*: the base's application (write: its admins;
-# review: bureau reviewers moving it along the chain).
+# review: bureau reviewers moving it along the chain). units.*: demonstration units — view the
+# recognised units and applications (enterprise users: their own), apply (an enterprise for
+# itself, the park on its behalf), prereview (the park), record (a recognition made before the
+# platform, from its certificate), decide (a bureau reviewer: recognise, refuse, revoke, renew).
 READ_ALL = {"tenant.view", "members.list", "members.view", "stations.view", "log.view", "visits.view", "team.view",
-            "training.events", "training.view", "readiness.view", "plans.view"}
+            "training.events", "training.view", "readiness.view", "plans.view", "units.view"}
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(READ_ALL | {
         "jobs.view", "settings.view", "settings.manage", "users.manage", "audit.view",
         "members.manage", "members.records", "members.invite", "stations.manage", "log.write",
         "instructors.assign", "team.manage", "training.record", "training.manage", "readiness.declare",
-        "plans.manage", "applications.view", "applications.write",
+        "plans.manage", "applications.view", "applications.write", "units.apply", "units.prereview", "units.record",
     }),
     "staff": frozenset(READ_ALL | {"jobs.view", "members.manage", "members.records", "stations.manage",
                                    "log.write", "team.manage", "training.record", "training.manage",
-                                   "readiness.declare", "plans.manage", "applications.view"}),
+                                   "readiness.declare", "plans.manage", "applications.view", "units.apply",
+                                   "units.prereview", "units.record"}),
     # Confined to its own enterprise: see Access.may_see_enterprise.
     "enterprise": frozenset({"tenant.view", "jobs.view", "members.view", "members.records", "visits.view",
-                             "visits.acknowledge", "training.events", "training.record"}),
+                             "visits.acknowledge", "training.events", "training.record", "units.view",
+                             "units.apply"}),
     "instructor": frozenset(READ_ALL | {"jobs.view", "visits.record"}),
     # Bureau reviewers read the tenants of their jurisdiction and may assign instructors to them.
     "reviewer": frozenset(READ_ALL | {"instructors.assign", "readiness.override", "applications.view",
-                                      "applications.review"}),
+                                      "applications.review", "units.decide"}),
 }
 
 ACTIONS = frozenset().union(*PERMISSIONS.values())

@@ -9,7 +9,10 @@ tables are cut into page-sized chunks by templates/pdf/_table.html.
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+from datetime import datetime
 
 import pdfkit
 from flask import render_template
@@ -44,10 +47,22 @@ def render_html(template: str, context: dict) -> str:
     return render_template(template, **context)
 
 
-def html_to_pdf(html: str) -> bytes:
-    config = pdfkit.configuration(wkhtmltopdf=wkhtmltopdf())
-    return pdfkit.from_string(html, False, options=OPTIONS, configuration=config)
+# wkhtmltopdf writes the moment of rendering as the creation date, the one difference between two
+# renderings of the same page: 14 digits, replaced in place so that no offset of the file moves.
+_CREATION_DATE = re.compile(rb"(/CreationDate \(D:)[0-9]{14}")
 
 
-def render_pdf(template: str, context: dict) -> bytes:
-    return html_to_pdf(render_html(template, context))
+def html_to_pdf(html: str, created: datetime | None = None) -> bytes:
+    """The PDF of `html`; with `created` (UTC) as its creation date, the same page always makes
+    the same bytes (a submitted version made again keeps its SHA-256)."""
+    # Qt seeds its hash tables at random per process, which changes the order of the embedded
+    # fonts from one rendering to the next; a fixed seed makes the file depend on the page alone.
+    config = pdfkit.configuration(wkhtmltopdf=wkhtmltopdf(), environ={**os.environ, "QT_HASH_SEED": "0"})
+    pdf = pdfkit.from_string(html, False, options=OPTIONS, configuration=config)
+    if created is not None:
+        pdf = _CREATION_DATE.sub(lambda m: m.group(1) + created.strftime("%Y%m%d%H%M%S").encode(), pdf, count=1)
+    return pdf
+
+
+def render_pdf(template: str, context: dict, created: datetime | None = None) -> bytes:
+    return html_to_pdf(render_html(template, context), created)

@@ -11,6 +11,7 @@ from saas.api import ApiError, body, iso, page_of, tenant_route
 from saas.extensions import db
 from saas.files import stored_path
 from saas.jobs import QueueUnavailable
+from tenants.plans.services import YEARS
 
 from .models import Application
 from .services import ApplicationError, start, submit
@@ -37,8 +38,8 @@ def create_application():
     if unknown:
         raise ApiError(422, fields=unknown)
     year = data.get("year", date.today().year)
-    if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2100:
-        raise ApiError(422, fields={"year": "a four-digit year"})
+    if not isinstance(year, int) or isinstance(year, bool) or year not in YEARS:
+        raise ApiError(422, fields={"year": f"a year from {YEARS[0]} to {YEARS[-1]}"})
     if not isinstance(data.get("scheme"), str):
         raise ApiError(422, fields={"scheme": "required scheme code"})
     try:

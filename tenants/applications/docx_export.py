@@ -9,6 +9,8 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 from flask_babel import gettext as _
 
+from saas import xmltext
+
 FONT = "Noto Sans CJK SC"
 
 
@@ -28,6 +30,9 @@ def _table(doc, headers: list[str], rows: list[list]) -> None:
 
 
 def build(d: dict, title: str) -> bytes:
+    # A control character stored before the input was cleaned (or frozen in a submitted
+    # snapshot) would make python-docx refuse the whole document.
+    d, title = xmltext.clean(d), xmltext.strip(title)
     doc = Document()
     style = doc.styles["Normal"]
     style.font.name, style.font.size = FONT, Pt(11)

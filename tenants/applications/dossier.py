@@ -17,6 +17,7 @@ from tenants.members.queries import active_on
 from tenants.metrics.labels import fmt, label
 from tenants.metrics.service import tenant_metrics
 from tenants.plans.services import plan_for, progress
+from tenants.recognition.queries import recognised_enterprise
 from tenants.schemes.scoring import MET, NEEDS_EVIDENCE, OVERRIDDEN
 from tenants.schemes.service import readiness, schemes
 from tenants.stations.forms import CATEGORY_LABELS
@@ -31,12 +32,16 @@ def section_title(code: str) -> str:
 
 
 def _members(end: date) -> list[dict]:
+    """The members as they stood on the period's last day: liaison in office then, and whether
+    a recognition as a demonstration unit was valid then (the same definitions as the metrics)."""
+    in_office = sa.and_(LiaisonPerson.enterprise_id == Enterprise.id, LiaisonPerson.started_on <= end,
+                        sa.or_(LiaisonPerson.ended_on.is_(None), LiaisonPerson.ended_on > end))
     rows = db.session.execute(
         sa.select(Enterprise.name, Enterprise.credit_code, Enterprise.status, Enterprise.employees,
-                  LiaisonPerson.name, LiaisonPerson.mobile)
-        .outerjoin(LiaisonPerson, sa.and_(LiaisonPerson.enterprise_id == Enterprise.id, LiaisonPerson.ended_on.is_(None)))
+                  LiaisonPerson.name, LiaisonPerson.mobile, recognised_enterprise(end))
+        .outerjoin(LiaisonPerson, in_office)
         .where(active_on(end)).order_by(Enterprise.name)).all()
-    return [{"name": r[0], "credit_code": r[1], "status": str(STATUS_LABELS[r[2]]), "demonstration": r[2] == "demonstration",
+    return [{"name": r[0], "credit_code": r[1], "status": str(STATUS_LABELS[r[2]]), "demonstration": bool(r[6]),
              "employees": r[3], "liaison": r[4] or "", "mobile": r[5] or ""} for r in rows]
 
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import g, url_for
+from flask import g
 from flask_babel import gettext as _
 
 from saas.auth.models import Membership, User
 from saas.extensions import db
+from saas.links import public_url
 from saas.notifications import notify
+from saas.templating import locale_code
 from saas.tenancy import Tenant, utcnow
+from tenants.plans.services import YEARS
 from tenants.schemes.service import schemes
 
 from . import dossier
@@ -61,6 +64,8 @@ class ApplicationError(ValueError):
 def start(scheme_code: str, year: int) -> Application:
     if scheme_code not in schemes() or schemes()[scheme_code].per_enterprise:
         raise ApplicationError(_("Choose a scheme for the base."))
+    if year not in YEARS:  # the years a plan may have: the dossier reads that year's figures and plan
+        raise ApplicationError(_("Year: choose a year from %(first)d to %(last)d.", first=YEARS[0], last=YEARS[-1]))
     existing = db.session.scalar(sa.select(Application).where(Application.scheme == scheme_code,
                                                               Application.year == year))
     if existing is not None:
@@ -71,9 +76,17 @@ def start(scheme_code: str, year: int) -> Application:
     return application
 
 
-def save_sections(application: Application, texts: dict) -> None:
+def save_sections(application: Application, texts: dict, version: int | None = None) -> None:
+    """Compare-and-set, like submitting: the texts are written only if the row is still editable
+    and still at `version` (the submissions the writer saw, from the form; else the loaded one).
+    An edit that loses the race with a submission changes nothing, so the frozen snapshot and the
+    live sections never differ."""
     if not application.editable:
         raise ApplicationError(_("A submitted application cannot be edited."), conflict=True)
+    if not _claim(application, application.version if version is None else version):
+        raise ApplicationError(_("This application was submitted after you opened it: your changes were not saved."),
+                               conflict=True)
+    db.session.refresh(application)  # the old texts as they are now, for the audit log
     application.sections = {c: (texts.get(c) or "").strip()[:20000] for c in SECTIONS}
 
 
@@ -106,10 +119,20 @@ def _record(application: Application, old: str, new: str, user_id: int | None, c
             section_comments: dict | None = None) -> None:
     db.session.add(ApplicationEvent(application_id=application.id, from_status=old, to_status=new, user_id=user_id,
                                     comment=comment, section_comments=section_comments or {}))
-    link = url_for("applications.show", tenant_slug=g.tenant.slug, application_id=application.id, _external=True) \
+    link = public_url("applications.show", tenant_slug=g.tenant.slug, application_id=application.id) \
         if g.get("tenant") is not None else ""
     notify(_admins(), _("Application %(scheme)s %(year)d: %(status)s", scheme=application.scheme,
                         year=application.year, status=status_labels()[new]), link)
+
+
+def _claim(application: Application, version: int) -> bool:
+    """The compare-and-set of an edit: an UPDATE that changes nothing, matching only while the
+    application is editable at `version`. It holds the row (PostgreSQL) or the database (SQLite)
+    until the commit, so no submission can come between this check and the edit's own write."""
+    result = db.session.execute(sa.update(Application).where(
+        Application.id == application.id, Application.status.in_(EDITABLE), Application.version == version)
+        .values(status=Application.status).execution_options(synchronize_session=False))
+    return result.rowcount == 1
 
 
 def _move(application: Application, old_states, new: str) -> bool:
@@ -121,17 +144,22 @@ def _move(application: Application, old_states, new: str) -> bool:
 
 
 def submit(application: Application, user: User, tenant: Tenant) -> ApplicationVersion:
-    """Freeze every figure and list, record who and when; a second submit is refused."""
+    """Freeze every figure and list, record who and when; a second submit is refused.
+
+    The move comes first and the freezing after it, from the row as the move found it: an edit
+    committed just before is in the snapshot, one coming after finds the application submitted
+    (save_sections). Refused for a blocker, the caller's rollback undoes the move. The snapshot
+    records the language it is written in, the language of its PDF (tasks.version_pdf)."""
     if application.status not in EDITABLE:
         raise ApplicationError(_("This application is already submitted."), conflict=True)
-    data = dossier.build(application, tenant)
-    blockers = [m for level, m in checklist(application, data) if level == "blocker"]
-    if blockers:
-        raise ApplicationError(blockers[0])
     old = application.status
     if not _move(application, EDITABLE, "submitted"):
         raise ApplicationError(_("This application is already submitted."), conflict=True)
     db.session.refresh(application)
+    data = {**dossier.build(application, tenant), "locale": locale_code()}
+    blockers = [m for level, m in checklist(application, data) if level == "blocker"]
+    if blockers:
+        raise ApplicationError(blockers[0])
     application.version += 1
     application.snapshot = data
     application.submitted_by_id, application.submitted_at = user.id, utcnow()

@@ -15,6 +15,7 @@ from saas import files
 from saas.auth.permissions import can, permission_required
 from saas.extensions import db
 from saas.jobs import QueueUnavailable
+from saas.numbers import MAX_ID, whole
 from saas.templating import locale_code
 from saas.tenancy import tenant_blueprint
 from tenants.schemes.service import applicable, schemes
@@ -65,13 +66,17 @@ def index():
 @bp.route("/start", methods=["POST"])
 @permission_required("applications.write")
 def begin():
+    # Not a number, or one of 5,000 digits: start() refuses it as it refuses 99999, naming the field.
     try:
-        year = int(request.form.get("year", date.today().year))
+        year = whole(-MAX_ID, MAX_ID)(request.form.get("year", date.today().year))
+    except ValueError:
+        year = -1
+    try:
         application = start(request.form.get("scheme", ""), year)
         db.session.commit()
-    except (ApplicationError, ValueError) as exc:
+    except ApplicationError as exc:
         db.session.rollback()
-        flash(str(exc) if isinstance(exc, ApplicationError) else _("Choose a year."), "danger")
+        flash(str(exc), "danger")
         return redirect(url_for("applications.index"))
     return _back(application)
 
@@ -85,13 +90,14 @@ def show(application_id):
     items = checklist(application, data) if application.editable else []
     versions = db.session.scalars(sa.select(ApplicationVersion).where(
         ApplicationVersion.application_id == application.id).order_by(ApplicationVersion.version.desc())).all()
+    missing = {v.version for v in versions if files.stored_path(v.pdf_path) is None}  # to be made (again)
     scores = db.session.scalars(sa.select(ReviewScore).where(ReviewScore.application_id == application.id)
                                 .order_by(ReviewScore.scorer, ReviewScore.item)).all()
     objections = db.session.scalars(sa.select(Objection).where(Objection.application_id == application.id)).all()
     moves = allowed_moves(application, current_user, g.tenant) if can("applications.review") else []
     return render_template("applications/show.html", application=application, data=data, checklist=items,
                            blockers=[m for level, m in items if level == "blocker"], versions=versions,
-                           scores=scores, objections=objections, moves=moves, sections=SECTIONS,
+                           scores=scores, objections=objections, moves=moves, sections=SECTIONS, missing=missing,
                            scheme=schemes()[application.scheme], locale=locale_code(), today=date.today())
 
 
@@ -100,7 +106,9 @@ def show(application_id):
 def sections(application_id):
     application = _application(application_id)
     with _transaction(_("Saved.")):
-        save_sections(application, {c: request.form.get(c, "") for c in SECTIONS})
+        # The submissions the writer saw when the form was drawn: a stale form changes nothing.
+        save_sections(application, {c: request.form.get(c, "") for c in SECTIONS},
+                      request.form.get("version", type=whole(0, MAX_ID)))
     return _back(application)
 
 
@@ -129,8 +137,8 @@ def submit_application(application_id):
         flash(str(exc), "danger")
         return _back(application)
     try:
-        version_pdf.enqueue(application.id, version.version, locale_code(),
-                            key=f"dossier:{application.id}:v{version.version}", user_id=current_user.id)
+        version_pdf.enqueue(application.id, version.version, key=f"dossier:{application.id}:v{version.version}",
+                            user_id=current_user.id)
         flash(_("Submitted. The dossier PDF is being prepared."), "success")
     except QueueUnavailable:
         flash(_("Submitted. The PDF will be prepared when background work is available again."), "warning")
@@ -165,14 +173,19 @@ def docx(application_id):
 @bp.route("/<int:application_id>/versions/<int:version>/pdf", methods=["POST"])
 @permission_required("applications.view")
 def regenerate(application_id, version):
-    """Make (again) a submitted version's PDF from its frozen snapshot — same figures, same file."""
+    """Make a submitted version's missing PDF from its frozen snapshot, in the version's language.
+    A version's file, once made, never changes: asking again while it exists is refused."""
     application = _application(application_id)
-    if db.session.scalar(sa.select(ApplicationVersion.id).where(ApplicationVersion.application_id == application.id,
-                                                                ApplicationVersion.version == version)) is None:
+    row = db.session.scalar(sa.select(ApplicationVersion).where(ApplicationVersion.application_id == application.id,
+                                                                ApplicationVersion.version == version))
+    if row is None:
         abort(404)
+    if files.stored_path(row.pdf_path) is not None:
+        flash(_("The PDF of version %(v)d exists: a submitted version's file does not change.", v=version), "warning")
+        return _back(application)
     try:
-        record = version_pdf.enqueue(application.id, version, locale_code(),
-                                     key=f"dossier:{application.id}:v{version}", user_id=current_user.id)
+        record = version_pdf.enqueue(application.id, version, key=f"dossier:{application.id}:v{version}",
+                                     user_id=current_user.id)
     except QueueUnavailable:
         flash(_("Background work is unavailable right now. Please try again later."), "danger")
         return _back(application)

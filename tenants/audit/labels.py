@@ -28,6 +28,8 @@ OBJECTS = {
     "AnnualPlan": _l("Annual work plan"), "PlanTarget": _l("Plan target"),
     "Application": _l("Application"), "ReviewScore": _l("Review score"), "Objection": _l("Objection"),
     "Membership": _l("Member of the workspace"), "Attachment": _l("File"),
+    "TenantInvitation": _l("Invitation"), "UnitApplication": _l("Application of a demonstration unit"),
+    "Recognition": _l("Recognition of a demonstration unit"),
 }
 # Columns no form edits, in the words of the pages that show them.
 FIELDS = {
@@ -44,10 +46,15 @@ FIELDS = {
     "headcount": _l("People trained"), "key_staff": _l("Of whom key staff"),
     "core_done": _l("Core items in place"), "withdrawn_on": _l("Withdrawn on"),
     "withdrawal_reason": _l("Reason for withdrawal"),
+    "station_id": _l("Guidance station"), "source": _l("Source"),
+    "valid_until": _l("Valid until"), "self_assessment": _l("Self-assessment"), "park_comments": _l("Park's comments"),
+    "decision_note": _l("Opinion"), "recommended_at": _l("Recommended at"), "decided_at": _l("Decided at"),
+    "end_grounds": _l("Grounds"), "end_note": _l("Facts"), "user_id": _l("Account"),
 }
 HIDDEN = {"created_at", "updated_at", "created_by_id", "entered_by_id", "overridden_by_id", "uploaded_by_id",
           "submitted_by_id", "acknowledged_by_id", "stored_name", "sha256", "pdf_sha256", "pdf_path", "snapshot",
-          "content_type", "owner_type", "owner_id", "plan_id", "application_id", "event_id"}
+          "content_type", "owner_type", "owner_id", "plan_id", "application_id", "event_id", "invited_by_id",
+          "recorded_by_id", "decided_by_id"}
 VALUES = {"state": STATE_LABELS}
 
 @cache

@@ -13,6 +13,7 @@ from saas.tenancy import Bureau, Tenant, cross_tenant_reads
 from tenants.applications.models import Application
 from tenants.members.models import Enterprise
 from tenants.members.queries import active_on
+from tenants.recognition.queries import recognised_enterprise
 from tenants.schemes.models import ReadinessSnapshot
 from tenants.stations.models import Station
 from tenants.training.models import Attendance, TrainingEvent
@@ -57,7 +58,7 @@ def jurisdiction(bureau: Bureau, year: int) -> list[Row]:
         active = _grouped(sa.select(Enterprise.tenant_id, sa.func.count(Enterprise.id))
                           .where(Enterprise.tenant_id.in_(tids), active_on(end)).group_by(Enterprise.tenant_id))
         demo = _grouped(sa.select(Enterprise.tenant_id, sa.func.count(Enterprise.id))
-                        .where(Enterprise.tenant_id.in_(tids), active_on(end), Enterprise.status == "demonstration")
+                        .where(Enterprise.tenant_id.in_(tids), active_on(end), recognised_enterprise(end))
                         .group_by(Enterprise.tenant_id))
         adopted = _grouped(sa.select(Enterprise.tenant_id, sa.func.count(Enterprise.id))
                            .where(Enterprise.tenant_id.in_(tids), active_on(end), Enterprise.adopted_standard.is_(True))

@@ -3,23 +3,30 @@ progress (LC-1), the CQ-4 indicator, an .xlsx export. Read-only into tenant data
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from openpyxl import Workbook
 
 from saas import files, xlsx
 from saas.extensions import db
+from saas.numbers import whole
 from saas.tenancy import Bureau
+from tenants.plans.services import YEARS
 
 from .models import BureauTarget
 from .service import RECOGNISED_BASES_INDICATOR, jurisdiction, target, totals
 
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")
 TARGET_FIELDS = ("bases", "stations", "demonstration_units", "adopted_standard")
+TARGET_MAX = 1_000_000  # bases, stations or enterprises of one jurisdiction: far more than any has
+
+
+def target_labels() -> dict:
+    return {"bases": _("Recognised bases"), "stations": _("Guidance stations"),
+            "demonstration_units": _("Demonstration units"),
+            "adopted_standard": _("Members that adopted the local standard")}
 
 
 def _bureau() -> Bureau:
@@ -29,8 +36,8 @@ def _bureau() -> Bureau:
 
 
 def _year() -> int:
-    year = request.args.get("year", date.today().year, type=int)
-    return year if 2000 <= year <= 2100 else date.today().year
+    year = request.args.get("year", date.today().year, type=whole(YEARS[0], YEARS[-1]))
+    return year if year in YEARS else date.today().year
 
 
 @bp.route("/")
@@ -39,24 +46,27 @@ def index():
     bureau, year = _bureau(), _year()
     rows = jurisdiction(bureau, year)
     return render_template("bureau/index.html", bureau=bureau, year=year, rows=rows, totals=totals(rows),
-                           target=target(bureau, year), fields=TARGET_FIELDS, indicator=RECOGNISED_BASES_INDICATOR)
+                           target=target(bureau, year), fields=TARGET_FIELDS, indicator=RECOGNISED_BASES_INDICATOR,
+                           labels=target_labels(), years=YEARS, target_max=TARGET_MAX)
 
 
 @bp.route("/targets/<int:year>", methods=["POST"])
 @login_required
 def save_target(year):
     bureau = _bureau()
+    if year not in YEARS:  # the page offers no other year; a target out of them could not be seen again
+        abort(404)
     row = target(bureau, year) or BureauTarget(bureau_id=bureau.id, year=year)
-    try:
-        for field in TARGET_FIELDS:
-            raw = (request.form.get(field) or "").strip()
-            value = int(raw) if raw else None
-            if value is not None and value < 0:
-                raise ValueError
-            setattr(row, field, value)
-    except ValueError:
-        flash(_("Targets are whole numbers."), "danger")
-        return redirect(url_for("bureau.index", year=year))
+    count = whole(0, TARGET_MAX)
+    for field in TARGET_FIELDS:
+        raw = (request.form.get(field) or "").strip()
+        try:
+            setattr(row, field, count(raw) if raw else None)
+        except ValueError:
+            db.session.rollback()
+            flash(_("%(field)s: a whole number from 0 to %(max)d.", field=target_labels()[field], max=TARGET_MAX),
+                  "danger")
+            return redirect(url_for("bureau.index", year=year))
     db.session.add(row)
     db.session.commit()
     flash(_("Saved."), "success")
@@ -68,8 +78,8 @@ def save_target(year):
 def export():
     bureau, year = _bureau(), _year()
     rows = jurisdiction(bureau, year)
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(_("Jurisdiction"))
+    book = xlsx.Book()
+    ws = book.sheet(_("Jurisdiction"))
     xlsx.append(ws, [_("%(bureau)s — bases in the jurisdiction, %(year)d", bureau=bureau.name, year=year),
                      _("Exported %(time)s", time=f"{datetime.now():%Y-%m-%d %H:%M}")])
     xlsx.append(ws, [_("Base"), _("Active members"), _("Demonstration units"), _("Members that adopted the local standard"),
@@ -80,6 +90,4 @@ def export():
                          round(r.trained_ratio, 4) if r.trained_ratio is not None else None, r.stations,
                          f"{r.score:g}/{r.maximum:g}" if r.score is not None else "", r.application,
                          _("yes") if r.recognised else _("no")])
-    out = io.BytesIO()
-    wb.save(out)
-    return files.download(out.getvalue(), _("jurisdiction") + f"-{year}.xlsx")
+    return files.download(book.to_bytes(), _("jurisdiction") + f"-{year}.xlsx")

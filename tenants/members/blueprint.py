@@ -6,6 +6,7 @@ from .checklists import ITEM_TITLES
 from .forms import FLAG_LABELS, SEVERITY_LABELS, STATUS_LABELS, VULNERABILITY_STATUS_LABELS
 
 bp = tenant_blueprint("members", __name__, "/members")
+# "demonstration" colours the roster's filter of recognised units (not a status any more).
 STATUS_COLORS = {"liaison": "secondary", "cultivating": "info", "demonstration": "success", "withdrawn": "dark"}
 
 

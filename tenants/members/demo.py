@@ -15,7 +15,8 @@ from .services import by_credit_code, save_checklist, save_enterprise, save_surv
 from .checklists import ITEMS
 
 PARK = [
-    # name, industry, employees, status, flags, liaison, position
+    # name, industry, employees, status, flags, liaison, position. "demonstration": a liaison
+    # enterprise whose recognition tenants/recognition/demo.py records from its certificate.
     ("武汉光谷生物医药研究院有限公司", "医药制造业", 420, "demonstration", ("high_tech", "specialised"), "陈静", "法务部经理"),
     ("武汉华康基因科技股份有限公司", "医药制造业", 860, "demonstration", ("high_tech", "gazelle"), "刘畅", "知识产权主管"),
     ("湖北楚天医疗器械有限公司", "专用设备制造业", 310, "demonstration", ("specialised",), "王磊", "行政总监"),
@@ -47,13 +48,10 @@ def seed(password: str) -> list[str]:
             data = {"name": name, "credit_code": code, "industry": industry, "employees": employees,
                     "joined_on": date(2023, 3 + n % 9, 1 + n), "adopted_standard": n % 3 == 0,
                     **{f: True for f in flags}}
-            if status == "demonstration":
-                data.update(recognised_on=date(2024, 12, 18), recognised_by="武汉市市场监督管理局",
-                            certificate_no=f"WHSM-2024-{n:03d}")
             person = {"name": liaison, "position": position, "mobile": f"1380713{n:04d}",
                       "email": f"liaison{n}@demo.example", "on": date(2023, 3, 1)} if liaison else None
             enterprise = save_enterprise(None, data, person)
-            if status != "liaison":
+            if status not in ("liaison", "demonstration"):
                 data["status"] = status
                 data["withdrawal_reason"] = "企业迁出园区"
                 data["withdrawn_on"] = date(2025, 6, 30)

@@ -2,12 +2,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, EmailField, IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from saas.auth.forms import strip
 
+from .services import SURVEY_LABELS, MemberError, normalise_landline, normalise_mobile
+
 STATUS_LABELS = {"liaison": _l("Liaison enterprise"), "cultivating": _l("Cultivation target"),
-                 "demonstration": _l("Demonstration unit"), "withdrawn": _l("Withdrawn")}
+                 "withdrawn": _l("Withdrawn")}
 FLAG_LABELS = {"high_tech": _l("High-tech enterprise"), "specialised": _l("Specialised and innovative (专精特新)"),
                "gazelle": _l("Gazelle enterprise (瞪羚)"), "champion": _l("Manufacturing single champion"),
                "time_honoured": _l("Time-honoured brand (老字号)")}
@@ -28,19 +30,32 @@ class EnterpriseForm(FlaskForm):
     time_honoured = BooleanField(FLAG_LABELS["time_honoured"])
     adopted_standard = BooleanField(_l("Adopted the local standard (贯标)"))
     adopted_on = DateField(_l("Adopted on"), validators=[Optional()])
-    recognised_on = DateField(_l("Recognised as demonstration unit on"), validators=[Optional()])
-    recognised_by = StringField(_l("Recognising authority"), filters=[strip], validators=[Optional(), Length(max=200)])
-    certificate_no = StringField(_l("Certificate number"), filters=[strip], validators=[Optional(), Length(max=64)])
     submit = SubmitField(_l("Save"))
 
 
 class LiaisonForm(FlaskForm):
     name = StringField(_l("Liaison person"), filters=[strip], validators=[DataRequired(), Length(max=120)])
     position = StringField(_l("Position"), filters=[strip], validators=[Optional(), Length(max=120)])
-    mobile = StringField(_l("Mobile"), filters=[strip], validators=[Optional(), Length(max=32)])
+    mobile = StringField(_l("Mobile"), filters=[strip], validators=[Optional(), Length(max=32)],
+                         description=_l("A mainland mobile number, 11 digits."))
+    landline = StringField(_l("Landline"), filters=[strip], validators=[Optional(), Length(max=32)],
+                           description=_l("Area code and number, with an extension if any."))
     email = EmailField(_l("Email"), filters=[strip], validators=[Optional(), Email(), Length(max=254)])
     started_on = DateField(_l("In office from"), validators=[Optional()])
     submit = SubmitField(_l("Save liaison person"))
+
+    # The same checks as the API's: the number is stored as normalise_* returns it.
+    def validate_mobile(self, field):
+        try:
+            field.data = normalise_mobile(field.data)
+        except MemberError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def validate_landline(self, field):
+        try:
+            field.data = normalise_landline(field.data)
+        except MemberError as exc:
+            raise ValidationError(str(exc)) from exc
 
 
 class StatusForm(FlaskForm):
@@ -50,15 +65,20 @@ class StatusForm(FlaskForm):
     submit = SubmitField(_l("Change status"))
 
 
+def _count(field: str) -> IntegerField:
+    # The API's bound as well: a count the database column cannot hold is a field error.
+    return IntegerField(SURVEY_LABELS[field], default=0, validators=[Optional(), NumberRange(min=0, max=10_000_000)])
+
+
 class SurveyForm(FlaskForm):
-    employees = IntegerField(_l("Employees"), default=0, validators=[Optional(), NumberRange(min=0)])
-    secrets_identified = IntegerField(_l("Trade secrets identified"), default=0, validators=[Optional(), NumberRange(min=0)])
-    patents = IntegerField(_l("Patents"), default=0, validators=[Optional(), NumberRange(min=0)])
-    confidentiality_signed = IntegerField(_l("Employees with a confidentiality agreement"), default=0, validators=[Optional(), NumberRange(min=0)])
-    noncompete_signed = IntegerField(_l("Employees with a non-compete agreement"), default=0, validators=[Optional(), NumberRange(min=0)])
-    key_posts_tiered = IntegerField(_l("Key posts under tiered management"), default=0, validators=[Optional(), NumberRange(min=0)])
-    incidents_suffered = IntegerField(_l("Infringements suffered (last 2 years)"), default=0, validators=[Optional(), NumberRange(min=0)])
-    incidents_caused = IntegerField(_l("Infringements caused (last 2 years)"), default=0, validators=[Optional(), NumberRange(min=0)])
+    employees = _count("employees")
+    secrets_identified = _count("secrets_identified")
+    patents = _count("patents")
+    confidentiality_signed = _count("confidentiality_signed")
+    noncompete_signed = _count("noncompete_signed")
+    key_posts_tiered = _count("key_posts_tiered")
+    incidents_suffered = _count("incidents_suffered")
+    incidents_caused = _count("incidents_caused")
     submit = SubmitField(_l("Save survey"))
 
 

@@ -1,5 +1,6 @@
 """Roster import: validate every row first; any error → nothing is written and every error is
-reported with its row, column and reason."""
+reported with its row, column and reason. A column the sheet lacks leaves its field alone; an
+empty cell in a column it has clears the field, and the preview shows each such change."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import date
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from saas.audit import record_created
@@ -18,14 +20,39 @@ from saas.tenancy import current_tenant_id
 
 from .models import Enterprise, LiaisonPerson
 from .services import MemberError, apply_profile, normalise_credit_code, profile_values, status_values
-from .spreadsheet import BOOLS, DATES, STATUS_WORDS, RowError, _header, _text, parse_bool, parse_date, read_rows
+from .spreadsheet import BOOLS, DATES, DEMONSTRATION_WORDS, STATUS_WORDS, STATUS_ZH, RowError, Sheet, _header, _text, parse_bool, \
+    parse_date, read_rows
 
 MODES = ("create", "update")
+LIAISON_DETAILS = ("position", "mobile", "email")
+# Enterprises the preview lists one by one (it counts them all).
+PREVIEW_LIMIT = 200
 MAX_EMPLOYEES = 10_000_000
 # The column sizes of the models: longer text is a row error, not a database error.
-MAX_LENGTHS = {"name": 200, "industry": 120, "recognised_by": 200, "certificate_no": 64,
+MAX_LENGTHS = {"name": 200, "industry": 120,
                "withdrawal_reason": 1000, "liaison_name": 120, "liaison_position": 120, "liaison_mobile": 32,
                "liaison_email": 254}
+
+
+@dataclass
+class Change:
+    """One enterprise of a preview: each field the import changes, (column key, old, new)."""
+    row: int
+    name: str
+    credit_code: str
+    fields: list[tuple[str, object, object]] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        """In the sheet's words (the preview page, a preview job's result)."""
+        return {"row": self.row, "name": self.name, "credit_code": self.credit_code,
+                "fields": [{"column": _header(k), "old": shown(k, old), "new": shown(k, new)}
+                           for k, old, new in self.fields]}
+
+    def as_json(self) -> dict:
+        """Typed values (the API)."""
+        return {"row": self.row, "name": self.name, "credit_code": self.credit_code,
+                "fields": [{"field": k, "column": _header(k), "old": _json(old), "new": _json(new)}
+                           for k, old, new in self.fields]}
 
 
 @dataclass
@@ -34,10 +61,30 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # A preview's details: the first PREVIEW_LIMIT enterprises that change, and that are new.
+    changes: list[Change] = field(default_factory=list)
+    new: list[Change] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+def shown(key: str, value) -> str:
+    """A value as the sheet writes it; "" for none."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, date):
+        return value.isoformat()
+    if key == "status":
+        return STATUS_ZH.get(value, value)
+    return str(value)
+
+
+def _json(value):
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def _clean(number: int, raw: dict, errors: list[RowError]) -> dict:
@@ -55,13 +102,14 @@ def _clean(number: int, raw: dict, errors: list[RowError]) -> dict:
         data["credit_code"] = normalise_credit_code(data.get("credit_code", ""))
     except MemberError as exc:
         fail("credit_code", str(exc) if data.get("credit_code") else _("The credit code is missing."))
-    try:
-        text = _text(raw.get("employees"))
-        data["employees"] = int(float(text)) if text else 0
-        if not 0 <= data["employees"] <= MAX_EMPLOYEES:
-            raise ValueError
-    except ValueError:
-        fail("employees", _("Not a whole number: %(value)s", value=_text(raw.get("employees"))))
+    if "employees" in raw:  # no column, no change (an empty cell is 0)
+        try:
+            text = _text(raw["employees"])
+            data["employees"] = int(float(text)) if text else 0
+            if not 0 <= data["employees"] <= MAX_EMPLOYEES:
+                raise ValueError
+        except ValueError:
+            fail("employees", _("Not a whole number: %(value)s", value=_text(raw["employees"])))
     for key in DATES:
         if key in raw:
             try:
@@ -76,7 +124,10 @@ def _clean(number: int, raw: dict, errors: list[RowError]) -> dict:
                 fail(key, _("Write 是 or 否, not %(value)s", value=_text(raw[key])))
     status = data.get("status", "")
     if status:
-        if status.lower() not in STATUS_WORDS and status not in STATUS_WORDS:
+        if status.lower() in DEMONSTRATION_WORDS or status in DEMONSTRATION_WORDS:
+            fail("status", _("A demonstration unit is recognised by a bureau, not imported: import it as a "
+                             "liaison enterprise and record the recognition under Demonstration units."))
+        elif status.lower() not in STATUS_WORDS and status not in STATUS_WORDS:
             fail("status", _("Unknown status: %(value)s", value=status))
         else:
             data["status"] = STATUS_WORDS.get(status, STATUS_WORDS.get(status.lower()))
@@ -93,9 +144,10 @@ def _clean(number: int, raw: dict, errors: list[RowError]) -> dict:
     return data
 
 
-def validate(data: bytes, mode: str) -> tuple[list[tuple[int, dict]], dict[str, str], list[RowError]]:
-    """Rows, the roster's credit codes (→ names) and every problem found."""
-    sheet = read_rows(data)
+def validate(source: bytes | Sheet, mode: str) -> tuple[list[tuple[int, dict]], dict[str, str], list[RowError]]:
+    """Rows, the roster's credit codes (→ names) and every problem found, from the file or the
+    rows already read from it."""
+    sheet = source if isinstance(source, Sheet) else read_rows(source)
     errors = list(sheet.errors)
     known = dict(db.session.execute(sa.select(Enterprise.credit_code, Enterprise.name)).all())
     seen: dict[str, int] = {}
@@ -119,27 +171,36 @@ def validate(data: bytes, mode: str) -> tuple[list[tuple[int, dict]], dict[str, 
     return rows, known, errors
 
 
-def run_import(data: bytes, mode: str, progress=None) -> ImportResult:
+def run_import(source: bytes | Sheet, mode: str, progress=None, again: bool = True) -> ImportResult:
     """Validate, then write all rows in the current transaction (the caller commits), or none."""
     if mode not in MODES:
         raise ValueError(mode)
-    rows, known, errors = validate(data, mode)
+    rows, known, errors = validate(source, mode)
     result = ImportResult(errors=errors)
     if errors:
         return result
     updates = [values for _number, values in rows if values["credit_code"] in known]
     new = [values for _number, values in rows if values["credit_code"] not in known]
     if new:
-        _insert(new)
+        try:
+            _insert(new)
+        except IntegrityError:
+            if not again:
+                raise
+            # Another import (the same file posted twice at once) added some of these credit codes
+            # after they were checked and before this one wrote them. Start over from what is
+            # there now: a "create" import then reports those rows as already in the roster, as
+            # it would have a moment later; an "update" import updates them.
+            db.session.rollback()
+            return run_import(source, mode, progress, again=False)
         result.created = len(new)
         if progress:
             progress(int(100 * len(new) / len(rows)))
     if updates:
-        existing = {e.credit_code: e for e in db.session.scalars(
-            sa.select(Enterprise).where(Enterprise.credit_code.in_([v["credit_code"] for v in updates]))
-            .options(selectinload(Enterprise.liaisons)))}
+        existing = _existing(updates)
         for i, values in enumerate(updates, start=1):
-            if apply_profile(existing[values["credit_code"]], values, _liaison(values)):
+            enterprise = existing[values["credit_code"]]
+            if apply_profile(enterprise, values, _liaison(values, enterprise.current_liaison)):
                 result.updated += 1
             else:
                 result.unchanged += 1
@@ -149,11 +210,77 @@ def run_import(data: bytes, mode: str, progress=None) -> ImportResult:
     return result
 
 
-def _liaison(values: dict) -> dict | None:
-    if not values.get("liaison_name"):
+def preview_import(source: bytes | Sheet, mode: str) -> ImportResult:
+    """What run_import would do, without writing anything: the counts, the new enterprises and,
+    per enterprise that changes, each field with its old and new value."""
+    if mode not in MODES:
+        raise ValueError(mode)
+    rows, known, errors = validate(source, mode)
+    result = ImportResult(errors=errors)
+    if errors:
+        return result
+    existing = _existing([values for _number, values in rows if values["credit_code"] in known])
+    for number, values in rows:
+        enterprise = existing.get(values["credit_code"])
+        if enterprise is None:
+            result.created += 1
+            if len(result.new) < PREVIEW_LIMIT:
+                result.new.append(Change(number, values["name"], values["credit_code"]))
+            continue
+        fields = changes(enterprise, values)
+        if not fields:
+            result.unchanged += 1
+            continue
+        result.updated += 1
+        if len(result.changes) < PREVIEW_LIMIT:
+            result.changes.append(Change(number, enterprise.name, enterprise.credit_code, fields))
+    return result
+
+
+def changes(enterprise: Enterprise, values: dict) -> list[tuple[str, object, object]]:
+    """(column key, stored value, value after the import) of each field the row changes, the
+    way apply_profile and set_liaison will set them."""
+    target = profile_values(values)
+    status = values.get("status")
+    if status and status != enterprise.status:
+        target.update(status_values(status, values.get("withdrawn_on"), values.get("withdrawal_reason", ""),
+                                    enterprise.status))
+    elif status == "withdrawn":
+        if (values.get("withdrawal_reason") or "").strip():
+            target["withdrawal_reason"] = values["withdrawal_reason"].strip()
+        if values.get("withdrawn_on"):
+            target["withdrawn_on"] = values["withdrawn_on"]
+    out = [(key, getattr(enterprise, key), value) for key, value in target.items() if getattr(enterprise, key) != value]
+    current = enterprise.current_liaison
+    person = _liaison(values, current)
+    if person:
+        for key in ("name", *LIAISON_DETAILS):
+            old = getattr(current, key) if current is not None else ""
+            if old != person[key]:
+                out.append((f"liaison_{key}", old, person[key]))
+    return out
+
+
+def _existing(rows: list[dict]) -> dict[str, Enterprise]:
+    codes = [values["credit_code"] for values in rows]
+    return {e.credit_code: e for e in db.session.scalars(
+        sa.select(Enterprise).where(Enterprise.credit_code.in_(codes)).options(selectinload(Enterprise.liaisons)))}
+
+
+def _liaison(values: dict, current: LiaisonPerson | None = None) -> dict | None:
+    """The row's liaison person, or None (no name: the liaison stays as is). For the person in
+    office, a detail whose column the sheet lacks stays as it is; a new person starts without."""
+    name = (values.get("liaison_name") or "").strip()
+    if not name:
         return None
-    return {"name": values["liaison_name"], "position": values.get("liaison_position", ""),
-            "mobile": values.get("liaison_mobile", ""), "email": values.get("liaison_email", "")}
+    same = current is not None and current.name == name
+    person = {"name": name}
+    for key in LIAISON_DETAILS:
+        column = f"liaison_{key}"
+        person[key] = values[column] if column in values else (getattr(current, key) if same else "")
+    if same:
+        person["landline"] = current.landline  # no column of the sheet: kept
+    return person
 
 
 def _insert(rows: list[dict]) -> None:

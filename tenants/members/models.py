@@ -11,7 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 from saas.extensions import db
 from saas.tenancy import TenantScoped, utcnow
 
-STATUSES = ("liaison", "cultivating", "demonstration", "withdrawn")
+# A demonstration unit is not a status: it holds a valid recognition (tenants.recognition).
+STATUSES = ("liaison", "cultivating", "withdrawn")
 FLAGS = ("high_tech", "specialised", "gazelle", "champion", "time_honoured")
 
 
@@ -30,9 +31,6 @@ class Enterprise(TenantScoped, db.Model):
     status: Mapped[str] = mapped_column(sa.String(16), default="liaison")
     withdrawn_on: Mapped[date | None]
     withdrawal_reason: Mapped[str] = mapped_column(sa.Text, default="")
-    recognised_on: Mapped[date | None]
-    recognised_by: Mapped[str] = mapped_column(sa.String(200), default="")
-    certificate_no: Mapped[str] = mapped_column(sa.String(64), default="")
     adopted_standard: Mapped[bool] = mapped_column(default=False)
     adopted_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -50,7 +48,7 @@ class Enterprise(TenantScoped, db.Model):
         sa.UniqueConstraint("tenant_id", "credit_code"),
         sa.Index("ix_enterprise_tenant_status", "tenant_id", "status"),
         sa.Index("ix_enterprise_tenant_name", "tenant_id", "name"),
-        sa.CheckConstraint("status IN ('liaison', 'cultivating', 'demonstration', 'withdrawn')", name="status"),
+        sa.CheckConstraint("status IN ('liaison', 'cultivating', 'withdrawn')", name="status"),
         sa.CheckConstraint("employees >= 0", name="employees"),
     )
 
@@ -75,6 +73,8 @@ class LiaisonPerson(TenantScoped, db.Model):
     name: Mapped[str] = mapped_column(sa.String(120))
     position: Mapped[str] = mapped_column(sa.String(120), default="")
     mobile: Mapped[str] = mapped_column(sa.String(32), default="")
+    # A fixed line (区号-号码, extension): the mobile field holds mainland mobiles only.
+    landline: Mapped[str] = mapped_column(sa.String(32), default="")
     email: Mapped[str] = mapped_column(sa.String(254), default="")
     started_on: Mapped[date]
     ended_on: Mapped[date | None]
@@ -121,14 +121,26 @@ class SurveyYear(TenantScoped, db.Model):
     incidents_suffered: Mapped[int] = mapped_column(default=0)  # last two years
     incidents_caused: Mapped[int] = mapped_column(default=0)
 
+    enterprise: Mapped[Enterprise] = relationship()
+
     __table_args__ = (sa.UniqueConstraint("tenant_id", "enterprise_id", "year"),)
 
     @property
     def audit_label(self) -> str:
         return str(self.year)
 
+    @property
+    def headcount(self) -> int:
+        """The year's own employee count, else the enterprise's (a survey that left it empty)."""
+        if self.employees:
+            return self.employees
+        return self.enterprise.employees if self.enterprise is not None else 0
+
     def rate(self, signed: int) -> float | None:
-        return signed / self.employees if self.employees else None
+        """signed ÷ headcount; None when there is no headcount, or when the profile's headcount
+        has since fallen below what was signed: a rate above 100 % is no rate at all."""
+        headcount = self.headcount
+        return signed / headcount if headcount and signed <= headcount else None
 
     @property
     def confidentiality_rate(self) -> float | None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, contains_eager, with_expression
 
 from saas.extensions import db
+from tenants.recognition.queries import recognised_enterprise
 
 from .checklists import CORE_ITEMS, RULES_ITEM
 from .models import FLAGS, STATUSES, ChecklistItem, Enterprise, LiaisonPerson
@@ -35,7 +37,7 @@ class RosterFilter:
     def from_args(cls, args) -> RosterFilter:
         f = cls(**{k: (args.get(k) or "").strip() for k in ("q", "status", "flag", "liaison", "checklist", "rules",
                                                             "sort")})
-        f.status = f.status if f.status in STATUSES or f.status == "active" else ""
+        f.status = f.status if f.status in STATUSES or f.status in ("active", "demonstration") else ""
         f.flag = f.flag if f.flag in FLAGS else ""
         f.sort = f.sort if f.sort in SORTS else "name"
         return f
@@ -75,6 +77,9 @@ def roster(f: RosterFilter):
                                      liaison.name.icontains(f.q, autoescape=True)))
     if f.status == "active":
         select = select.where(Enterprise.status != "withdrawn")
+    elif f.status == "demonstration":
+        # Not a status: members holding a recognition valid today (tenants.recognition).
+        select = select.where(Enterprise.status != "withdrawn", recognised_enterprise(date.today()))
     elif f.status:
         select = select.where(Enterprise.status == f.status)
     if f.flag:
@@ -95,7 +100,12 @@ def roster(f: RosterFilter):
 
 
 def status_counts() -> dict[str, int]:
-    rows = db.session.execute(sa.select(Enterprise.status, sa.func.count(Enterprise.id)).group_by(Enterprise.status))
+    """Members per status, and the demonstration units among the current ones (one statement)."""
+    demo = sa.and_(Enterprise.status != "withdrawn", recognised_enterprise(date.today()))
+    rows = db.session.execute(sa.select(Enterprise.status, sa.func.count(Enterprise.id),
+                                        sa.func.coalesce(sa.func.sum(sa.case((demo, 1), else_=0)), 0))
+                              .group_by(Enterprise.status)).all()
     counts = {s: 0 for s in STATUSES}
-    counts.update(dict(rows.all()))
+    counts.update({status: n for status, n, _demo in rows})
+    counts["demonstration"] = sum(int(d) for _s, _n, d in rows)
     return counts

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
+import re
+
+import phonenumbers
 import sqlalchemy as sa
 from flask import abort, g
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
 
@@ -16,9 +19,18 @@ from .checklists import ITEMS, STATES
 from .models import FLAGS, STATUSES, ChecklistItem, Enterprise, LiaisonPerson, SurveyYear, Vulnerability
 
 PROFILE_FIELDS = ("name", "credit_code", "industry", "employees", "joined_on", "adopted_standard",
-                  "adopted_on", "recognised_on", "recognised_by", "certificate_no", *FLAGS)
+                  "adopted_on", *FLAGS)
 SURVEY_FIELDS = ("employees", "secrets_identified", "patents", "confidentiality_signed", "noncompete_signed",
                  "key_posts_tiered", "incidents_suffered", "incidents_caused")
+# The form's labels, also named by the errors (the API reports the same words).
+SURVEY_LABELS = {"employees": _l("Employees"), "secrets_identified": _l("Trade secrets identified"),
+                 "patents": _l("Patents"), "confidentiality_signed": _l("Employees with a confidentiality agreement"),
+                 "noncompete_signed": _l("Employees with a non-compete agreement"),
+                 "key_posts_tiered": _l("Key posts under tiered management"),
+                 "incidents_suffered": _l("Infringements suffered (last 2 years)"),
+                 "incidents_caused": _l("Infringements caused (last 2 years)")}
+# Counts of people among the employees: each at most the headcount, so every rate is 0–100 %.
+SURVEY_PEOPLE = ("confidentiality_signed", "noncompete_signed", "key_posts_tiered")
 
 
 class MemberError(ValueError):
@@ -52,6 +64,46 @@ def normalise_credit_code(raw: str) -> str:
         raise MemberError(_("The check character of this credit code is wrong."), "credit_code")
     except ValidationError:
         raise MemberError(_("This is not a valid unified social credit code."), "credit_code")
+
+
+def normalise_mobile(raw: str) -> str:
+    """A mainland China mobile number as its 11 national digits ("+86 138-0013-8000" →
+    "13800138000"), "" for none, or MemberError: a landline or a foreign number is not a mobile."""
+    text = (raw or "").strip()
+    if not text:
+        return ""
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException:
+        number = None
+    if (number is None or number.extension or not phonenumbers.is_valid_number_for_region(number, "CN")
+            or phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE):
+        raise MemberError(_("Mobile: %(value)s is not a mainland China mobile number (11 digits, such as "
+                            "13912345678). A landline goes under Landline.", value=text[:40]), "mobile")
+    return str(number.national_number)
+
+
+# A fixed line as people write it: area code, number, an extension (转 / 分机 / ext / -).
+_LANDLINE = re.compile(r"^[0-9+()\- ]+((转|分机|ext\.?|x|#)\s*[0-9]{1,6})?$", re.IGNORECASE)
+
+
+def normalise_landline(raw: str) -> str:
+    """A landline as written (spaces tidied), "" for none, or MemberError. Kept as typed: the
+    extension conventions vary too much for one format; a mobile number belongs under Mobile."""
+    text = " ".join((raw or "").split())
+    if not text:
+        return ""
+    digits = sum(c.isdigit() for c in text)
+    if len(text) > 32 or not _LANDLINE.match(text) or not 7 <= digits <= 20:
+        raise MemberError(_("Landline: %(value)s is not a telephone number (area code and number, such as "
+                            "027-87654321 ext. 123).", value=text[:40]), "landline")
+    try:
+        is_mobile = normalise_mobile(text) != ""
+    except MemberError:
+        is_mobile = False
+    if is_mobile:
+        raise MemberError(_("Landline: %(value)s is a mobile number; put it under Mobile.", value=text), "landline")
+    return text
 
 
 def enterprise_or_404(enterprise_id: int) -> Enterprise:
@@ -93,6 +145,7 @@ def profile_values(data: dict) -> dict:
 
 def apply_profile(enterprise: Enterprise | None, data: dict, liaison: dict | None = None) -> bool:
     """Set validated values; returns whether anything changed. A new enterprise is added."""
+    created = enterprise is None or enterprise.id is None
     if enterprise is None:
         enterprise = Enterprise(status="liaison")
         db.session.add(enterprise)
@@ -117,10 +170,14 @@ def apply_profile(enterprise: Enterprise | None, data: dict, liaison: dict | Non
         db.session.add(enterprise)
     if liaison:
         before = enterprise.current_liaison
-        snapshot = before and (before.name, before.position, before.mobile, before.email)
+        if created and not liaison.get("on") and enterprise.joined_on and enterprise.joined_on <= date.today():
+            # The first liaison, named with the membership itself (TJ-1: a member names one on
+            # joining): in office since the member joined, unless a date is given.
+            liaison = {**liaison, "on": enterprise.joined_on}
+        snapshot = before and (before.name, before.position, before.mobile, before.landline, before.email)
         person = set_liaison(enterprise, **liaison)
         changed = changed or person is not before or snapshot != (
-            person.name, person.position, person.mobile, person.email)
+            person.name, person.position, person.mobile, person.landline, person.email)
     return changed
 
 
@@ -131,6 +188,10 @@ def change_status(enterprise: Enterprise, status: str, on: date | None = None, r
 
 def status_values(status: str, on: date | None = None, reason: str = "", current: str | None = None) -> dict:
     """The fields a change from status `current` to `status` sets."""
+    if status == "demonstration":
+        # Typed by staff, a reviewer could not trust it: it is a bureau's recognition.
+        raise MemberError(_("A demonstration unit is recognised by a bureau, not set by hand: record the "
+                            "recognition under Demonstration units."), "status")
     if status not in STATUSES:
         raise MemberError(_("Unknown status."), "status")
     if status == "withdrawn":
@@ -143,9 +204,12 @@ def status_values(status: str, on: date | None = None, reason: str = "", current
 
 
 def set_liaison(enterprise: Enterprise, name: str, position: str = "", mobile: str = "", email: str = "",
-                on: date | None = None) -> LiaisonPerson | None:
+                on: date | None = None, landline: str | None = None) -> LiaisonPerson | None:
     """Name a liaison. Another person closes the current one on `on` (history kept); the same
-    person only gets their contact details updated."""
+    person only gets their contact details updated. The callers check the numbers first
+    (normalise_mobile, normalise_landline) so that each reports them its own way. A landline of
+    None leaves the one on record: callers that know no landline (the roster import, older API
+    clients) do not erase it."""
     name = (name or "").strip()
     if not name:
         return None
@@ -153,14 +217,16 @@ def set_liaison(enterprise: Enterprise, name: str, position: str = "", mobile: s
     current = enterprise.current_liaison if enterprise.id else None
     if current is not None and current.name == name:
         current.position, current.mobile, current.email = position or "", mobile or "", email or ""
+        if landline is not None:
+            current.landline = landline
         return current
     if current is not None:
         if on < current.started_on:
             raise MemberError(_("The new liaison person cannot start before the current one (%(date)s).",
                                 date=current.started_on.isoformat()), "started_on")
         current.ended_on = on
-    person = LiaisonPerson(name=name, position=position or "", mobile=mobile or "", email=email or "",
-                           started_on=on)
+    person = LiaisonPerson(name=name, position=position or "", mobile=mobile or "", landline=landline or "",
+                           email=email or "", started_on=on)
     enterprise.liaisons.insert(0, person)
     return person
 
@@ -197,20 +263,28 @@ def save_checklist(enterprise: Enterprise, values: dict[str, tuple[str, str]]) -
 def survey(enterprise: Enterprise, year: int) -> SurveyYear:
     row = db.session.scalar(sa.select(SurveyYear).where(SurveyYear.enterprise_id == enterprise.id,
                                                         SurveyYear.year == year))
-    return row or SurveyYear(enterprise_id=enterprise.id, year=year, employees=enterprise.employees,
-                             **{f: 0 for f in SURVEY_FIELDS if f != "employees"})
+    return row or SurveyYear(enterprise_id=enterprise.id, enterprise=enterprise, year=year,
+                             employees=enterprise.employees, **{f: 0 for f in SURVEY_FIELDS if f != "employees"})
 
 
 def save_survey(enterprise: Enterprise, year: int, counts: dict[str, int]) -> SurveyYear:
+    """Set a year's figures. A zero headcount means "as on the profile": the rates then use the
+    enterprise's employees. A count of people above the headcount is refused, never cut down."""
     row = survey(enterprise, year)
     for field in SURVEY_FIELDS:
         value = int(counts.get(field) or 0)
         if value < 0:
-            raise MemberError(_("Counts cannot be negative."), field)
+            raise MemberError(_("%(field)s: counts cannot be negative.", field=SURVEY_LABELS[field]), field)
         setattr(row, field, value)
-    for field in ("confidentiality_signed", "noncompete_signed", "key_posts_tiered"):
-        if getattr(row, field) > row.employees:
-            raise MemberError(_("More people signed than the enterprise employs."), field)
+    headcount = row.headcount
+    for field in SURVEY_PEOPLE:
+        value = getattr(row, field)
+        if value and not headcount:
+            raise MemberError(_("%(field)s: enter the number of employees first (here or on the enterprise's "
+                                "profile); the rates are computed from it.", field=SURVEY_LABELS[field]), field)
+        if value > headcount:
+            raise MemberError(_("%(field)s: %(n)d is more than the %(employees)d employees.",
+                                field=SURVEY_LABELS[field], n=value, employees=headcount), field)
     db.session.add(row)
     return row
 

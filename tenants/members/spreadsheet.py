@@ -3,19 +3,12 @@ export, so an export re-imported in update mode changes nothing."""
 
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
-from openpyxl.utils.exceptions import InvalidFileException
 
-from saas import xlsx
-from saas.files import UploadError
+from saas import workbook, xlsx
 
 from .models import FLAGS
 
@@ -34,9 +27,6 @@ COLUMNS = [
     ("time_honoured", "老字号", "Time-honoured brand"),
     ("adopted_standard", "已贯标", "Adopted the standard"),
     ("adopted_on", "贯标日期", "Adopted on"),
-    ("recognised_on", "示范认定日期", "Recognised on"),
-    ("recognised_by", "认定机关", "Recognised by"),
-    ("certificate_no", "证书编号", "Certificate number"),
     ("withdrawn_on", "退出日期", "Withdrawn on"),
     ("withdrawal_reason", "退出原因", "Withdrawal reason"),
     ("liaison_name", "联络员", "Liaison person"),
@@ -46,12 +36,14 @@ COLUMNS = [
 ]
 KEYS = [c[0] for c in COLUMNS]
 REQUIRED = ("name", "credit_code")
-DATES = ("joined_on", "adopted_on", "recognised_on", "withdrawn_on")
+DATES = ("joined_on", "adopted_on", "withdrawn_on")
 BOOLS = (*FLAGS, "adopted_standard")
 STATUS_WORDS = {"liaison": "liaison", "联系企业": "liaison", "cultivating": "cultivating", "培育对象": "cultivating",
-                "demonstration": "demonstration", "示范企业": "demonstration", "示范单位": "demonstration",
                 "withdrawn": "withdrawn", "已退出": "withdrawn", "退出": "withdrawn"}
-STATUS_ZH = {"liaison": "联系企业", "cultivating": "培育对象", "demonstration": "示范企业", "withdrawn": "已退出"}
+STATUS_ZH = {"liaison": "联系企业", "cultivating": "培育对象", "withdrawn": "已退出"}
+# A sheet cannot make a demonstration unit: that is a bureau's recognition, recorded with its
+# certificate under Demonstration units. These words get a row error saying so.
+DEMONSTRATION_WORDS = {"demonstration", "示范企业", "示范单位"}
 TRUE_WORDS = {"是", "y", "yes", "true", "1", "√", "✓"}
 FALSE_WORDS = {"否", "n", "no", "false", "0", ""}
 HEADER_KEYS = {h: k for k, zh, en in COLUMNS for h in (zh, en.lower())}
@@ -81,14 +73,17 @@ def _text(value) -> str:
     return str(value).strip()
 
 
+# A roster of a few thousand members; more columns than the template's are ignored.
+MAX_ROWS = 20_000
+MAX_COLS = 64
+
+
 def read_rows(data: bytes) -> Sheet:
     """Raw values by column key, from the first sheet; finds the header row itself (the
     template has notes above it, an export has the tenant name and time)."""
     sheet = Sheet()
-    wb = open_workbook(data)
-    ws = wb.worksheets[0]
     columns: dict[int, str] | None = None
-    for number, cells in enumerate(ws.iter_rows(values_only=True), start=1):
+    for number, cells in workbook.rows(data, max_rows=MAX_ROWS, max_cols=MAX_COLS):
         if columns is None:
             heads = [_text(c).rstrip("* ").strip() for c in cells]  # the template marks required columns with *
             found = {i: HEADER_KEYS.get(t, HEADER_KEYS.get(t.lower())) for i, t in enumerate(heads)}
@@ -101,47 +96,17 @@ def read_rows(data: bytes) -> Sheet:
             elif number >= 10:
                 break
             continue
-        values = {key: cells[i] if i < len(cells) else None for i, key in columns.items()}
+        values = {key: cells[i] for i, key in columns.items()}
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in values.values()):  # blank row
             continue
         # The English header row under the Chinese one.
         if _text(values.get("credit_code")).lower() == "unified social credit code":
             continue
         sheet.rows.append((number, values))
-    wb.close()
     if columns is None:
         sheet.errors.append(RowError(1, _header("credit_code"),
                                      _("No header row found: use the import template.")))
     return sheet
-
-
-MAX_UNPACKED = 200 * 1024 * 1024  # a few thousand rows unpack to a few MB; a zip bomb to GBs
-
-
-def open_workbook(data: bytes):
-    """The workbook, or UploadError when the bytes only look like one (or unpack to too much)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED:
-                raise UploadError(_("The file unpacks to far more data than a roster holds."))
-    except zipfile.BadZipFile as exc:
-        raise UploadError(_("The file could not be read as an Excel workbook.")) from exc
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        if not wb.worksheets:
-            raise ValueError("no sheets")
-        return wb
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, InvalidFileException) as exc:
-        raise UploadError(_("The file could not be read as an Excel workbook.")) from exc
-
-
-def row_count(data: bytes) -> int:
-    """Rows of the first sheet, from its dimension (cheap: nothing else is read)."""
-    wb = open_workbook(data)
-    try:
-        return wb.worksheets[0].max_row or 0
-    finally:
-        wb.close()
 
 
 def _header(key: str) -> str:
@@ -169,28 +134,19 @@ def parse_bool(value) -> bool:
 
 
 def template() -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "联系企业"
-    ws.append(["联系企业名录导入模板 — 从第 4 行起每行填写一家企业；带 * 的列必填；日期格式如 2024-03-01；"
-               "是/否列填“是”或“否”；状态填：联系企业 / 培育对象 / 示范企业 / 已退出（须填退出原因）。"])
-    ws.append(["Import template — one enterprise per row from row 4; columns marked * are required; dates like "
-               "2024-03-01; yes/no columns take 是 or 否; status: 联系企业 / 培育对象 / 示范企业 / 已退出."])
-    _header_rows(ws)
-    return _save(wb)
+    book = xlsx.Book()
+    sheet = book.sheet("联系企业")
+    sheet.append(["联系企业名录导入模板 — 从第 4 行起每行填写一家企业；带 * 的列必填；日期格式如 2024-03-01；"
+                  "是/否列填“是”或“否”；状态填：联系企业 / 培育对象 / 已退出（须填退出原因）；示范单位由认定产生，不在此填写。"])
+    sheet.append(["Import template — one enterprise per row from row 4; columns marked * are required; dates like "
+                  "2024-03-01; yes/no columns take 是 or 否; status: 联系企业 / 培育对象 / 已退出."])
+    _header_rows(sheet, bold=True)
+    return book.to_bytes()
 
 
-def _header_rows(ws) -> None:
-    ws.append([zh + (" *" if k in REQUIRED else "") for k, zh, _en in COLUMNS])
-    ws.append([en for _k, _zh, en in COLUMNS])
-    for cell in ws[ws.max_row - 1]:
-        cell.font = Font(bold=True)
-
-
-def _save(wb) -> bytes:
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+def _header_rows(sheet, bold: bool = False) -> None:
+    sheet.append([zh + (" *" if k in REQUIRED else "") for k, zh, _en in COLUMNS], bold=bold)
+    sheet.append([en for _k, _zh, en in COLUMNS])
 
 
 def export_values(enterprise) -> list:
@@ -199,8 +155,7 @@ def export_values(enterprise) -> list:
     values = {
         "name": enterprise.name, "credit_code": enterprise.credit_code, "industry": enterprise.industry,
         "employees": enterprise.employees, "status": STATUS_ZH[enterprise.status], "joined_on": enterprise.joined_on,
-        "adopted_on": enterprise.adopted_on, "recognised_on": enterprise.recognised_on,
-        "recognised_by": enterprise.recognised_by, "certificate_no": enterprise.certificate_no,
+        "adopted_on": enterprise.adopted_on,
         "withdrawn_on": enterprise.withdrawn_on, "withdrawal_reason": enterprise.withdrawal_reason,
         "liaison_name": liaison.name if liaison else "", "liaison_position": liaison.position if liaison else "",
         "liaison_mobile": liaison.mobile if liaison else "", "liaison_email": liaison.email if liaison else "",
@@ -210,21 +165,14 @@ def export_values(enterprise) -> list:
 
 
 def roster_xlsx(tenant_name: str, enterprises, exported_at: datetime) -> bytes:
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("联系企业")
-    ws.append([f"{tenant_name} 联系企业名录", f"导出时间 {exported_at:%Y-%m-%d %H:%M}"])
-    ws.append([zh + (" *" if k in REQUIRED else "") for k, zh, _en in COLUMNS])
-    ws.append([en for _k, _zh, en in COLUMNS])
+    book = xlsx.Book()
+    sheet = book.sheet("联系企业")
+    sheet.append([f"{tenant_name} 联系企业名录", f"导出时间 {exported_at:%Y-%m-%d %H:%M}"])
+    _header_rows(sheet)
     for enterprise in enterprises:
-        xlsx.append(ws, export_values(enterprise))
-    return _save(wb)
+        sheet.append(export_values(enterprise))
+    return book.to_bytes()
 
 
 def roster_csv(enterprises) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([zh for _k, zh, _en in COLUMNS])
-    for enterprise in enterprises:
-        writer.writerow([xlsx.csv_text(v) for v in export_values(enterprise)])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 CSV correctly
-
+    return xlsx.csv_bytes([[zh for _k, zh, _en in COLUMNS], *(export_values(e) for e in enterprises)])

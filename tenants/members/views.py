@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from datetime import date
 
 import sqlalchemy as sa
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from saas.audit import recent_events
 from saas.auth.permissions import can, permission_required
@@ -18,6 +20,7 @@ from saas.templating import whole_page
 
 from tenants.stations.forms import CATEGORY_LABELS
 from tenants.stations.models import ServiceLog
+from tenants.recognition.models import Recognition
 from tenants.visits.models import GuidanceVisit
 
 from .blueprint import bp
@@ -28,8 +31,7 @@ from .services import MemberError, change_status, checklist, enterprise_or_404, 
     surveys, vulnerabilities
 
 PROFILE = ("name", "credit_code", "industry", "employees", "joined_on", "high_tech", "specialised", "gazelle",
-           "champion", "time_honoured", "adopted_standard", "adopted_on", "recognised_on", "recognised_by",
-           "certificate_no")
+           "champion", "time_honoured", "adopted_standard", "adopted_on")
 
 
 @bp.route("/")
@@ -67,8 +69,11 @@ def show(enterprise_id):
                                 .order_by(GuidanceVisit.visited_on.desc()).limit(10)).all() if can("visits.view") else []
     services = db.session.scalars(sa.select(ServiceLog).where(ServiceLog.enterprise_id == enterprise.id)
                                   .order_by(ServiceLog.served_on.desc()).limit(10)).all() if can("log.view") else []
+    recognitions = db.session.scalars(sa.select(Recognition).where(Recognition.enterprise_id == enterprise.id)
+                                      .order_by(Recognition.recognised_on.desc())).all()
     return render_template("members/show.html", enterprise=enterprise, items=items, groups=GROUPS,
                            events=history, names=names, visits=visits, services=services,
+                           recognitions=recognitions, today=date.today(),
                            category_labels=CATEGORY_LABELS,
                            done=sum(1 for i in items.values() if i.state == "in_place"), total=len(ITEMS),
                            surveys=surveys(enterprise), vulnerabilities=vulnerabilities(enterprise),
@@ -91,7 +96,8 @@ def edit(enterprise_id=None):
         liaison = None
         if liaison_form is not None and liaison_form.name.data:
             liaison = {"name": liaison_form.name.data, "position": liaison_form.position.data or "",
-                       "mobile": liaison_form.mobile.data or "", "email": liaison_form.email.data or "",
+                       "mobile": liaison_form.mobile.data or "", "landline": liaison_form.landline.data or "",
+                       "email": liaison_form.email.data or "",
                        "on": liaison_form.started_on.data or form.joined_on.data}
         try:
             saved = save_enterprise(enterprise, _form_data(form), liaison)
@@ -131,13 +137,13 @@ def liaison(enterprise_id):
     if form.validate_on_submit():
         try:
             set_liaison(enterprise, form.name.data, form.position.data, form.mobile.data, form.email.data,
-                        form.started_on.data)
+                        form.started_on.data, landline=form.landline.data)
             db.session.commit()
             flash(_("Liaison person saved."), "success")
             return redirect(url_for("members.show", enterprise_id=enterprise.id))
         except MemberError as exc:
             db.session.rollback()
-            form.started_on.errors.append(str(exc))
+            getattr(form, exc.field or "started_on").errors.append(str(exc))
     return render_template("members/liaison.html", form=form, enterprise=enterprise)
 
 
@@ -151,7 +157,8 @@ def invite_liaison(enterprise_id):
         flash(_("Record the liaison person's email address first."), "warning")
     else:
         try:
-            invite(person.email, person.name, g.tenant, "enterprise", enterprise.id)
+            invite(person.email, person.name, g.tenant, "enterprise", enterprise.id,
+                   invited_by=current_user._get_current_object())
             db.session.commit()
             flash(_("Invitation sent to %(email)s.", email=person.email), "success")
         except AccountError as exc:

@@ -18,6 +18,7 @@ from saas.tenant_cache import cached
 from tenants.members.checklists import CORE_ITEMS, ITEMS, RULES_ITEM
 from tenants.members.models import ChecklistItem, Enterprise, LiaisonPerson, SurveyYear
 from tenants.members.queries import active_on
+from tenants.recognition.queries import recognised_enterprise
 from tenants.stations.models import CATEGORIES, ServiceLog, Station, StationStaff
 from tenants.training.coverage import Period, figures
 from tenants.visits.models import VISITS_PER_YEAR, GuidanceVisit, ProtectionStaff, TeamActivity
@@ -28,7 +29,7 @@ LINKS = {
     "active_members": ("members.index", {"status": "active"}),
     "members_with_liaison": ("members.index", {"status": "active", "liaison": "yes"}),
     "members_without_liaison": ("members.index", {"status": "active", "liaison": "no"}),
-    "demonstration_units": ("members.index", {"status": "demonstration"}),
+    "demonstration_units": ("recognition.index", {}),
     "members_with_rules": ("members.index", {"status": "active", "rules": "yes"}),
     "trained_enterprises": ("training.coverage", {"show": "trained"}),
     "never_trained": ("training.coverage", {"show": "never"}),
@@ -45,7 +46,7 @@ LINKS = {
     "protection_staff": ("visits.team", {}),
 }
 
-PERIOD_ARGS = {"training.coverage": "year", "training.index": "year", "visits.index": "year",
+PERIOD_ARGS = {"recognition.index": "year", "training.coverage": "year", "training.index": "year", "visits.index": "year",
                "visits.coverage_page": "year", "stations.log": "range"}
 
 TENANT_METRICS = (
@@ -67,17 +68,24 @@ def _ratio(part, whole):
     return part / whole if whole else None
 
 
-def _members(period: Period) -> dict:
+def liaison_on(day: date):
+    """SQL EXISTS for the enclosing Enterprise row: a liaison person in office on `day` (TJ-1),
+    dated so that last year's figure stays last year's when a liaison changes today."""
     # Correlated EXISTS are Core constructs the tenant scope does not rewrite: name the tenant
     # so the (tenant_id, enterprise_id, …) indexes serve them (else a scan per member).
-    has_liaison = sa.exists().where(LiaisonPerson.tenant_id == Enterprise.tenant_id,
-                                    LiaisonPerson.enterprise_id == Enterprise.id, LiaisonPerson.ended_on.is_(None))
+    return sa.exists().where(LiaisonPerson.tenant_id == Enterprise.tenant_id,
+                             LiaisonPerson.enterprise_id == Enterprise.id, LiaisonPerson.started_on <= day,
+                             sa.or_(LiaisonPerson.ended_on.is_(None), LiaisonPerson.ended_on > day))
+
+
+def _members(period: Period) -> dict:
+    has_liaison = liaison_on(period.end)
     in_place = lambda codes: sa.exists().where(  # noqa: E731
         ChecklistItem.tenant_id == Enterprise.tenant_id, ChecklistItem.enterprise_id == Enterprise.id,
         ChecklistItem.code.in_(codes), ChecklistItem.state == "in_place")
     one = lambda cond: sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)  # noqa: E731
     row = db.session.execute(sa.select(
-        sa.func.count(Enterprise.id), one(has_liaison), one(Enterprise.status == "demonstration"),
+        sa.func.count(Enterprise.id), one(has_liaison), one(recognised_enterprise(period.end)),
         one(Enterprise.adopted_standard.is_(True)), one(in_place([RULES_ITEM])), one(in_place(CORE_ITEMS)),
     ).where(active_on(period.end))).one()
     active, with_liaison, demo, adopted, rules, work = (int(v) for v in row)
@@ -167,11 +175,8 @@ def _compute(period: Period, today: date) -> dict:
 def enterprise_metrics(year: int) -> dict[int, dict]:
     """Per active member, the metrics enterprise schemes read — four grouped queries."""
     period = Period.year(year)
-    members = db.session.execute(sa.select(
-        Enterprise.id, Enterprise.employees,
-        sa.exists().where(LiaisonPerson.tenant_id == Enterprise.tenant_id, LiaisonPerson.enterprise_id == Enterprise.id,
-                          LiaisonPerson.ended_on.is_(None)))
-        .where(active_on(period.end))).all()
+    members = db.session.execute(sa.select(Enterprise.id, Enterprise.employees, liaison_on(period.end))
+                                 .where(active_on(period.end))).all()
     out = {m.id: {"has_liaison": bool(m[2]), "visits_in_year": 0, "trainings_in_year": 0,
                   "all_staff_trained": False, "incidents_caused": None, "incidents_suffered": None,
                   **{code: False for code in ITEMS}} for m in members}
@@ -201,3 +206,40 @@ def enterprise_metrics(year: int) -> dict[int, dict]:
         if enterprise_id in out:
             out[enterprise_id]["incidents_caused"], out[enterprise_id]["incidents_suffered"] = caused, suffered
     return out
+
+
+def station_metrics(station_id: int, year: int) -> dict:
+    """WH-2 scored per station, not tenant-wide: its own staff, and the enterprises it serves —
+    active members with an entry in its service ledger that year. Trained counts only training
+    the base, a station, the bureau or a third party gave (an enterprise's own internal
+    training is its own work, not the station's). The names are the tenant metrics' names, so
+    the wh-station scheme reads either."""
+    from tenants.training.models import Attendance, TrainingEvent
+
+    period = Period.year(year)
+    served = (sa.select(ServiceLog.enterprise_id).distinct()
+              .where(ServiceLog.station_id == station_id, ServiceLog.enterprise_id.is_not(None),
+                     ServiceLog.served_on >= period.start, ServiceLog.served_on <= period.end))
+    trained = (sa.select(Attendance.enterprise_id)
+               .join(TrainingEvent, TrainingEvent.id == Attendance.event_id)
+               .where(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end,
+                      TrainingEvent.organiser != "enterprise", Attendance.headcount > 0))
+    work = sa.exists().where(ChecklistItem.tenant_id == Enterprise.tenant_id, ChecklistItem.enterprise_id == Enterprise.id,
+                             ChecklistItem.code.in_(CORE_ITEMS), ChecklistItem.state == "in_place")
+    one = lambda cond: sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)  # noqa: E731
+    row = db.session.execute(sa.select(
+        sa.func.count(Enterprise.id), one(Enterprise.id.in_(trained)), one(work),
+        one(recognised_enterprise(period.end)),
+    ).where(active_on(period.end), Enterprise.id.in_(served))).one()
+    served_n, trained_n, work_n, demo = (int(v) for v in row)
+    staff, active = db.session.execute(sa.select(
+        sa.select(sa.func.count(StationStaff.id)).where(
+            StationStaff.station_id == station_id, StationStaff.experienced.is_(True),
+            StationStaff.active.is_(True)).scalar_subquery(),
+        sa.select(Station.active).where(Station.id == station_id).scalar_subquery())).one()
+    tenant = _structure(period)
+    return {"stations": 1 if active else 0, "max_experienced_staff": int(staff or 0),
+            "served_enterprises": served_n, "trained_enterprises": trained_n,
+            "trained_enterprise_ratio": _ratio(trained_n, served_n), "protection_work_members": work_n,
+            "protection_work_ratio": _ratio(work_n, served_n), "demonstration_units": demo,
+            "plan_exists": tenant["plan_exists"], "instructors": tenant["instructors"]}

@@ -8,10 +8,11 @@ from tenants.metrics.service import tenant_metrics
 from tenants.training.coverage import Period
 
 from .models import AnnualPlan, PlanTarget
-from .services import TRACKABLE, YEARS, plan_for, progress
+from .services import TARGET_MAX, TRACKABLE, YEARS, plan_for, progress
 
-NUMBERS = {"training_ratio_target": (0, 100), "publicity_events_target": (0, 10000), "demonstration_target": (0, 10000),
-           "rules_ratio_target": (0, 100)}
+# field: (lowest, highest, type) — counts are whole numbers, as the columns are.
+NUMBERS = {"training_ratio_target": (0, 100, float), "publicity_events_target": (0, 10000, int),
+           "demonstration_target": (0, 10000, int), "rules_ratio_target": (0, 100, float)}
 TEXTS = {"key_tasks": 10000, "budget": 5000, "schedule": 5000}
 
 
@@ -41,10 +42,11 @@ def get_plan(year):
 def put_plan(year):
     data = body()
     fields = {k: "unknown field" for k in set(data) - set(NUMBERS) - set(TEXTS) - {"targets"}}
-    for key, (low, high) in NUMBERS.items():
+    for key, (low, high, kind) in NUMBERS.items():
         value = data.get(key)
-        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or not low <= value <= high):
-            fields[key] = f"a number from {low} to {high}, or null"
+        if value is not None and (not isinstance(value, (int, kind)) or isinstance(value, bool)
+                                  or not low <= value <= high):
+            fields[key] = f"a {'whole ' if kind is int else ''}number from {low} to {high}, or null"
     for key, limit in TEXTS.items():
         if key in data and (not isinstance(data[key], str) or len(data[key]) > limit):
             fields[key] = f"text, at most {limit} characters"
@@ -52,8 +54,10 @@ def put_plan(year):
     for n, t in enumerate(data.get("targets") or []):
         if not isinstance(t, dict) or not isinstance(t.get("name"), str) or not t["name"].strip() or \
                 not isinstance(t.get("target"), (int, float)) or isinstance(t.get("target"), bool) or \
+                not 0 <= t["target"] <= TARGET_MAX or \
                 (t.get("metric") not in (None, "") and t.get("metric") not in TRACKABLE):
-            fields[f"targets[{n}]"] = "name (text), target (number), unit (text), metric (optional, a trackable metric)"
+            fields[f"targets[{n}]"] = f"name (text), target (a number from 0 to {TARGET_MAX}), unit (text), " \
+                                      "metric (optional, a trackable metric)"
         else:
             targets.append(PlanTarget(name=t["name"].strip()[:200], unit=str(t.get("unit", ""))[:40],
                                       target=float(t["target"]), metric=t.get("metric") or ""))

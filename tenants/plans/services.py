@@ -20,6 +20,8 @@ XC_TARGETS = (
 )
 # The years a plan may be written for (pages, API and the year links between them).
 YEARS = range(2000, 2101)
+# A free target's largest value: counts, hours, yuan — finite, and never negative.
+TARGET_MAX = 1_000_000_000
 # Metrics a free target may follow.
 TRACKABLE = ("active_members", "members_with_liaison", "demonstration_units", "trained_enterprises",
              "training_events", "publicity_events", "training_hours", "visits", "service_logs", "complaints",

@@ -3,13 +3,11 @@ copy last year's plan, .xlsx export."""
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_babel import gettext as _
-from openpyxl import Workbook
 
 from saas import files, xlsx
 from saas.auth.permissions import permission_required
@@ -22,7 +20,7 @@ from tenants.training.coverage import Period
 
 from .forms import PlanForm
 from .models import AnnualPlan, PlanTarget
-from .services import TRACKABLE, YEARS, copy_from, plan_for, progress
+from .services import TARGET_MAX, TRACKABLE, YEARS, copy_from, plan_for, progress
 from .tasks import plan_pdf
 
 bp = tenant_blueprint("plans", __name__, "/plans")
@@ -60,6 +58,9 @@ def _targets_from_form() -> list[PlanTarget]:
             value = float(target)
         except ValueError:
             raise ValueError(_("The target of “%(name)s” is not a number.", name=name))
+        if not 0 <= value <= TARGET_MAX:  # also refuses "nan" and "inf", which float() reads
+            raise ValueError(_("The target of “%(name)s” must be a number from 0 to %(max)d.", name=name,
+                               max=TARGET_MAX))
         targets.append(PlanTarget(name=name, unit=unit.strip()[:40], target=value,
                                   metric=metric if metric in TRACKABLE else ""))
     return targets
@@ -111,8 +112,8 @@ def export(year):
     plan = plan_for(_year(year))
     if plan is None:
         abort(404)
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(_("Annual work plan"))
+    book = xlsx.Book()
+    ws = book.sheet(_("Annual work plan"))
     xlsx.append(ws, [_("%(tenant)s — annual work plan %(year)d", tenant=g.tenant.name, year=year),
                      _("Exported %(time)s", time=f"{datetime.now():%Y-%m-%d %H:%M}")])
     xlsx.append(ws, [_("Target"), _("Unit"), _("Target value"), _("Actual"), _("Reached")])
@@ -121,9 +122,7 @@ def export(year):
     xlsx.append(ws, [])
     for label, text in ((_("Key tasks"), plan.key_tasks), (_("Budget"), plan.budget), (_("Schedule"), plan.schedule)):
         xlsx.append(ws, [label, text])
-    out = io.BytesIO()
-    wb.save(out)
-    return files.download(out.getvalue(), _("work-plan") + f"-{year}.xlsx")
+    return files.download(book.to_bytes(), _("work-plan") + f"-{year}.xlsx")
 
 
 @bp.route("/<int:year>/export.pdf", methods=["POST"])

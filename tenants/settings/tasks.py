@@ -9,7 +9,6 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale, gettext as _
-from openpyxl import Workbook
 
 from saas.auth.models import Membership, User
 from saas import xlsx
@@ -31,9 +30,8 @@ def export_users(ctx, locale: str = "zh_CN"):
     ).all()
     with force_locale(locale):
         roles = {value: str(label) for value, label in ROLE_CHOICES}
-        wb = Workbook()
-        ws = wb.active
-        ws.title = _("Users")
+        book = xlsx.Book()
+        ws = book.sheet(_("Users"))
         xlsx.append(ws, [_("Name"), _("Email"), _("Role"), _("Active")])
         for i, row in enumerate(rows, 1):
             xlsx.append(ws, [row.name, row.email, roles.get(row.role, row.role), _("yes") if row.active else _("no")])
@@ -42,6 +40,6 @@ def export_users(ctx, locale: str = "zh_CN"):
     relative = Path(str(tenant.id)) / "exports" / f"{uuid.uuid4().hex}.xlsx"
     path = Path(current_app.config["UPLOAD_DIR"]) / relative
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    book.save(path)
     return {"file": str(relative), "filename": f"users-{tenant.slug}-{date.today():%Y%m%d}.xlsx",
             "rows": len(rows)}

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import calendar
-import io
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from openpyxl import Workbook
 
 from saas import files, xlsx
 from saas.auth.permissions import permission_required
 from saas.charts import stacked_bars
 from saas.extensions import db
+from saas.numbers import db_id
 from saas.pagination import paginate
 from tenants.members.models import Enterprise
 
@@ -42,7 +41,7 @@ def _form(entry: ServiceLog | None):
         if entry is None:
             form.served_on.data = date.today()
             form.handled_by.data = current_user.name
-            form.enterprise_id.data = request.args.get("enterprise", 0, type=int)
+            form.enterprise_id.data = request.args.get("enterprise", 0, type=db_id)
         else:
             form.enterprise_id.data = entry.enterprise_id or 0
             form.case_status.data = entry.case_status or "received"
@@ -117,8 +116,8 @@ def chart():
 @permission_required("log.view")
 def export_log():
     f = LogFilter.from_args(request.args)
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(_("Service ledger"))
+    book = xlsx.Book()
+    ws = book.sheet(_("Service ledger"))
     xlsx.append(ws, [_("%(tenant)s — service ledger", tenant=g.tenant.name),
                _("Exported %(time)s", time=f"{datetime.now():%Y-%m-%d %H:%M}")])
     xlsx.append(ws, [_("Date"), _("Station"), _("Category"), _("Enterprise served"), _("Handled by"), _("Short summary"),
@@ -128,6 +127,4 @@ def export_log():
                    e.enterprise.name if e.enterprise else e.non_member, e.handled_by, e.summary, e.outcome,
                    str(CASE_LABELS[e.case_status]) if e.case_status else "", e.follow_up_due,
                    str(FOLLOW_UP_LABELS[e.follow_up])])
-    out = io.BytesIO()
-    wb.save(out)
-    return files.download(out.getvalue(), _("service-ledger") + f"-{date.today():%Y%m%d}.xlsx")
+    return files.download(book.to_bytes(), _("service-ledger") + f"-{date.today():%Y%m%d}.xlsx")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from flask_babel import gettext as _
 
 from saas.extensions import db
+from saas.numbers import db_id
 from tenants.members.models import Enterprise
 
 from .models import CATEGORIES, CASE_STATUSES, ServiceLog, Station
@@ -85,7 +86,7 @@ class LogFilter:
 
         category = args.get("category", "")
         return cls(start=day("from"), end=day("to"), category=category if category in CATEGORIES else "",
-                   station_id=args.get("station", type=int), enterprise_id=args.get("enterprise", type=int),
+                   station_id=args.get("station", type=db_id), enterprise_id=args.get("enterprise", type=db_id),
                    open_only=args.get("open") == "1")
 
     def args(self) -> dict:

@@ -91,7 +91,10 @@ def create_training():
         db.session.commit()
     except TrainingError as exc:
         db.session.rollback()
-        raise ApiError(422, str(exc), {exc.field or "attendance": str(exc)})
+        # A row at fault is named by its place in the request's attendance list.
+        where = {row["enterprise_id"]: n for n, row in enumerate(rows)}
+        fields = {f"attendance[{where[eid]}]": message for eid, message in exc.rows.items() if eid in where}
+        raise ApiError(422, str(exc), fields or {exc.field or "attendance": str(exc)})
     return event_json(event), 201
 
 

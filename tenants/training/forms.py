@@ -5,6 +5,7 @@ from wtforms import BooleanField, DateField, DecimalField, SelectField, StringFi
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from saas.auth.forms import strip
+from saas.numbers import finite
 
 KIND_LABELS = {"training": _l("Training"), "briefing": _l("Briefing"), "publicity": _l("Legal publicity"),
                "seminar": _l("Seminar"), "study_visit": _l("Study visit")}
@@ -20,7 +21,7 @@ class EventForm(FlaskForm):
     organiser_name = StringField(_l("Organiser's name (bureau or third party)"), filters=[strip],
                                  validators=[Optional(), Length(max=200)])
     held_on = DateField(_l("Date"), validators=[DataRequired()])
-    hours = DecimalField(_l("Duration (hours)"), places=1, default=2, validators=[Optional(), NumberRange(min=0, max=1000)])
+    hours = DecimalField(_l("Duration (hours)"), places=1, default=2, validators=[Optional(), finite, NumberRange(min=0, max=1000)])
     venue = StringField(_l("Venue"), filters=[strip], validators=[Optional(), Length(max=200)])
     online = BooleanField(_l("Online"))
     trainer = StringField(_l("Trainer"), filters=[strip], validators=[Optional(), Length(max=200)])

@@ -3,29 +3,36 @@ sign-in sheet import (all rows valid or nothing written)."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
 from flask import abort, g
 from flask_babel import gettext as _
-from openpyxl import load_workbook
+from flask_login import current_user
 
+from saas import workbook
 from saas.extensions import db
-from saas.files import UploadError
 from tenants.members.models import Enterprise
 from tenants.members.services import MemberError, normalise_credit_code
 
 from .models import KINDS, ORGANISERS, Attendance, TrainingEvent
 
 MAX_HEADCOUNT = 1_000_000
+# A sign-in sheet has a row per attending member, three columns: a few hundred KB. It is read in
+# the request, so a file that unpacks to more is refused unread (2 MB of XML parse in ~0.5 s).
+SIGN_IN_ROWS = 10_000
+SIGN_IN_BYTES = 2 * 1024 * 1024
 
 
 class TrainingError(ValueError):
-    def __init__(self, message: str, field: str | None = None):
+    """`rows`: the attendance rows at fault, {enterprise id: message}, for the grid, the API and
+    the sign-in sheet to point at."""
+
+    def __init__(self, message: str, field: str | None = None, rows: dict[int, str] | None = None):
         super().__init__(message)
         self.field = field
+        self.rows = rows or {}
 
 
 def event_or_404(event_id: int) -> TrainingEvent:
@@ -52,6 +59,14 @@ def may_edit(event: TrainingEvent) -> bool:
     return g.access.can("training.record") and event.organiser_enterprise_id == g.access.enterprise_id
 
 
+def may_read_file(attachment) -> bool:
+    """A sign-in sheet names every member's attendees: only the roles that manage training read
+    it, and whoever uploaded it (an enterprise's sheet of its own internal training). Materials
+    go to everyone who may see the event."""
+    return (attachment.label != "signin" or g.access.can("training.manage")
+            or (attachment.uploaded_by_id is not None and attachment.uploaded_by_id == current_user.id))
+
+
 def apply_event(event: TrainingEvent, data: dict) -> TrainingEvent:
     if data["kind"] not in KINDS:
         raise TrainingError(_("Unknown kind."), "kind")
@@ -74,51 +89,67 @@ def apply_event(event: TrainingEvent, data: dict) -> TrainingEvent:
 
 
 def set_attendance(event: TrainingEvent, counts: dict[int, tuple[int, str]]) -> None:
-    """Replace the event's attendance with {enterprise id: (headcount, key staff)}; a zero or
-    missing headcount removes the row. Ids are checked against this tenant's members."""
-    for enterprise_id, (headcount, _names) in counts.items():
-        if headcount < 0 or headcount > MAX_HEADCOUNT:
-            raise TrainingError(_("A headcount must be between 0 and %(n)d.", n=MAX_HEADCOUNT), "attendance")
-    wanted = {eid: v for eid, v in counts.items() if v[0] > 0}
+    """Set the attendance of the enterprises in `counts` ({enterprise id: (headcount, key
+    staff)}); a zero headcount removes that enterprise's row. Enterprises not in `counts` keep
+    their rows: a form shows some members (today's, or an enterprise user's own) and changes
+    those only, so editing an event never erases the attendance of a member that has since
+    withdrawn. Ids are checked against this tenant's members."""
+    message = _("A headcount must be between 0 and %(n)d.", n=MAX_HEADCOUNT)
+    bad = {eid: message for eid, (n, _k) in counts.items() if not 0 <= n <= MAX_HEADCOUNT}
+    if bad:
+        raise TrainingError(message, "attendance", bad)
+    wanted = {eid: (n, (names or "")[:500]) for eid, (n, names) in counts.items() if n > 0}
     known = set(db.session.scalars(sa.select(Enterprise.id).where(Enterprise.id.in_(wanted))))
     if known != set(wanted):
         raise TrainingError(_("Unknown member enterprise."), "attendance")
+    over = headcount_problems(event, {eid: n for eid, (n, _k) in wanted.items()})
+    if over:
+        raise TrainingError(next(iter(over.values())), "attendance", over)
     current = {a.enterprise_id: a for a in event.attendance}
-    for enterprise_id, row in current.items():
-        if enterprise_id not in wanted:
-            event.attendance.remove(row)
+    for enterprise_id in counts:
+        if enterprise_id not in wanted and enterprise_id in current:
+            event.attendance.remove(current[enterprise_id])
     for enterprise_id, (headcount, names) in wanted.items():
         row = current.get(enterprise_id)
         if row is None:
-            event.attendance.append(Attendance(enterprise_id=enterprise_id, headcount=headcount,
-                                               key_staff=(names or "")[:500]))
-        elif (row.headcount, row.key_staff) != (headcount, (names or "")[:500]):
-            row.headcount, row.key_staff = headcount, (names or "")[:500]
+            event.attendance.append(Attendance(enterprise_id=enterprise_id, headcount=headcount, key_staff=names))
+        elif (row.headcount, row.key_staff) != (headcount, names):
+            row.headcount, row.key_staff = headcount, names
+
+
+def headcount_problems(event: TrainingEvent, headcounts: dict[int, int]) -> dict[int, str]:
+    """{enterprise id: message} for each new or changed headcount above the enterprise's
+    employees (when its profile gives them). A headcount already on record is left alone: the
+    enterprise may have shrunk since, and history is not re-judged by today's figures."""
+    before = {a.enterprise_id: a.headcount for a in event.attendance}
+    changed = [eid for eid, n in headcounts.items() if before.get(eid) != n]
+    if not changed:
+        return {}
+    return {r.id: _("Attended (%(name)s): %(n)d is more than its %(employees)d employees.",
+                    name=r.name, n=headcounts[r.id], employees=r.employees)
+            for r in db.session.execute(sa.select(Enterprise.id, Enterprise.name, Enterprise.employees)
+                                        .where(Enterprise.id.in_(changed)).order_by(Enterprise.name))
+            if r.employees and headcounts[r.id] > r.employees}
 
 
 @dataclass
 class SignInResult:
     counts: dict[int, tuple[int, str]] = field(default_factory=dict)
     errors: list[dict] = field(default_factory=list)
+    rows: dict[int, int] = field(default_factory=dict)  # enterprise id → its row on the sheet
 
 
 def read_sign_in(data: bytes) -> SignInResult:
     """A sign-in sheet: one row per attending enterprise — name or credit code, headcount,
     optional names. Every row is checked; with any error nothing is used."""
     result = SignInResult()
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        rows = list(wb.worksheets[0].iter_rows(values_only=True))
-        wb.close()
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise UploadError(_("The file could not be read as an Excel workbook.")) from exc
+    rows = list(workbook.rows(data, max_rows=SIGN_IN_ROWS, max_cols=3, max_unpacked=SIGN_IN_BYTES))
     members = db.session.execute(sa.select(Enterprise.id, Enterprise.name, Enterprise.credit_code)
                                  .where(Enterprise.status != "withdrawn")).all()
     by_name = {m.name: m.id for m in members}
     by_code = {m.credit_code: m.id for m in members}
-    seen: dict[int, int] = {}
-    for number, cells in enumerate(rows, start=1):
-        cells = list(cells) + [None, None, None]
+    seen: dict[int, int] = result.rows
+    for number, cells in rows:
         who, count, names = (str(c).strip() if c is not None else "" for c in cells[:3])
         if not who and not count:
             continue

@@ -3,20 +3,19 @@ coverage figures with the rows behind each, the training ledger export."""
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from openpyxl import Workbook
 from sqlalchemy.orm import joinedload, selectinload
 
 from saas import files, xlsx
 from saas.auth.permissions import permission_required
 from saas.charts import stacked_bars
 from saas.extensions import db
+from saas.numbers import db_id
 from saas.pagination import paginate, paginate_rows
 from tenants.members.models import Enterprise
 
@@ -24,7 +23,8 @@ from .blueprint import bp
 from .coverage import FILTERS, Period, figures, member_rows, monthly
 from .forms import KIND_LABELS, ORGANISER_LABELS, ConfirmForm, EventForm, SignInForm, UploadForm
 from .models import KINDS, ORGANISERS, Attendance, TrainingEvent
-from .services import TrainingError, apply_event, event_or_404, may_edit, read_sign_in, set_attendance
+from .services import TrainingError, apply_event, event_or_404, headcount_problems, may_edit, may_read_file, \
+    read_sign_in, set_attendance
 
 
 def _period() -> Period:
@@ -60,32 +60,45 @@ def index():
         select = select.where(TrainingEvent.kind == kind)
     if organiser in ORGANISERS:
         select = select.where(TrainingEvent.organiser == organiser)
-    enterprise_id = request.args.get("enterprise", type=int)
+    enterprise_id = request.args.get("enterprise", type=db_id)
     if enterprise_id:
         select = select.where(TrainingEvent.id.in_(sa.select(Attendance.event_id)
                                                    .where(Attendance.enterprise_id == enterprise_id)))
     args = {**period.args(), **{k: v for k, v in {"kind": kind, "organiser": organiser,
                                                   "enterprise": enterprise_id}.items() if v}}
+    # Enterprise users count their own attendance only, not the other members' on the same event.
+    own = g.access.enterprise_id if g.access.role == "enterprise" else None
     return render_template("training/index.html", page=paginate(_own_events(select)), period=period, args=args,
-                           kind=kind, organiser=organiser)
+                           kind=kind, organiser=organiser, own=own)
 
 
-def _members():
-    return db.session.execute(sa.select(Enterprise.id, Enterprise.name, Enterprise.employees)
-                              .where(Enterprise.status != "withdrawn").order_by(Enterprise.name)).all()
+def _members(event: TrainingEvent | None = None):
+    """The grid's rows: today's members and, on an existing event, the enterprises on its
+    attendance or organising it that have withdrawn since. Their rows stay in the grid, so
+    saving the event keeps them (set_attendance touches only the rows of the grid)."""
+    shown = Enterprise.status != "withdrawn"
+    if event is not None:
+        shown = sa.or_(shown, Enterprise.id == event.organiser_enterprise_id, Enterprise.id.in_(
+            sa.select(Attendance.enterprise_id).where(Attendance.event_id == event.id)))
+    return db.session.execute(sa.select(Enterprise.id, Enterprise.name, Enterprise.employees, Enterprise.status)
+                              .where(shown).order_by(Enterprise.name)).all()
 
 
 def _grid_counts(member_ids) -> dict[int, tuple[int, str]]:
-    counts = {}
+    counts, bad = {}, {}
     for enterprise_id in member_ids:
-        raw = (request.form.get(f"hc-{enterprise_id}") or "").strip()
+        if f"hc-{enterprise_id}" not in request.form:
+            continue  # not on the page that was sent (rendered before the member joined): unchanged
+        raw = request.form[f"hc-{enterprise_id}"].strip()
         if raw:
             try:
                 counts[enterprise_id] = (int(raw), request.form.get(f"names-{enterprise_id}", "").strip())
             except ValueError:
-                raise TrainingError(_("Headcounts are whole numbers."), "attendance")
+                bad[enterprise_id] = _("Headcounts are whole numbers.")
         else:
             counts[enterprise_id] = (0, "")
+    if bad:
+        raise TrainingError(_("Headcounts are whole numbers."), "attendance", bad)
     return counts
 
 
@@ -98,24 +111,21 @@ def edit(event_id=None):
         abort(403)
     own = g.access.role == "enterprise"
     form = EventForm(obj=event)
-    members = [m for m in _members() if not own or m.id == g.access.enterprise_id]
+    members = [m for m in _members(event) if not own or m.id == g.access.enterprise_id]
     form.organiser_enterprise_id.choices = [(0, "—")] + [(m.id, m.name) for m in members]
     if own:  # an enterprise logs its own internal training, with its own headcount
         form.organiser.choices = [("enterprise", ORGANISER_LABELS["enterprise"])]
         form.organiser.data, form.organiser_enterprise_id.data = "enterprise", g.access.enterprise_id
     if request.method == "GET" and event is None:
         form.held_on.data = date.today()
+    bad = {}
     if form.validate_on_submit():
         data = {f.name: f.data for f in form}
         try:
             saved = apply_event(event or TrainingEvent(created_by_id=current_user.id), data)
-            if own:
-                # Only our own headcount changes; other members' attendance on the event stays.
-                counts = {a.enterprise_id: (a.headcount, a.key_staff) for a in saved.attendance}
-                counts.update(_grid_counts([g.access.enterprise_id]))
-            else:
-                counts = _grid_counts([m.id for m in members])
-            set_attendance(saved, counts)
+            # The rows of the grid only (an enterprise user's grid is its own row): the rest of
+            # the event's attendance stays as it is.
+            set_attendance(saved, _grid_counts([m.id for m in members]))
             db.session.commit()
             flash(_("Training event saved."), "success")
             return redirect(url_for("training.show", event_id=saved.id))
@@ -123,10 +133,12 @@ def edit(event_id=None):
             db.session.rollback()
             if exc.field == "attendance":
                 flash(str(exc), "danger")
+                bad = exc.rows
             else:
                 getattr(form, exc.field or "title").errors.append(str(exc))
     current = {a.enterprise_id: a for a in event.attendance} if event else {}
-    return render_template("training/edit.html", form=form, event=event, members=members, current=current, own=own)
+    return render_template("training/edit.html", form=form, event=event, members=members, current=current, own=own,
+                           bad=bad)
 
 
 @bp.route("/<int:event_id>")
@@ -138,8 +150,8 @@ def show(event_id):
     if g.access.role == "enterprise":
         attendance = [a for a in attendance if a.enterprise_id == g.access.enterprise_id]
     return render_template("training/show.html", event=event, attendance=attendance, editable=may_edit(event),
-                           attachments=files.attachments_of("training", event.id), upload=UploadForm(),
-                           sign_in=SignInForm())
+                           attachments=[a for a in files.attachments_of("training", event.id) if may_read_file(a)],
+                           upload=UploadForm(), sign_in=SignInForm())
 
 
 @bp.route("/<int:event_id>/files", methods=["POST"])
@@ -163,7 +175,10 @@ def upload(event_id):
 @permission_required("training.events")
 def file(event_id, attachment_id):
     event = event_or_404(event_id)
-    return files.send(files.get_for_owner(attachment_id, "training", event.id))
+    attachment = files.get_for_owner(attachment_id, "training", event.id)
+    if not may_read_file(attachment):
+        abort(403)
+    return files.send(attachment)
 
 
 @bp.route("/<int:event_id>/sign-in", methods=["POST"])
@@ -176,16 +191,22 @@ def import_sign_in(event_id):
     try:
         data, _kind = files.read_upload(request.files.get("file"), kinds={"xlsx"})
         result = read_sign_in(data)
-    except files.UploadError as exc:
-        flash(str(exc), "danger")
-        return redirect(url_for("training.show", event_id=event.id))
-    if result.errors:
+    except files.UploadError as exc:  # not a workbook, too big, a DOCTYPE…: said next to the file field
+        form.file.errors.append(str(exc))
         return render_template("training/show.html", event=event, attendance=event.attendance, editable=True,
                                attachments=files.attachments_of("training", event.id), upload=UploadForm(),
-                               sign_in=form, errors=result.errors), 422
-    merged = {a.enterprise_id: (a.headcount, a.key_staff) for a in event.attendance}
-    merged.update(result.counts)
-    set_attendance(event, merged)
+                               sign_in=form), 400
+    # A headcount above the enterprise's employees is a bad row too (column B, the headcount).
+    over = headcount_problems(event, {eid: n for eid, (n, _k) in result.counts.items()})
+    errors = sorted(result.errors + [{"row": result.rows.get(eid, ""), "column": "B", "message": message}
+                                     for eid, message in over.items()],
+                    key=lambda e: e["row"] if isinstance(e["row"], int) else 0)
+    if errors:
+        return render_template("training/show.html", event=event, attendance=event.attendance, editable=True,
+                               attachments=files.attachments_of("training", event.id), upload=UploadForm(),
+                               sign_in=form, errors=errors), 422
+    # The enterprises on the sheet; the others on the event keep their attendance.
+    set_attendance(event, result.counts)
     db.session.commit()
     flash(_("Attendance of %(n)d enterprises imported.", n=len(result.counts)), "success")
     return redirect(url_for("training.show", event_id=event.id))
@@ -226,10 +247,10 @@ def coverage():
 def export():
     period = _period()
     fig = figures(period)
-    wb = Workbook(write_only=True)
+    book = xlsx.Book()
     title = [_("%(tenant)s — training ledger %(start)s – %(end)s", tenant=g.tenant.name, start=period.start.isoformat(),
                end=period.end.isoformat()), _("Exported %(time)s", time=f"{datetime.now():%Y-%m-%d %H:%M}")]
-    ws = wb.create_sheet(_("Events"))
+    ws = book.sheet(_("Events"))
     xlsx.append(ws, title)
     xlsx.append(ws, [_("Date"), _("Title"), _("Kind"), _("Organiser"), _("Duration (hours)"), _("Venue"), _("Trainer"),
                _("Enterprises"), _("Participants")])
@@ -239,7 +260,7 @@ def export():
         xlsx.append(ws, [e.held_on, e.title, str(KIND_LABELS[e.kind]), str(ORGANISER_LABELS[e.organiser]), e.hours,
                    _("online") if e.online else e.venue, e.trainer, len(e.attendance),
                    sum(a.headcount for a in e.attendance)])
-    ws = wb.create_sheet(_("Coverage"))
+    ws = book.sheet(_("Coverage"))
     xlsx.append(ws, title)
     xlsx.append(ws, [_("Active members"), fig.active])
     xlsx.append(ws, [_("Trained enterprises"), fig.trained])
@@ -247,16 +268,14 @@ def export():
     xlsx.append(ws, [_("All staff trained"), fig.all_staff])
     xlsx.append(ws, [_("Legal publicity events"), fig.publicity_events])
     xlsx.append(ws, [_("Training hours"), fig.hours])
-    ws = wb.create_sheet(_("By enterprise"))
+    ws = book.sheet(_("By enterprise"))
     xlsx.append(ws, title)
     xlsx.append(ws, [_("Enterprise"), _("Employees"), _("Employees trained"), _("Events attended"), _("All staff trained"),
                _("Liaison person"), _("Mobile")])
     for r in db.session.execute(member_rows(period)):
         xlsx.append(ws, [r.name, r.employees, r.headcount, r.events,
                    _("yes") if r.employees and r.headcount >= r.employees else _("no"), r.liaison or "", r.mobile or ""])
-    out = io.BytesIO()
-    wb.save(out)
-    return files.download(out.getvalue(), _("training-ledger") + f"-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx")
+    return files.download(book.to_bytes(), _("training-ledger") + f"-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx")
 
 
 @bp.route("/mine")

@@ -11,6 +11,7 @@ from saas.auth.models import Membership, User
 from saas.auth.permissions import permission_required
 from saas.auth.services import AccountError, grant
 from saas.extensions import db
+from saas.numbers import ids
 from tenants.members.models import Enterprise
 
 from .blueprint import bp
@@ -74,13 +75,17 @@ def unassign(user_id):
 def instructor_enterprises(user_id):
     membership = _assigned_or_404(user_id)
     form = ConfirmForm()
+    chosen = set(assigned_enterprises(user_id))
+    # Today's members, and those given to the instructor that have withdrawn since (shown, so
+    # that removing one is a choice made here, never a side effect of saving the others).
+    enterprises = db.session.execute(sa.select(Enterprise.id, Enterprise.name, Enterprise.status)
+                                     .where(sa.or_(Enterprise.status != "withdrawn", Enterprise.id.in_(chosen)))
+                                     .order_by(Enterprise.name)).all()
     if form.validate_on_submit():
-        chosen = {int(v) for v in request.form.getlist("enterprise") if v.isdigit()}
-        set_assigned_enterprises(user_id, chosen)
+        ticked = ids(request.form.getlist("enterprise"))
+        set_assigned_enterprises(user_id, ticked, among={e.id for e in enterprises})
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("visits.instructors"))
-    enterprises = db.session.execute(sa.select(Enterprise.id, Enterprise.name).where(Enterprise.status != "withdrawn")
-                                     .order_by(Enterprise.name)).all()
     return render_template("visits/instructor_enterprises.html", form=form, instructor=membership.user,
-                           enterprises=enterprises, chosen=set(assigned_enterprises(user_id)))
+                           enterprises=enterprises, chosen=chosen)

@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from saas.auth.forms import strip
+from saas.numbers import finite
 
 MODE_LABELS = {"on_site": _l("On site"), "remote": _l("Remote")}
 TOPIC_LABELS = {"organisation": _l("Organisation"), "rules": _l("Rules"), "measures": _l("Protective measures"),
@@ -61,7 +62,7 @@ class ActivityForm(FlaskForm):
                                             ("material", _l("Publicity material produced"))])
     title = StringField(_l("Title"), filters=[strip], validators=[DataRequired(), Length(max=200)])
     held_on = DateField(_l("Date"), validators=[DataRequired()])
-    hours = DecimalField(_l("Hours"), places=1, validators=[Optional(), NumberRange(min=0, max=1000)])
+    hours = DecimalField(_l("Hours"), places=1, validators=[Optional(), finite, NumberRange(min=0, max=1000)])
     participants = IntegerField(_l("Participants"), validators=[Optional(), NumberRange(min=0, max=100000)])
     description = TextAreaField(_l("Description"), filters=[strip], validators=[Optional(), Length(max=4000)])
     file = FileField(_l("File (optional)"))

@@ -149,9 +149,13 @@ def assigned_enterprises(user_id: int) -> list[int]:
                                    .where(InstructorEnterprise.user_id == user_id)))
 
 
-def set_assigned_enterprises(user_id: int, enterprise_ids: set[int]) -> None:
+def set_assigned_enterprises(user_id: int, enterprise_ids: set[int], among: set[int] | None = None) -> None:
+    """Give the instructor these enterprises. With `among` (the enterprises a form offered),
+    only assignments among those change: one the form did not show is not the form's to drop."""
     valid = set(db.session.scalars(sa.select(Enterprise.id).where(Enterprise.id.in_(enterprise_ids))))
     current = set(assigned_enterprises(user_id))
+    if among is not None:
+        valid = (valid & among) | (current - among)
     for enterprise_id in valid - current:
         db.session.add(InstructorEnterprise(user_id=user_id, enterprise_id=enterprise_id))
     for row in db.session.scalars(sa.select(InstructorEnterprise).where(

@@ -34,8 +34,10 @@ def team():
 def edit_staff(ledger_id=None):
     row = db.get_or_404(ProtectionStaff, ledger_id) if ledger_id else None
     form = StaffLedgerForm(obj=row)
+    keep = row.enterprise_id if row else None  # a member that withdrew since stays valid on its rows
     form.enterprise_id.choices = [(e.id, e.name) for e in db.session.execute(
-        sa.select(Enterprise.id, Enterprise.name).where(Enterprise.status != "withdrawn").order_by(Enterprise.name))]
+        sa.select(Enterprise.id, Enterprise.name).where(sa.or_(Enterprise.status != "withdrawn", Enterprise.id == keep))
+        .order_by(Enterprise.name))]
     if form.validate_on_submit():
         row = row or ProtectionStaff()
         form.populate_obj(row)

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from openpyxl import Workbook
 from sqlalchemy.orm import joinedload, selectinload
 
 from saas import files, xlsx
 from saas.auth.models import User
 from saas.auth.permissions import permission_required
 from saas.extensions import db
+from saas.numbers import db_id
 from saas.pagination import paginate
 from tenants.members.models import Enterprise
 
@@ -46,7 +45,7 @@ def index():
     status = request.args.get("status", "")
     if status in STATUS_LABELS:
         select = select.where(GuidanceVisit.status == status)
-    enterprise_id = request.args.get("enterprise", type=int)
+    enterprise_id = request.args.get("enterprise", type=db_id)
     if enterprise_id:
         select = select.where(GuidanceVisit.enterprise_id == enterprise_id)
     if request.args.get("mine") == "1":
@@ -69,14 +68,14 @@ def export():
     year = _year()
     start, end = year_bounds(year)
     cov = coverage(year)
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(_("Visits per enterprise"))
+    book = xlsx.Book()
+    ws = book.sheet(_("Visits per enterprise"))
     xlsx.append(ws, [_("%(tenant)s — guidance visits %(year)d", tenant=g.tenant.name, year=year),
                _("Exported %(time)s", time=f"{datetime.now():%Y-%m-%d %H:%M}")])
     xlsx.append(ws, [_("Enterprise"), _("Visits"), _("At least %(n)d", n=VISITS_PER_YEAR)])
     for _id, name, n in cov.rows:
         xlsx.append(ws, [name, n, _("yes") if n >= VISITS_PER_YEAR else _("no")])
-    ws = wb.create_sheet(_("Visits"))
+    ws = book.sheet(_("Visits"))
     xlsx.append(ws, [_("Date"), _("Enterprise"), _("Instructors"), _("Visit mode"), _("Topics"), _("Findings"),
                _("Recommendations"), _("Follow-up due"), _("Status"), _("Acknowledged")])
     for v in db.session.scalars(sa.select(GuidanceVisit).options(joinedload(GuidanceVisit.enterprise),
@@ -86,9 +85,7 @@ def export():
         xlsx.append(ws, [v.visited_on, v.enterprise.name, "、".join(u.name for u in v.instructors), str(MODE_LABELS[v.mode]),
                    "、".join(str(TOPIC_LABELS[t]) for t in v.topics), v.findings, v.recommendations, v.follow_up_due,
                    str(STATUS_LABELS[v.status]), v.acknowledged_at])
-    out = io.BytesIO()
-    wb.save(out)
-    return files.download(out.getvalue(), _("guidance-visits") + f"-{year}.xlsx")
+    return files.download(book.to_bytes(), _("guidance-visits") + f"-{year}.xlsx")
 
 
 def _form(visit: GuidanceVisit | None) -> VisitForm:
@@ -101,7 +98,7 @@ def _form(visit: GuidanceVisit | None) -> VisitForm:
     if request.method == "GET":
         if visit is None:
             form.visited_on.data = date.today()
-            form.enterprise_id.data = request.args.get("enterprise", type=int)
+            form.enterprise_id.data = request.args.get("enterprise", type=db_id)
         else:
             form.instructor_ids.data = [u.id for u in visit.instructors if u.id != current_user.id]
     return form

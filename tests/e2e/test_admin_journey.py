@@ -1,8 +1,10 @@
 """A park administrator's year in a real browser (zh_CN): download the import template, import
 the roster (one bad row rejects the file and writes nothing), fix the row and import again, change
-a liaison person, log a training and read the coverage and the readiness score move, then write the
-application, generate and download the dossier (a real worker, real wkhtmltopdf), submit it and
-print the submitted version."""
+a liaison person, record four demonstration units recognised before the platform and take a fifth
+enterprise from liaison to recognised unit (its application, the park's pre-review, a district
+reviewer's recognition in a browser of their own), log a training and read the coverage and the
+readiness score move, then write the application, generate and download the dossier (a real
+worker, real wkhtmltopdf), submit it and print the submitted version."""
 
 from __future__ import annotations
 
@@ -62,7 +64,7 @@ def test_park_admin_journey(live_server, browser, make, tmp_path):
     with page.expect_download() as download:
         page.click("text=下载导入模板")
     template = download.value.path().read_bytes()
-    rows = [row(n, status="示范企业" if n <= 5 else "联系企业") for n in range(1, 7)]
+    rows = [row(n, status="联系企业") for n in range(1, 7)]
     bad = [dict(r) for r in rows]
     bad[3]["credit_code"] = "12345"
     (tmp_path / "名录-有误.xlsx").write_bytes(fill_template(template, bad))
@@ -76,7 +78,7 @@ def test_park_admin_journey(live_server, browser, make, tmp_path):
     with tenant_scope(tenant.id):
         assert db.session.scalar(sa.select(sa.func.count(Enterprise.id))) == 0
 
-    # Fixed: all six in, five of them demonstration units.
+    # Fixed: all six in, as liaison enterprises (a sheet cannot make a demonstration unit).
     _upload(page, tmp_path / "名录.xlsx")
     page.wait_for_url(f"{live_server}/t/year/members/")
     assert "导入完成" in page.content()
@@ -105,6 +107,47 @@ def test_park_admin_journey(live_server, browser, make, tmp_path):
     assert page.inner_text("[data-figure=trained]") == "3"
     assert page.inner_text("[data-figure=ratio]") == "50.0%"
     page.goto(readiness)
+    before_units = float(page.inner_text("#score").split("/")[0])
+
+    # Four units recognised before the platform, recorded from their certificates.
+    for n, enterprise_id in enumerate(ids[1:5], start=1):
+        page.goto(f"{live_server}/t/year/units/record")
+        page.select_option("select[name=unit]", f"enterprise:{enterprise_id}")
+        page.fill("input[name=certificate_no]", f"测示〔{year - 1}〕{n:02d}号")
+        page.fill("input[name=issued_by]", "测试市市场监督管理局")
+        page.fill("input[name=recognised_on]", f"{year - 1}-11-20")
+        with page.expect_navigation():
+            page.click("main form [type=submit]")
+        assert "平台使用前认定" in page.inner_text("main")
+    # The fifth: from liaison enterprise to recognised unit on the platform.
+    page.goto(f"{live_server}/t/year/units/")
+    page.select_option("form[action$='/units/apply'] select[name=unit]", f"enterprise:{ids[0]}")
+    page.select_option("form[action$='/units/apply'] select[name=scheme]", "cq-enterprise")
+    with page.expect_navigation():
+        page.click("form[action$='/units/apply'] button[type=submit]")
+    unit_url = page.url
+    assert "/units/applications/" in unit_url and "草稿" in page.inner_text("main")
+    with page.expect_navigation():
+        page.click("form[action$='/submit'] button[type=submit]")
+    assert "待园区初审" in page.inner_text("main")
+    page.fill("#prereview-note", "材料齐全，同意推荐")
+    with page.expect_navigation():
+        page.click("button[value=recommend]")
+    assert "已推荐，待市场监管部门认定" in page.inner_text("main")
+    make.user("reviewer@example.com", name="区局审核员", bureau=district, bureau_role="reviewer")
+    reviewer = browser.new_context(locale="zh-CN").new_page()
+    errors += sign_in(reviewer, live_server, "reviewer@example.com")
+    reviewer.goto(unit_url)
+    reviewer.fill("input[name=certificate_no]", f"测示〔{year}〕06号")
+    reviewer.fill("input[name=issued_by]", "测试甲区市场监督管理局")
+    reviewer.fill("input[name=recognised_on]", date.today().isoformat())
+    with reviewer.expect_navigation():
+        reviewer.click("button[value=recognise]")
+    assert "已认定" in reviewer.inner_text("main")
+    page.goto(f"{live_server}/t/year/units/")
+    assert f"{date.today():%Y}" in page.inner_text("main") and page.locator("main table tbody tr").count() == 5
+    page.goto(readiness)
+    assert float(page.inner_text("#score").split("/")[0]) >= before_units + 10, "item 15: five demonstration units"
     assert float(page.inner_text("#score").split("/")[0]) >= empty_score + 15, "5 demonstration units, liaisons"
 
     # The application: start, write, submit, print version 1.
