@@ -195,6 +195,9 @@ class Tenant(db.Model):
     default_locale: Mapped[str] = mapped_column(sa.String(8), default="zh_CN")
     bureau_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bureau.id"), index=True)
     status: Mapped[str] = mapped_column(sa.String(16), default="active")
+    # The set of local standards the base follows ("cq", "wh", "tj", "xc"; see tenants.schemes):
+    # its readiness, application, plan, deadlines and warnings offer that set only.
+    standard: Mapped[str] = mapped_column(sa.String(8), default="", server_default="")
     # The base's own organisation for its application: leading group, office address, staff, budget.
     organisation: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
