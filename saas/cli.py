@@ -14,6 +14,7 @@ from .auth.models import BUREAU_ROLES, TENANT_ROLES, User
 from .auth.services import AccountError, create_user, grant
 from .extensions import db
 from .tenancy import BUREAU_LEVELS, TENANT_KINDS, Tenant, tenant_scope
+from tenants.schemes.standards import STANDARDS
 
 bureaus = AppGroup("bureaus", help="Market supervision bureaus.")
 tenants = AppGroup("tenants", help="Parks and associations.")
@@ -54,13 +55,16 @@ def bureaus_create(name, level, parent):
 @click.option("--kind", type=click.Choice(TENANT_KINDS), required=True)
 @click.option("--bureau", default=None, help="Name of the supervising bureau.")
 @click.option("--region", default="")
-def tenants_create(slug, name, kind, bureau, region):
+@click.option("--standard", type=click.Choice(tuple(STANDARDS)), default=None,
+              help="Set of standards (default: the one of the bureau's region).")
+def tenants_create(slug, name, kind, bureau, region, standard):
     try:
-        tenant = save_tenant(None, slug=slug, name=name, kind=kind, region=region, bureau=_bureau(bureau))
+        tenant = save_tenant(None, slug=slug, name=name, kind=kind, region=region, bureau=_bureau(bureau),
+                             standard=standard or "")
     except AdminError as exc:
         _fail(str(exc))
     db.session.commit()
-    click.echo(f"tenant {tenant.id}: {tenant.slug} — {tenant.name}")
+    click.echo(f"tenant {tenant.id}: {tenant.slug} — {tenant.name} (standards: {tenant.standard or 'all'})")
 
 
 @users.command("create")

@@ -24,6 +24,7 @@ from saas.auth.models import User
 from saas.auth.permissions import PERMISSIONS
 from saas.auth.services import grant
 from saas.extensions import db
+from saas.jobs import JobRecord
 from saas.tenancy import tenant_scope, utcnow
 from tenants.applications.models import SECTIONS, Application
 from tenants.members.checklists import ITEMS
@@ -78,8 +79,11 @@ def world(app, make):
                                attendance=[Attendance(enterprise_id=e1, headcount=3),
                                            Attendance(enterprise_id=e2, headcount=7)])
         db.session.add(shared)
+        job = JobRecord(task="tenants.members.tasks:import_members", key="world", permission="members.manage",
+                        status="queued")
+        db.session.add(job)
         db.session.commit()
-        ids.update(other_visit_id=other_visit.id, shared_event_id=shared.id)
+        ids.update(other_visit_id=other_visit.id, shared_event_id=shared.id, job_id=job.id)
     ids.update(enterprise_id=e1, year=2025, bureau_id=bureau_a.id)
     return SimpleNamespace(
         a=a.slug, b=b.slug, a_id=a.id, b_id=b.id, e1=e1, e2=e2, eb=eb, ids=ids,
@@ -396,6 +400,16 @@ def test_real_responses_of_every_operation_match_the_document(app, world, client
     pdf = check(admin, "GET", f"{T}/applications/{{application_id}}/dossier.pdf", 200,
                 args={"application_id": application_id})
     assert pdf.data.startswith(b"%PDF")
+    # A job the admin may see (a roster import the worker would run).
+    with tenant_scope(world.a_id):
+        job = JobRecord(task="tenants.members.tasks:import_members", key="api-doc", permission="members.manage",
+                        status="done", result={"created": 3, "updated": 0, "unchanged": 0, "file": "x"})
+        db.session.add(job)
+        db.session.commit()
+        job_id = job.id
+    body = check(admin, "GET", f"{T}/jobs/{{job_id}}", 200, args={"job_id": job_id}).get_json()
+    assert body["result"] == {"created": 3, "updated": 0, "unchanged": 0}, "files are not handed out by the API"
+    check(ent, "GET", f"{T}/jobs/{{job_id}}", 404, args={"job_id": job_id})  # may not see what it records
     check(world.tok("reviewer"), "GET", "/api/v1/bureaus/{bureau_id}/overview", 200, args={"bureau_id": world.bureau_a})
     check(world.tok("reviewer"), "GET", "/api/v1/bureaus/{bureau_id}/overview", 200,
           args={"bureau_id": world.bureau_a}, query_string={"year": 2025})

@@ -263,7 +263,7 @@ def test_page_shows_live_figures_and_what_is_missing_and_submit_is_refused(world
     warnings = [m for level, m in checklist if level == "warning"]
     for title in ("Basic situation", "Needs and strengths", "Work done", "Typical cases", "Next steps"):
         assert f"The section “{title}” is empty." in blockers
-    assert "Only 2 demonstration units: the standards ask for at least 5." in warnings
+    assert "Only 2 demonstration units: the standard asks for at least 5." in warnings
     assert re.search(r'<button class="btn btn-primary" type="submit" disabled>Submit</button>', text(page))
 
     refused = submit(world.admin, application_id)
@@ -302,7 +302,7 @@ def test_page_shows_live_figures_and_what_is_missing_and_submit_is_refused(world
         db.session.commit()
     page = world.admin.get(url("park", application_id))
     assert [level for level, _m in page_checklist(page)].count("blocker") == 0
-    assert "Only 2 demonstration units: the standards ask for at least 5." in text(page)
+    assert "Only 2 demonstration units: the standard asks for at least 5." in text(page)
     assert submit(world.admin, application_id).status_code == 302
     assert application(world.tid, application_id).status == "submitted"
 

@@ -263,7 +263,9 @@ def test_enterprise_user_sees_acknowledges_and_answers_its_own_visits(base, make
 
 def test_visits_count_per_calendar_year(base, make, app):
     e3 = make.enterprise(base.a, name="蓝海软件")
-    gone = make.enterprise(base.a, name="已退出企业", status="withdrawn", withdrawal_reason="迁出")
+    # A member from January to June 2025: active on neither year's last day (DOMAIN "active members").
+    gone = make.enterprise(base.a, name="已退出企业", status="withdrawn", withdrawal_reason="迁出",
+                           joined_on=date(2025, 1, 1), withdrawn_on=date(2025, 6, 30))
     eve = add_visit(base.a.id, base.e1, date(2024, 12, 31), [base.ins[1]])
     new_year = add_visit(base.a.id, base.e1, date(2025, 1, 1), [base.ins[1]])
     add_visit(base.a.id, base.e1, date(2025, 6, 1), [base.ins[1]])

@@ -184,8 +184,9 @@ def test_a_dimension_that_lies_neither_caps_nor_widens_the_rows(park, app):
     data = raw_xlsx(sheet_xml(roster_rows(*rows), dimension="A1:B2"))
     with english(app), pytest.raises(UploadError, match=f"more than {MAX_ROWS} rows"):
         list(workbook.rows(data, max_rows=MAX_ROWS, max_cols=64))
+    # So large a file is the worker's (202): its job fails with the same reason.
     response = api_import(api_client(app, park.id), data)
-    assert response.status_code == 422 and f"more than {MAX_ROWS} rows" in response.get_json()["error"]["message"]
+    assert response.status_code == 202 and response.get_json()["job"]["status"] == "queued"
     # It claims the whole sheet: rows stay as wide as the cap, and the import works.
     data = raw_xlsx(sheet_xml(roster_rows(["星辰科技", credit_code_for(1)]), dimension="A1:XFD1048576"))
     with english(app):
@@ -515,3 +516,25 @@ def test_a_tenant_named_like_a_formula_is_text_in_the_roster(app, make, login_as
     rows = list(csv.reader(io.StringIO(client.get("/t/formula/members/export.csv").data.decode("utf-8-sig"))))
     assert rows[1][2] == "'\t=1+2"  # a leading tab starts a formula in Excel too
     assert [h for h in rows[0]] == [zh for _k, zh, _en in COLUMNS]
+
+
+@pytest.mark.slow
+def test_a_large_import_through_the_api_goes_to_the_worker_and_is_polled(app, park, make):
+    """The API too runs a large import in the worker: 202 with the job, polled at its URL until
+    done; the job of another tenant is a 404."""
+    client = api_client(app, park.id)
+    data = filled_template(park.admin, park.url, [row(n) for n in range(1, 400)])
+    response = api_import(client, data)
+    assert response.status_code == 202, response.get_data(as_text=True)
+    job = response.get_json()["job"]
+    assert job["status"] == "queued" and count(park.id, Enterprise) == 0
+    conform(spec_of(app.test_client()), "post", "/api/v1/tenants/{tenant_slug}/enterprises/import", response)
+    run_worker()
+    polled = client.get(job["url"])
+    assert polled.status_code == 200 and polled.get_json()["status"] == "done", polled.get_json()
+    assert polled.get_json()["result"]["created"] == 399 and count(park.id, Enterprise) == 399
+    conform(spec_of(app.test_client()), "get", "/api/v1/tenants/{tenant_slug}/jobs/{job_id}", polled)
+    other = make.tenant(slug="other")
+    make.user("other@example.com", tenant=other, role="admin")
+    outsider = api_client(app, other.id, "other@example.com")
+    assert outsider.get(f"/api/v1/tenants/other/jobs/{job['id']}").status_code == 404

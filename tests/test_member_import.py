@@ -463,3 +463,24 @@ def test_a_sheet_cannot_make_a_demonstration_unit(park):
     response = post_import(park.admin, park.url, data)
     assert response.status_code in (200, 422) and "recognised by a bureau" in text(response)
     assert count(park.id, Enterprise) == 0
+
+
+def test_liaison_numbers_are_checked_and_the_landline_has_its_own_column(park):
+    """The same checks as the liaison form: a mainland mobile (11 digits, stored normalised), a
+    landline in its own column; a bad number rejects the file naming row and column."""
+    bad = filled_template(park.admin, park.url, [row(1, liaison_mobile="12345"),
+                                                 row(2, liaison_mobile="027-87654321")])
+    response = post_import(park.admin, park.url, bad)
+    page = text(response)
+    assert "联络员手机" in page and count(park.id, Enterprise) == 0
+    good = filled_template(park.admin, park.url, [row(1, liaison_mobile="+86 138 0013 8000",
+                                                      liaison_landline="027-87654321 转 8")])
+    post_import(park.admin, park.url, good)
+    with reading(park.id) as s:
+        person = s.scalar(sa.select(LiaisonPerson))
+        assert (person.mobile, person.landline) == ("13800138000", "027-87654321 转 8")
+        # A new member's first liaison is in office since the member joined (2024-03-01).
+        assert person.started_on == date(2024, 3, 1)
+    export = load_workbook(io.BytesIO(park.admin.get(f"{park.url}/export.xlsx").data)).active
+    headers = [h.removesuffix(" *") for h in next(export.iter_rows(min_row=2, max_row=2, values_only=True))]
+    assert "联络员座机" in headers

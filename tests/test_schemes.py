@@ -55,8 +55,9 @@ def declared(met=True, override=None):
 EVIDENCE = [SimpleNamespace(id=1, filename="证明.pdf")]
 
 # Every enterprise metric in place: the six CQ-1 items are all met.
-ALL_MET = {**{m: True for m in ENTERPRISE_METRICS}, "visits_in_year": 2, "trainings_in_year": 1,
-           "incidents_caused": 0, "incidents_suffered": 0, "all_staff_trained": False, "has_liaison": True}
+ALL_MET = {**{m: True for m in ENTERPRISE_METRICS}, "visits_in_year": 2, "fixed_instructor_visits": 2,
+           "trainings_in_year": 1, "incidents_caused": 0, "incidents_suffered": 0, "all_staff_trained": False,
+           "has_liaison": True}
 
 
 # --- 1. shipped schemes against the source documents ---------------------------------------------
@@ -110,35 +111,41 @@ def test_cq_enterprise_matches_the_chongqing_enterprise_standard(schemes):
     # The document's six bonus situations (可酌情加分), 5 points each by this product's choice.
     assert [(i.code, i.points) for i in bonus.items] == [(f"b{n}", 5) for n in range(1, 7)]
     assert "受训全覆盖" in s.item("b3").title_zh
-    # Activities: guidance at least twice and training at least once a year.
+    # Activities: guidance by its fixed instructor at least twice and training at least once a year
+    # (visits by any instructor no longer count: see test_schemes_faithful.py).
     rule = s.item("5").rule
-    assert rule({"visits_in_year": 2, "trainings_in_year": 1})
-    assert not rule({"visits_in_year": 1, "trainings_in_year": 5})
-    assert not rule({"visits_in_year": 2, "trainings_in_year": 0})
-    # Exemplary role: no infringement of others (an unknown survey answer does not count as none).
+    assert rule({"fixed_instructor_visits": 2, "trainings_in_year": 1})
+    assert not rule({"fixed_instructor_visits": 1, "visits_in_year": 5, "trainings_in_year": 5})
+    assert not rule({"fixed_instructor_visits": 2, "trainings_in_year": 0})
+    # Exemplary role: not infringed or successfully defended (declared), and no infringement of
+    # others (an unknown survey answer does not count as none).
     rule = s.item("6").rule
-    assert rule({"five.measures": True, "incidents_caused": 0})
-    assert not rule({"five.measures": True, "incidents_caused": 1})
-    assert not rule({"five.measures": True, "incidents_caused": None})
+    clean = {"five.measures": True, "incidents_caused": 0, "incidents_suffered": 0}
+    assert rule(clean)
+    assert not rule({**clean, "incidents_suffered": 1})
+    assert rule({**clean, "incidents_suffered": 1, "declared": True})
+    assert not rule({**clean, "incidents_caused": 1, "declared": True})
+    assert not rule({**clean, "incidents_caused": None})
 
 
-@pytest.mark.parametrize("code, source_tag, applies, count", [
-    ("wh-station", "WH-2", {"park", "association", "station"}, 10),
-    ("wh-enterprise", "WH-1", {"enterprise"}, 5),
-    ("tj-base", "TJ-1", {"park", "association"}, 5),
-    ("xc-zone", "XC-3", {"park", "association"}, 5),
-    ("xc-point", "XC-3", {"enterprise"}, 5),
+@pytest.mark.parametrize("code, source_tag, applies, count, required", [
+    ("wh-station", "WH-2", {"park", "association", "station"}, 10, 10),
+    ("wh-enterprise", "WH-1", {"enterprise"}, 5, 5),
+    # TJ's seven 建设要求; the expert team (6) is one a base "may" form.
+    ("tj-base", "TJ-1", {"park", "association"}, 7, 6),
+    ("xc-zone", "XC-3", {"park", "association"}, 5, 5),
+    ("xc-point", "XC-3", {"enterprise"}, 5, 5),
 ])
-def test_criteria_schemes(schemes, code, source_tag, applies, count):
+def test_criteria_schemes(schemes, code, source_tag, applies, count, required):
     s = schemes[code]
     assert s.mode == "criteria"
     assert s.max is None and s.pass_mark is None
     assert source_tag in s.source
     assert set(s.applies_to) == applies
     assert len(s.items) == count == sum(len(g.items) for g in s.groups)
-    # Criteria: passed only when every criterion holds; the "maximum" is the number of criteria.
+    # Criteria: passed only when every required criterion holds; the "maximum" is their number.
     nothing = evaluate(s, {})
-    assert nothing.passed is False and nothing.maximum == count and nothing.total == 0
+    assert nothing.passed is False and nothing.maximum == required and nothing.total == 0
 
 
 def test_criteria_thresholds_follow_the_documents(schemes):
@@ -151,7 +158,8 @@ def test_criteria_thresholds_follow_the_documents(schemes):
     assert r8({"protection_work_ratio": 0.31, "protection_work_members": 3})
     assert r8({"protection_work_ratio": 0.1, "protection_work_members": 10})
     tj = schemes["tj-base"]
-    assert tj.item("1").rule({"members_with_liaison": 5}) and not tj.item("1").rule({"members_with_liaison": 4})
+    assert tj.item("7").rule({"members_with_liaison": 5, "five_three_members": 1})
+    assert not tj.item("7").rule({"members_with_liaison": 4, "five_three_members": 1})
     assert schemes["xc-zone"].item("4").rule.names == {"plan_has_xc_targets"}
     assert schemes["wh-enterprise"].item("5").rule({"incidents_caused": 0})
     assert not schemes["wh-enterprise"].item("5").rule({"incidents_caused": 2})
@@ -223,7 +231,7 @@ def test_manual_items_count_only_with_evidence(schemes):
     (29 / 57, 29, True),  # 29 of 57
 ])
 def test_wh2_training_boundary(schemes, ratio, trained, met):
-    metrics = {"trained_enterprises": trained, "trained_enterprise_ratio": ratio}
+    metrics = {"served_trained_enterprises": trained, "served_trained_ratio": ratio}
     s = schemes["wh-station"]
     result = evaluate(s, metrics)
     assert status(result, "7") == (MET if met else NOT_MET)
@@ -233,9 +241,9 @@ def test_wh2_training_boundary(schemes, ratio, trained, met):
     else:
         # Both ways of meeting it are shown as missing; 30 is "n more" away, the ratio has no gap.
         shortfalls = {f.metric: f for f in item_result(result, "7").shortfalls}
-        assert set(shortfalls) == {"trained_enterprise_ratio", "trained_enterprises"}
-        assert shortfalls["trained_enterprises"].gap == 30 - trained
-        assert shortfalls["trained_enterprise_ratio"].gap is None
+        assert set(shortfalls) == {"served_trained_ratio", "served_trained_enterprises"}
+        assert shortfalls["served_trained_enterprises"].gap == 30 - trained
+        assert shortfalls["served_trained_ratio"].gap is None
 
 
 def test_wh2_rule_parsed_directly():

@@ -69,6 +69,11 @@ def add_event(tenant_id, held_on, attendance=None, title=None, kind="training", 
         return e.id
 
 
+def staff(prefix: str, first: int, last: int) -> str:
+    """Names of employees first..last of one enterprise, as typed in the attendance grid."""
+    return "、".join(f"{prefix}员工{i}" for i in range(first, last + 1))
+
+
 def withdraw(tenant_id, enterprise_id, on):
     with tenant_scope(tenant_id):
         change_status(db.session.get(Enterprise, enterprise_id), "withdrawn", on=on, reason="迁出本园区")
@@ -189,8 +194,10 @@ def year_members(park, make):
         d=make.enterprise(t, name="D 迁出电子", employees=8, joined_on=date(Y - 1, 3, 1), liaison="丁联络"),
         e=make.enterprise(t, name="E 蓝海软件", employees=30, liaison="赵六"),
     )
-    ids.ev1 = add_event(park.id, date(Y, 3, 10), {ids.a: 6, ids.d: 8}, kind="training", hours=2)
-    ids.ev2 = add_event(park.id, date(Y, 9, 5), {ids.a: 4, ids.b: 3}, kind="publicity", hours=1.5)
+    ids.ev1 = add_event(park.id, date(Y, 3, 10), {ids.a: 6, ids.d: 8}, kind="training", hours=2,
+                        key_staff={ids.a: staff("星", 1, 6)})
+    ids.ev2 = add_event(park.id, date(Y, 9, 5), {ids.a: 4, ids.b: 3}, kind="publicity", hours=1.5,
+                        key_staff={ids.a: staff("星", 7, 10)})
     ids.ev_before = add_event(park.id, date(Y - 1, 5, 20), {ids.d: 2}, kind="briefing", hours=3)
     withdraw(park.id, ids.d, date(Y, 6, 30))
     return ids
@@ -341,8 +348,11 @@ def test_all_staff_training_over_two_events(park, make):
     reached = make.enterprise(t, name="全员达标企业", employees=10)
     short = make.enterprise(t, name="差一人企业", employees=10)
     earlier = make.enterprise(t, name="去年全员企业", employees=4, joined_on=date(Y - 1, 1, 1))
-    add_event(park.id, date(Y, 3, 1), {reached: 6, short: 6})
-    add_event(park.id, date(Y, 10, 1), {reached: 4, short: 3})
+    # Distinct people over the year: named, each counted once (a sum of headcounts proves nothing).
+    add_event(park.id, date(Y, 3, 1), {reached: 6, short: 6},
+              key_staff={reached: staff("达", 1, 6), short: staff("差", 1, 6)})
+    add_event(park.id, date(Y, 10, 1), {reached: 4, short: 3},
+              key_staff={reached: staff("达", 7, 10), short: staff("差", 7, 9)})
     add_event(park.id, date(Y - 1, 10, 1), {earlier: 4, short: 1})  # last year's does not count this year
     fig = figures_of(park.id, Period.year(Y))
     assert (fig.active, fig.trained, fig.all_staff, fig.all_staff_missing) == (3, 2, 1, 2)
@@ -404,7 +414,7 @@ def test_each_figure_lists_its_members(park, year_members):
     get = lambda show: sorted(listed_members(park.admin.get(url, query_string={"year": Y, "show": show})))  # noqa: E731
     assert get("trained") == ["A 星辰科技", "B 东方制药"]
     assert get("never") == ["C 腊月新材料", "E 蓝海软件"]
-    assert get("allstaff") == ["A 星辰科技"]  # 6 + 4 of 10
+    assert get("allstaff") == ["A 星辰科技"]  # 6 + 4 other people named, of 10
     assert get("allstaff_missing") == ["B 东方制药", "C 腊月新材料", "E 蓝海软件"]
     assert get("") == ["A 星辰科技", "B 东方制药", "C 腊月新材料", "E 蓝海软件"]  # D withdrawn
     # The figure's number and its list agree, and each figure links to its list.
@@ -634,11 +644,12 @@ def ent(park, make, login_as):
     t = park.tenant
     ids = SimpleNamespace(a=make.enterprise(t, name="A 本企业", employees=20, joined_on=date(Y - 1, 1, 1)),
                           b=make.enterprise(t, name="B 别家企业", employees=20))
-    ids.base_with_a = add_event(park.id, date(Y, 3, 1), {ids.a: 8, ids.b: 9}, title="基地培训甲乙")
+    ids.base_with_a = add_event(park.id, date(Y, 3, 1), {ids.a: 8, ids.b: 9}, title="基地培训甲乙",
+                                key_staff={ids.a: staff("甲", 1, 8)})
     ids.base_with_b = add_event(park.id, date(Y, 4, 1), {ids.b: 9}, title="基地培训仅乙")
     ids.base_nobody = add_event(park.id, date(Y, 4, 2), {}, title="基地宣传无人", kind="publicity")
     ids.a_internal = add_event(park.id, date(Y, 5, 1), {ids.a: 12}, title="甲内部培训", organiser="enterprise",
-                               organiser_enterprise_id=ids.a)
+                               organiser_enterprise_id=ids.a, key_staff={ids.a: staff("甲", 9, 20)})
     ids.b_internal = add_event(park.id, date(Y, 5, 2), {ids.b: 5}, title="乙内部培训", organiser="enterprise",
                                organiser_enterprise_id=ids.b)
     ids.client = enterprise_user(make, login_as, t, ids.a)
@@ -716,7 +727,7 @@ def test_enterprise_user_edits_own_training_only(park, ent):
     assert c.post(f"{park.url}/{ent.a_internal}/delete").status_code == 403
     with reading(park.id) as s:
         assert s.get(TrainingEvent, ent.base_with_a).title == "基地培训甲乙"
-    assert attendance_of(park.id, ent.base_with_a) == {ent.a: (8, ""), ent.b: (9, "")}
+    assert attendance_of(park.id, ent.base_with_a) == {ent.a: (8, staff("甲", 1, 8)), ent.b: (9, "")}
 
     # The page of the base event shows its own attendance only.
     page = text(c.get(f"{park.url}/{ent.base_with_a}"))
@@ -760,15 +771,15 @@ def test_enterprise_user_own_figures(park, ent):
     c = ent.client
     page = text(c.get(f"{park.url}/mine", query_string={"year": Y}))
     assert "A 本企业" in page
-    assert "20 / 20" in page  # 8 at the base's training + 12 at its own
+    assert "20 / 20" in page  # 8 named at the base's training + 12 others named at its own
     assert "All-staff training done" in page and "not yet done" not in page
     # The year before it was a member but nobody was trained.
     page = text(c.get(f"{park.url}/mine", query_string={"year": Y - 1}))
     assert "0 / 20" in page and "All-staff training not yet done" in page
-    # One short of all staff.
+    # One short of all staff: one of the 12 was already at the base's training.
     with tenant_scope(park.id):
-        db.session.execute(sa.update(Attendance).where(Attendance.event_id == ent.a_internal)
-                           .values(headcount=11))
+        row = db.session.scalar(sa.select(Attendance).where(Attendance.event_id == ent.a_internal))
+        row.key_staff = staff("甲", 8, 19)
         db.session.commit()
     page = text(c.get(f"{park.url}/mine", query_string={"year": Y}))
     assert "19 / 20" in page and "All-staff training not yet done" in page

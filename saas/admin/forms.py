@@ -18,6 +18,10 @@ class TenantForm(FlaskForm):
     region = StringField(_l("Region"), validators=[Optional(), Length(max=120)])
     default_locale = SelectField(_l("Default language"), choices=LOCALE_CHOICES)
     bureau_id = SelectField(_l("Supervising bureau"), coerce=int)
+    # Choices in the view: the sets of standards, after "" (the one of the bureau's region).
+    standard = SelectField(_l("Standards"), default="",
+                           description=_l("The rules the base follows: its readiness, application, plan, "
+                                          "deadlines and warnings offer this set only."))
     status = SelectField(_l("Status"), choices=STATUS_CHOICES)
     submit = SubmitField(_l("Save"))
 

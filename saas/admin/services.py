@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from tenants.schemes.standards import STANDARDS, derive
+
 from ..extensions import db
 from ..tenancy import BUREAU_LEVELS, SLUG_RE, TENANT_KINDS, Bureau, Tenant
 
@@ -45,18 +47,25 @@ def save_bureau(bureau: Bureau | None, name: str, level: str, parent: Bureau | N
 
 def save_tenant(tenant: Tenant | None, *, slug: str, name: str, kind: str, region: str = "",
                 default_locale: str = "zh_CN", bureau: Bureau | None = None,
-                status: str = "active") -> Tenant:
+                status: str = "active", standard: str | None = None) -> Tenant:
+    """`standard`: a set of standards (tenants/schemes/standards.py); "" takes the one of the
+    bureau's region; None keeps the tenant's (a new tenant: the region's)."""
     slug = slug.strip().lower()
     if not SLUG_RE.match(slug):
         raise AdminError(_("The short name may use lower-case letters, digits and dashes only."))
     if kind not in TENANT_KINDS:
         raise AdminError(_("Unknown tenant kind."))
+    if standard and standard not in STANDARDS:
+        raise AdminError(_("Standards: choose one of the listed sets."))
     other = db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug))
     if other is not None and other is not tenant:
         raise AdminError(_("This short name is taken."))
     tenant = tenant or Tenant()
     tenant.slug, tenant.name, tenant.kind = slug, name.strip(), kind
     tenant.region, tenant.default_locale, tenant.bureau, tenant.status = region.strip(), default_locale, bureau, status
+    # Stored, not recomputed: a base keeps its rules when its bureau changes, until the admin
+    # chooses again. "" stays only where no set's place is named (every set is then offered).
+    tenant.standard = (tenant.standard if standard is None else standard) or derive(bureau, tenant.region)
     db.session.add(tenant)
     db.session.flush()
     return tenant

@@ -12,7 +12,9 @@ from ..auth.services import AccountError, invite
 from ..extensions import db
 from ..mail import SentMail
 from ..pagination import paginate
+from ..templating import locale_code
 from ..tenancy import Bureau, Tenant
+from tenants.schemes.standards import choices as standard_choices, standard_of
 from .forms import BureauForm, ConfirmForm, InviteAdminForm, TenantForm
 from .services import AdminError, save_bureau, save_tenant
 
@@ -53,7 +55,8 @@ def _bureau_choices(blank_label):
 @bp.route("/tenants")
 def tenants():
     select, q = _search(sa.select(Tenant).order_by(Tenant.name), Tenant.name, Tenant.slug, Tenant.region)
-    return render_template("admin/tenants.html", page=paginate(select), q=q)
+    return render_template("admin/tenants.html", page=paginate(select), q=q, standard_of=standard_of,
+                           locale=locale_code())
 
 
 @bp.route("/tenants/new", methods=["GET", "POST"])
@@ -62,6 +65,8 @@ def edit_tenant(tenant_id=None):
     tenant = db.get_or_404(Tenant, tenant_id) if tenant_id else None
     form = TenantForm(obj=tenant)
     form.bureau_id.choices = _bureau_choices(_("(none)"))
+    form.standard.choices = [("", _("From the bureau's region (all sets where none is known)"))] + \
+        standard_choices(locale_code())
     if request.method == "GET" and tenant is not None:
         form.bureau_id.data = tenant.bureau_id or 0
     if form.validate_on_submit():
@@ -69,7 +74,7 @@ def edit_tenant(tenant_id=None):
             saved = save_tenant(tenant, slug=form.slug.data, name=form.name.data, kind=form.kind.data,
                                 region=form.region.data or "", default_locale=form.default_locale.data,
                                 bureau=db.session.get(Bureau, form.bureau_id.data) if form.bureau_id.data else None,
-                                status=form.status.data)
+                                status=form.status.data, standard=form.standard.data or "")
             db.session.commit()
             flash(_("Tenant %(name)s saved.", name=saved.name), "success")
             return redirect(url_for("admin.tenants"))

@@ -168,7 +168,7 @@ def iso(value):
 
 def init_app(app):
     """Register the API once every feature's api.py has added its routes (tenants.init_app)."""
-    from . import routes
+    from . import jobs, routes  # noqa: F401  (jobs: its route registers on bp)
 
     app.config.setdefault("API_RATE_LIMIT", "600 per minute")
     app.json = FiniteJSONProvider(app)  # every JSON response of the app (API, job status, health)

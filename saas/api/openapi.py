@@ -141,6 +141,9 @@ SCHEMAS = {
     "ImportResult": obj({"created": I, "updated": I, "unchanged": I,
                          "changes": {"type": "array", "items": ref("ImportChange")},
                          "new": {"type": "array", "items": ref("ImportChange")}}, ["created", "updated"]),
+    "Job": obj({"id": I, "status": {"enum": ["queued", "running", "done", "failed"]}, "progress": I, "message": S,
+                "has_file": B, "url": S, "result": {"type": "object"}},
+               ["id", "status", "progress", "url"]),
     "ImportChange": obj({"row": I, "name": S, "credit_code": S, "fields": {"type": "array", "items": obj(
         {"field": S, "column": S, "old": {}, "new": {}}, ["field", "column", "old", "new"])}},
         ["row", "name", "credit_code", "fields"]),
@@ -150,7 +153,7 @@ SCHEMAS = {
 ERRORS = {str(code): {"description": text, "content": {"application/json": {"schema": ref("Error")}}}
           for code, text in ((400, "bad request"), (401, "no or invalid token"), (403, "role may not"),
                              (404, "not found or another tenant's"), (409, "conflict"), (422, "validation failed"),
-                             (429, "throttled"))}
+                             (429, "throttled"), (503, "background work unavailable, try again"))}
 SLUG = {"name": "tenant_slug", "in": "path", "required": True, "schema": S}
 
 
@@ -192,11 +195,17 @@ PATHS = {
                  "requestBody": {"required": True, "content": {"application/json": {"schema": obj(
                      {"reason": S, "on": DATE}, ["reason"])}}}}},
     f"{T}/enterprises/import": {
-        "post": {**op("Import an .xlsx roster (all rows or nothing)", ref("ImportResult"), codes=(400, 401, 403, 404, 422)),
+        "post": {**op("Import an .xlsx roster (all rows or nothing); a large file is imported by the worker: "
+                      "202 with the job to poll", ref("ImportResult"), codes=(400, 401, 403, 404, 422, 503)),
+                 "responses": {**op("", ref("ImportResult"), codes=(400, 401, 403, 404, 422, 503))["responses"],
+                               "202": {"description": "accepted: imported by the worker", "content": {
+                                   "application/json": {"schema": obj({"job": ref("Job")}, ["job"])}}}},
                  "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": obj(
                      {"file": {"type": "string", "contentMediaType": "application/octet-stream"},
                       "mode": {"enum": ["create", "update"]}, "preview": {"enum": ["true", "false"]}},
                      ["file"])}}}}},
+    f"{T}/jobs/{{job_id}}": {"get": op("A background job: queued, running, done or failed, with its result",
+                                       ref("Job"), params=[_id("job_id")])},
     f"{T}/enterprises/{{enterprise_id}}/checklist": {
         "get": op("Checklist", ref("Checklist"), params=[_id("enterprise_id")]),
         "put": op("Replace checklist states", ref("Checklist"), body="Checklist", params=[_id("enterprise_id")],

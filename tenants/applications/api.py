@@ -43,7 +43,7 @@ def create_application():
     if not isinstance(data.get("scheme"), str):
         raise ApiError(422, fields={"scheme": "required scheme code"})
     try:
-        application = start(data["scheme"], year)
+        application = start(g.tenant, data["scheme"], year)
         db.session.commit()
     except ApplicationError as exc:
         db.session.rollback()

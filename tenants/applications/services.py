@@ -19,7 +19,8 @@ from saas.notifications import notify
 from saas.templating import locale_code
 from saas.tenancy import Tenant, utcnow
 from tenants.plans.services import YEARS
-from tenants.schemes.service import schemes
+from tenants.schemes.service import base_schemes, schemes
+from tenants.schemes.standards import of_scheme, units_required
 
 from . import dossier
 from .models import EDITABLE, NOTICE_DAYS, SECTIONS, Application, ApplicationEvent, ApplicationVersion, Objection, \
@@ -42,9 +43,6 @@ TRANSITIONS = {
     ("public_notice", "rejected"): "city",
     ("recognised", "revoked"): "city",
 }
-# Re-review: every two years in Chongqing (CQ-3), an annual evaluation in Xicheng (XC-2).
-REREVIEW_YEARS = {"cq": 2, "xc": 1}
-
 
 def status_labels() -> dict:
     return {"draft": _("Draft"), "submitted": _("Submitted"), "district_review": _("District review"),
@@ -61,8 +59,9 @@ class ApplicationError(ValueError):
         self.conflict = conflict
 
 
-def start(scheme_code: str, year: int) -> Application:
-    if scheme_code not in schemes() or schemes()[scheme_code].per_enterprise:
+def start(tenant: Tenant, scheme_code: str, year: int) -> Application:
+    """A new draft against one of the base schemes of the tenant's set of standards."""
+    if scheme_code not in {s.code for s in base_schemes(tenant)}:
         raise ApplicationError(_("Choose a scheme for the base."))
     if year not in YEARS:  # the years a plan may have: the dossier reads that year's figures and plan
         raise ApplicationError(_("Year: choose a year from %(first)d to %(last)d.", first=YEARS[0], last=YEARS[-1]))
@@ -98,9 +97,12 @@ def checklist(application: Application, data: dict) -> list[tuple[str, str]]:
             out.append(("blocker", _("The section “%(title)s” is empty.", title=section["title"])))
     for code in data["readiness"]["needs_evidence"]:
         out.append(("blocker", _("Item %(code)s is declared met but has no supporting evidence.", code=code)))
-    demo = data["raw"]["demonstration_units"]
-    if demo < 5:
-        out.append(("warning", _("Only %(n)d demonstration units: the standards ask for at least 5.", n=demo)))
+    # As many demonstration units as the scheme's own rules ask for (cq-park 5, wh-station 2);
+    # no warning where it asks for none (tj-base, xc-zone).
+    demo, needed = data["raw"]["demonstration_units"], units_required(schemes().get(application.scheme))
+    if needed is not None and demo < needed:
+        out.append(("warning", _("Only %(n)d demonstration units: the standard asks for at least %(needed)d.",
+                                 n=demo, needed=needed)))
     if data["readiness"]["passed"] is False:
         out.append(("warning", _("The readiness score does not reach the pass mark yet.")))
     for group in data["readiness"]["groups"]:
@@ -210,7 +212,8 @@ def move(application: Application, new: str, user: User, tenant: Tenant, comment
     elif new == "recognised":
         application.recognised_on = recognised_on or date.today()
         application.certificate_no = certificate_no.strip()[:64]
-        years = REREVIEW_YEARS.get(application.scheme.split("-")[0])
+        # Re-review: every two years in Chongqing (CQ-3), an annual evaluation in Xicheng (XC-2).
+        years = of_scheme(application.scheme).rereview_years
         if years:
             on = application.recognised_on
             application.rereview_due = on.replace(year=on.year + years) if not (on.month == 2 and on.day == 29) \

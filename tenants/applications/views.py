@@ -18,7 +18,9 @@ from saas.jobs import QueueUnavailable
 from saas.numbers import MAX_ID, whole
 from saas.templating import locale_code
 from saas.tenancy import tenant_blueprint
-from tenants.schemes.service import applicable, schemes
+from tenants.plans.services import YEARS
+from tenants.schemes.service import base_schemes, schemes
+from tenants.settings.forms import ConfirmForm
 
 from . import docx_export, dossier
 from .models import SECTIONS, Application, ApplicationVersion, Objection, ReviewScore
@@ -58,7 +60,7 @@ def _transaction(success: str):
 @permission_required("applications.view")
 def index():
     rows = db.session.scalars(sa.select(Application).order_by(Application.year.desc(), Application.id.desc())).all()
-    options = [s for s in applicable(g.tenant) if not s.per_enterprise]
+    options = base_schemes(g.tenant)
     return render_template("applications/index.html", rows=rows, options=options, year=date.today().year,
                            locale=locale_code())
 
@@ -72,7 +74,7 @@ def begin():
     except ValueError:
         year = -1
     try:
-        application = start(request.form.get("scheme", ""), year)
+        application = start(g.tenant, request.form.get("scheme", ""), year)
         db.session.commit()
     except ApplicationError as exc:
         db.session.rollback()
@@ -85,6 +87,8 @@ def begin():
 @permission_required("applications.view")
 def show(application_id):
     application = _application(application_id)
+    if application.year not in YEARS:
+        return _unusable_year(application)
     data = application.snapshot if not application.editable and application.snapshot else \
         dossier.build(application, g.tenant)
     items = checklist(application, data) if application.editable else []
@@ -163,6 +167,8 @@ def version_file(application_id, version):
 def docx(application_id):
     """Word copy: a submitted application's frozen snapshot, else today's data."""
     application = _application(application_id)
+    if application.year not in YEARS and not application.snapshot:
+        return _back(application)
     data = application.snapshot if not application.editable and application.snapshot else \
         dossier.build(application, g.tenant)
     return files.download(docx_export.build(data, _("Application form")),
@@ -241,3 +247,35 @@ def objection(application_id):
         add_objection(application, request.form.get("text", ""), _date(request.form.get("received_on")),
                       current_user, g.tenant)
     return _back(application)
+
+
+def _unusable_year(application: Application):
+    """A draft stored with a year no period can have (before years were checked, e.g. 99999):
+    its figures cannot be computed, so the page says so and offers to delete the draft."""
+    form = ConfirmForm()
+    may_delete = can("applications.write") and application.version == 0
+    return render_template("_confirm_page.html", form=form, back=url_for("applications.index"),
+                           question=_("This draft has the year %(year)d, which no work plan or period can have, so its "
+                                      "figures cannot be computed. Delete the draft and start again with the right year?",
+                                      year=application.year) if may_delete else
+                           _("This application has the year %(year)d, which no period can have. Ask the base's "
+                             "administrator to delete it.", year=application.year),
+                           action=url_for("applications.delete", application_id=application.id) if may_delete else None)
+
+
+@bp.route("/<int:application_id>/delete", methods=["POST"])
+@permission_required("applications.write")
+def delete(application_id):
+    """Only a draft never submitted: nothing refers to it (no version, no review step)."""
+    application = _application(application_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    gone = db.session.execute(sa.delete(Application).where(
+        Application.id == application.id, Application.status == "draft", Application.version == 0)
+        .execution_options(synchronize_session=False)).rowcount
+    if not gone:
+        flash(_("Only a draft that was never submitted can be deleted."), "danger")
+        return _back(application)
+    db.session.commit()
+    flash(_("The draft is deleted."), "success")
+    return redirect(url_for("applications.index"))

@@ -43,7 +43,7 @@ FIELDS = {
     "ended_on": _l("Ended on"), "version": _l("Version"), "sections": _l("Application text"),
     "submitted_at": _l("Submitted at"), "notice_start": _l("Public notice from"),
     "notice_end": _l("Public notice until"), "rereview_due": _l("Re-review due"), "final_score": _l("Final score"),
-    "headcount": _l("People trained"), "key_staff": _l("Of whom key staff"),
+    "headcount": _l("People trained"), "key_staff": _l("Names of those trained"),
     "core_done": _l("Core items in place"), "withdrawn_on": _l("Withdrawn on"),
     "withdrawal_reason": _l("Reason for withdrawal"),
     "station_id": _l("Guidance station"), "source": _l("Source"),

@@ -16,6 +16,7 @@ from saas.templating import locale_code, whole_page
 from tenants.metrics.service import tenant_metrics
 from tenants.plans.services import plan_for, progress
 from tenants.schemes.service import default_scheme, readiness
+from tenants.schemes.standards import standard_of, units_required
 from tenants.stations.forms import CATEGORY_LABELS
 from tenants.stations.models import CATEGORIES
 from tenants.stations.services import monthly_counts
@@ -56,8 +57,9 @@ def _overview(today: date, show_links: bool) -> dict:
     counts = monthly_counts(year)
     chart = stacked_bars([str(m) for m in range(1, 13)],
                          [(str(CATEGORY_LABELS[c]), [counts[m][c] for m in range(1, 13)]) for c in CATEGORIES])
-    items = milestones(year)
+    items = milestones(year, standard_of(g.tenant))
     return dict(metrics=metrics, key_figures=KEY_FIGURES, scheme=scheme, result=result, plan=plan,
+                units_needed=units_required(scheme),
                 rows=progress(plan, metrics) if plan else [], chart=chart, milestones=items,
                 next_due=next_due(items, today), today=today, year=year, locale=locale_code(),
                 show_links=show_links)

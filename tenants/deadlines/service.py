@@ -1,6 +1,7 @@
-"""Everyone's deadlines: the application window, progress reports (CQ-4: 15 June and
-15 December), re-reviews, public-notice ends, and open follow-ups — for the calendar feed and
-the reminders."""
+"""Everyone's deadlines: the application window (the bureau's), the dates of each tenant's own
+set of standards (CQ-4 progress reports on 15 June and 15 December, the end of TJ-6's
+acceptance), re-reviews, public-notice ends, and open follow-ups — for the calendar feed and the
+reminders."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from saas.extensions import db
 from saas.links import public_url
 from saas.tenancy import Bureau, Tenant, cross_tenant_reads
 from tenants.applications.models import Application
+from tenants.schemes.standards import standard_of
 from tenants.stations.models import ServiceLog
 from tenants.visits.models import GuidanceVisit, VisitInstructor
 
@@ -45,19 +47,18 @@ def for_user(user: User, start: date, end: date) -> list[Deadline]:
         managed = [t for role, t in memberships if role in ("admin", "staff")]
         for tenant in managed:
             bureau = db.session.get(Bureau, tenant.bureau_id) if tenant.bureau_id else None
+            own = [d for d in standard_of(tenant).dates if d.reminder is not None]  # no other set's
             for year in range(start.year, end.year + 1):
                 opens = _md(year, bureau.application_opens if bureau else "", "05-01")
                 closes = _md(year, bureau.application_closes if bureau else "", "06-15")
                 home = public_url("applications.index", tenant_slug=tenant.slug)
-                plan = public_url("plans.show", tenant_slug=tenant.slug, year=year)
                 out += [Deadline(opens, _("%(tenant)s: application window opens", tenant=tenant.name), home,
                                  f"open-{tenant.id}-{year}"),
                         Deadline(closes, _("%(tenant)s: application window closes", tenant=tenant.name), home,
-                                 f"close-{tenant.id}-{year}"),
-                        Deadline(date(year, 6, 15), _("%(tenant)s: half-year progress report", tenant=tenant.name), plan,
-                                 f"report-{tenant.id}-{year}-06"),
-                        Deadline(date(year, 12, 15), _("%(tenant)s: year-end progress report", tenant=tenant.name), plan,
-                                 f"report-{tenant.id}-{year}-12")]
+                                 f"close-{tenant.id}-{year}")]
+                out += [Deadline(d.days(year)[1], str(d.reminder) % {"tenant": tenant.name},
+                                 public_url(d.link, tenant_slug=tenant.slug, year=year),
+                                 d.uid.format(tenant=tenant.id, year=year)) for d in own]
         ids = [t.id for t in managed]
         slugs = {t.id: t.slug for _r, t in memberships}
         if ids:

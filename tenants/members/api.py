@@ -5,16 +5,22 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from flask import request
+from flask import g, request
 from sqlalchemy.orm import selectinload
 
-from saas import files
+from saas import files, workbook
 from saas.api import ApiError, body, integer, iso, page_of, tenant_route
+from saas.api.jobs import job_json
 from saas.extensions import db
+from saas.jobs import QueueUnavailable
+from saas.templating import locale_code
 
+from . import uploads
 from .checklists import ITEMS, STATES
 from .importer import MODES, preview_import, run_import
 from .models import FLAGS, STATUSES, Enterprise
+from .spreadsheet import read_rows
+from .tasks import BACKGROUND_BYTES, BACKGROUND_ROWS, import_members
 from .services import MemberError, apply_profile, change_status, checklist, enterprise_or_404, normalise_credit_code, \
     normalise_landline, normalise_mobile, save_checklist, save_enterprise, set_liaison, survey, save_survey, \
     SURVEY_FIELDS
@@ -182,7 +188,13 @@ def import_enterprises():
         raise ApiError(422, fields={"preview": "true or false"})
     try:
         data, _kind = files.read_upload(request.files.get("file"), kinds={"xlsx"})
-        result = (preview_import if preview == "true" else run_import)(data, mode)
+        size = workbook.check(data)
+        # As the page does: a large file goes to the worker (by its unpacked size first, then by
+        # the rows actually read); the answer is 202 with the job to poll.
+        sheet = read_rows(data) if size <= BACKGROUND_BYTES else None
+        if preview == "false" and (sheet is None or len(sheet.rows) > BACKGROUND_ROWS):
+            return _background(data, mode)
+        result = (preview_import if preview == "true" else run_import)(sheet or data, mode)
     except files.UploadError as exc:
         raise ApiError(422, str(exc), {"file": str(exc)})
     if not result.ok:
@@ -194,6 +206,17 @@ def import_enterprises():
                 "changes": [c.as_json() for c in result.changes], "new": [c.as_json() for c in result.new]}
     db.session.commit()
     return {"created": result.created, "updated": result.updated}
+
+
+def _background(data: bytes, mode: str):
+    stored = uploads.store(data)
+    try:
+        record = import_members.enqueue(stored, mode, locale_code(), key=f"import:{stored}", user_id=g.api_user.id)
+    except QueueUnavailable:
+        uploads.remove(stored)
+        raise ApiError(503, "background work is unavailable right now; try again later") from None
+    db.session.commit()
+    return {"job": job_json(record)}, 202
 
 
 def _checklist_json(enterprise) -> dict:

@@ -30,6 +30,9 @@ GROUPS = {
         ("publicity", _l("Publicity")),
         ("leak_emergency_plan", _l("Leak emergency plan")),
         ("rewards_penalties", _l("Reward and penalty rules")),
+        # The enterprise's own yearly plan of training, publicity and exchange (CQ-1 item 4,
+        # WH-1 item 3, XC-3 "编制年度计划"): not the base's AnnualPlan.
+        ("annual_plan", _l("Annual plan for training, publicity and exchange")),
     ]),
 }
 ITEMS = [f"{group}.{code}" for group, (_title, items) in GROUPS.items() for code, _t in items]

@@ -19,18 +19,20 @@ from saas.extensions import db
 from saas.tenancy import current_tenant_id
 
 from .models import Enterprise, LiaisonPerson
-from .services import MemberError, apply_profile, normalise_credit_code, profile_values, status_values
+from .services import MemberError, apply_profile, normalise_credit_code, normalise_landline, normalise_mobile, \
+    profile_values, status_values
 from .spreadsheet import BOOLS, DATES, DEMONSTRATION_WORDS, STATUS_WORDS, STATUS_ZH, RowError, Sheet, _header, _text, parse_bool, \
     parse_date, read_rows
 
 MODES = ("create", "update")
-LIAISON_DETAILS = ("position", "mobile", "email")
+LIAISON_DETAILS = ("position", "mobile", "landline", "email")
 # Enterprises the preview lists one by one (it counts them all).
 PREVIEW_LIMIT = 200
 MAX_EMPLOYEES = 10_000_000
 # The column sizes of the models: longer text is a row error, not a database error.
 MAX_LENGTHS = {"name": 200, "industry": 120,
                "withdrawal_reason": 1000, "liaison_name": 120, "liaison_position": 120, "liaison_mobile": 32,
+               "liaison_landline": 32,
                "liaison_email": 254}
 
 
@@ -139,7 +141,15 @@ def _clean(number: int, raw: dict, errors: list[RowError]) -> dict:
             validate_email(email, check_deliverability=False)
         except EmailNotValidError:
             fail("liaison_email", _("Not a valid email address: %(value)s", value=email))
-    if any(data.get(k) for k in ("liaison_position", "liaison_mobile", "liaison_email")) and not data.get("liaison_name"):
+    # The same number checks as the liaison form and the API, stored as they normalise it.
+    for key, normalise in (("liaison_mobile", normalise_mobile), ("liaison_landline", normalise_landline)):
+        if data.get(key):
+            try:
+                data[key] = normalise(data[key])
+            except MemberError as exc:
+                fail(key, str(exc))
+    if any(data.get(k) for k in ("liaison_position", "liaison_mobile", "liaison_landline", "liaison_email")) \
+            and not data.get("liaison_name"):
         fail("liaison_name", _("Contact details are given but the liaison person's name is missing."))
     return data
 
@@ -278,8 +288,6 @@ def _liaison(values: dict, current: LiaisonPerson | None = None) -> dict | None:
     for key in LIAISON_DETAILS:
         column = f"liaison_{key}"
         person[key] = values[column] if column in values else (getattr(current, key) if same else "")
-    if same:
-        person["landline"] = current.landline  # no column of the sheet: kept
     return person
 
 
@@ -301,7 +309,9 @@ def _insert(rows: list[dict]) -> None:
         if person:
             liaisons.append({"tenant_id": tenant_id, "enterprise_id": row["id"], "name": person["name"].strip(),
                              "position": person["position"] or "", "mobile": person["mobile"] or "",
-                             "email": person["email"] or "", "started_on": today, "ended_on": None})
+                             "landline": person["landline"] or "", "email": person["email"] or "",
+                             # As apply_profile: a new member's first liaison since it joined.
+                             "started_on": min(row.get("joined_on") or today, today), "ended_on": None})
     insert_rows(LiaisonPerson.__table__, liaisons, key="enterprise_id")
     record_created(Enterprise, enterprises, label=lambda row: row["name"])
     record_created(LiaisonPerson, liaisons, label=lambda row: row["name"])

@@ -3,9 +3,6 @@ background) and exports."""
 
 from __future__ import annotations
 
-import re
-import time
-import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -22,6 +19,7 @@ from saas.jobs import JobRecord, QueueUnavailable
 from saas.jobs.task import reconcile
 from saas.templating import locale_code
 
+from . import uploads
 from .blueprint import bp
 from .forms import ConfirmForm, ImportForm
 from .importer import MODES, preview_import, run_import
@@ -31,9 +29,6 @@ from .spreadsheet import read_rows, roster_csv, roster_xlsx, template
 from .tasks import BACKGROUND_BYTES, BACKGROUND_ROWS, import_members, preview_dict, preview_members
 
 XLSX = files.XLSX
-# An uploaded file waiting for its import to be confirmed; older ones are removed.
-UPLOAD_TOKEN = re.compile(r"[0-9a-f]{32}")
-KEEP_SECONDS = 24 * 3600
 
 
 @bp.route("/import/template.xlsx")
@@ -55,11 +50,11 @@ def import_roster():
         data, _kind = files.read_upload(request.files.get("file"), kinds={"xlsx"})
         size = workbook.check(data)
         if mode == "update":
-            stored = _store(data)
+            stored = uploads.store(data)
             return _preview(form, data, size, stored)
         return _import(form, data, size, mode, None)
     except files.UploadError as exc:
-        _remove(stored)
+        uploads.remove(stored)
         form.file.errors.append(str(exc))
         return render_template("members/import.html", form=form), 400
 
@@ -89,7 +84,7 @@ def import_preview(job_id):
 def import_confirm():
     """Import the file the preview showed (kept on the server under a random name)."""
     mode = request.form.get("mode", "")
-    path = _stored_upload(request.form.get("upload", ""))
+    path = uploads.waiting(request.form.get("upload", ""))
     if not ConfirmForm().validate_on_submit() or mode not in MODES or path is None:
         flash(_("The uploaded file is no longer there: upload it again."), "warning")
         return redirect(url_for("members.import_roster"))
@@ -99,7 +94,7 @@ def import_confirm():
         data = path.read_bytes()
         return _import(form, data, workbook.check(data), mode, stored)
     except files.UploadError as exc:
-        _remove(stored)
+        uploads.remove(stored)
         form.file.errors.append(str(exc))
         return render_template("members/import.html", form=form), 400
 
@@ -114,7 +109,7 @@ def _preview(form, data: bytes, size: int, stored: str):
         return redirect(url_for("members.import_preview", job_id=record.id))
     result = preview_import(data, "update")
     if not result.ok:
-        _remove(stored)
+        uploads.remove(stored)
         db.session.rollback()
         return render_template("members/import.html", form=form, errors=[e.as_dict() for e in result.errors]), 422
     return render_template("members/import.html", form=form, preview=preview_dict(result), confirm=ConfirmForm(),
@@ -126,7 +121,7 @@ def _import(form, data: bytes, size: int, mode: str, stored: str | None):
     (reading it is work too), then by the rows actually read."""
     sheet = read_rows(data) if size <= BACKGROUND_BYTES else None
     if sheet is None or len(sheet.rows) > BACKGROUND_ROWS:
-        stored = stored or _store(data)
+        stored = stored or uploads.store(data)
         try:
             record = import_members.enqueue(stored, mode, locale_code(), key=f"import:{stored}",
                                             user_id=current_user.id)
@@ -136,49 +131,27 @@ def _import(form, data: bytes, size: int, mode: str, stored: str | None):
     result = run_import(sheet, mode)
     if not result.ok:
         db.session.rollback()
-        _remove(stored)
+        uploads.remove(stored)
         return render_template("members/import.html", form=form, errors=[e.as_dict() for e in result.errors]), 422
     db.session.commit()
-    _remove(stored)
+    uploads.remove(stored)
     flash(_("Import done: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.",
             created=result.created, updated=result.updated, unchanged=result.unchanged), "success")
     return redirect(url_for("members.index"))
 
 
 def _queue_down(form, stored: str):
-    _remove(stored)
+    uploads.remove(stored)
     flash(_("Background work is unavailable right now. Please try again later."), "danger")
     return render_template("members/import.html", form=form), 503
 
 
-def _imports_dir() -> Path:
-    return Path(current_app.config["UPLOAD_DIR"]) / str(g.tenant.id) / "imports"
 
 
-def _store(data: bytes) -> str:
-    """The upload under a random name in this tenant's folder; relative to UPLOAD_DIR."""
-    folder = _imports_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    cutoff = time.time() - KEEP_SECONDS
-    for old in folder.glob("*.xlsx"):  # previews nobody confirmed
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
-    relative = Path(str(g.tenant.id)) / "imports" / f"{uuid.uuid4().hex}.xlsx"
-    (Path(current_app.config["UPLOAD_DIR"]) / relative).write_bytes(data)
-    return str(relative)
 
 
-def _stored_upload(token: str) -> Path | None:
-    """This tenant's waiting upload named by `token`, if it is still there."""
-    if not UPLOAD_TOKEN.fullmatch(token or ""):
-        return None
-    path = _imports_dir() / f"{token}.xlsx"
-    return path if path.is_file() else None
 
 
-def _remove(stored: str | None) -> None:
-    if stored:
-        (Path(current_app.config["UPLOAD_DIR"]) / stored).unlink(missing_ok=True)
 
 
 def _everyone():

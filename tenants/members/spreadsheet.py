@@ -32,6 +32,7 @@ COLUMNS = [
     ("liaison_name", "联络员", "Liaison person"),
     ("liaison_position", "联络员职务", "Liaison position"),
     ("liaison_mobile", "联络员手机", "Liaison mobile"),
+    ("liaison_landline", "联络员座机", "Liaison landline"),
     ("liaison_email", "联络员邮箱", "Liaison email"),
 ]
 KEYS = [c[0] for c in COLUMNS]
@@ -158,7 +159,8 @@ def export_values(enterprise) -> list:
         "adopted_on": enterprise.adopted_on,
         "withdrawn_on": enterprise.withdrawn_on, "withdrawal_reason": enterprise.withdrawal_reason,
         "liaison_name": liaison.name if liaison else "", "liaison_position": liaison.position if liaison else "",
-        "liaison_mobile": liaison.mobile if liaison else "", "liaison_email": liaison.email if liaison else "",
+        "liaison_mobile": liaison.mobile if liaison else "", "liaison_landline": liaison.landline if liaison else "",
+        "liaison_email": liaison.email if liaison else "",
     }
     values.update({b: yes(getattr(enterprise, b)) for b in BOOLS})
     return [values[k] for k in KEYS]

@@ -27,6 +27,15 @@ LABELS = {
     "visits_in_year": _l("Guidance visits this year"), "trainings_in_year": _l("Trainings this year"),
     "all_staff_trained": _l("All staff trained"), "incidents_caused": _l("Infringements caused (last 2 years)"),
     "incidents_suffered": _l("Infringements suffered (last 2 years)"),
+    "members_with_leak_plan": _l("Members with a leak emergency plan"),
+    "members_with_leak_plan_ratio": _l("Ratio of members with a leak emergency plan"),
+    "five_three_members": _l("Members with the five implementations and three defences all in place"),
+    "five_three_ratio": _l("Ratio of members with the five implementations and three defences in place"),
+    "served_enterprises": _l("Enterprises served"),
+    "served_trained_enterprises": _l("Served enterprises trained (not counting their own internal training)"),
+    "served_trained_ratio": _l("Ratio of served enterprises trained"),
+    "has_fixed_instructor": _l("Has a fixed instructor"),
+    "fixed_instructor_visits": _l("Guidance visits by its fixed instructor this year"),
 }
 
 

@@ -17,11 +17,14 @@ from saas.extensions import db
 from saas.tenant_cache import cached
 from tenants.members.checklists import CORE_ITEMS, ITEMS, RULES_ITEM
 from tenants.members.models import ChecklistItem, Enterprise, LiaisonPerson, SurveyYear
-from tenants.members.queries import active_on
+from tenants.members.queries import active_on, core_done
 from tenants.recognition.queries import recognised_enterprise
 from tenants.stations.models import CATEGORIES, ServiceLog, Station, StationStaff
 from tenants.training.coverage import Period, figures
-from tenants.visits.models import VISITS_PER_YEAR, GuidanceVisit, ProtectionStaff, TeamActivity
+from tenants.training.models import Attendance, TrainingEvent
+from tenants.visits.models import (VISITS_PER_YEAR, GuidanceVisit, InstructorEnterprise, ProtectionStaff, TeamActivity,
+                                   VisitInstructor)
+from tenants.visits.services import visits_per_member
 
 # metric → (endpoint, fixed arguments): where the rows behind a figure are listed. Endpoints in
 # PERIOD_ARGS also get the figure's year (see labels.metric_url).
@@ -31,6 +34,8 @@ LINKS = {
     "members_without_liaison": ("members.index", {"status": "active", "liaison": "no"}),
     "demonstration_units": ("recognition.index", {}),
     "members_with_rules": ("members.index", {"status": "active", "rules": "yes"}),
+    "five_three_members": ("members.index", {"status": "active", "checklist": "complete"}),
+    "served_enterprises": ("members.index", {"status": "active"}),  # a base serves its members (WH-2)
     "trained_enterprises": ("training.coverage", {"show": "trained"}),
     "never_trained": ("training.coverage", {"show": "never"}),
     "all_staff_trained_members": ("training.coverage", {"show": "allstaff"}),
@@ -57,11 +62,14 @@ TENANT_METRICS = (
     "visits_per_member", "min_visits_per_member", "members_below_visits", "visit_coverage_ratio", "service_logs",
     "service_categories", "complaints", "guidance_services", "rights_services", "overdue_follow_ups", "stations",
     "max_experienced_staff", "instructors", "protection_staff", "team_trainings", "publicity_materials",
-    "plan_exists", "plan_has_xc_targets",
+    "plan_exists", "plan_has_xc_targets", "members_with_leak_plan", "members_with_leak_plan_ratio",
+    "five_three_members", "five_three_ratio", "served_enterprises", "served_trained_enterprises",
+    "served_trained_ratio",
     *[f"service_logs.{c}" for c in CATEGORIES],
 )
-ENTERPRISE_METRICS = ("has_liaison", "visits_in_year", "trainings_in_year", "all_staff_trained", "incidents_caused",
-                      "incidents_suffered", *ITEMS)
+ENTERPRISE_METRICS = ("has_liaison", "visits_in_year", "has_fixed_instructor", "fixed_instructor_visits",
+                      "trainings_in_year", "all_staff_trained", "incidents_caused", "incidents_suffered", *ITEMS)
+LEAK_PLAN_ITEM = "ruleset.leak_emergency_plan"  # XC-3: a zone guides its members to a leak emergency procedure
 
 
 def _ratio(part, whole):
@@ -78,30 +86,45 @@ def liaison_on(day: date):
                              sa.or_(LiaisonPerson.ended_on.is_(None), LiaisonPerson.ended_on > day))
 
 
+def trained_by_others(period: Period):
+    """Members trained in the period by the base, a station, the bureau or a third party: an
+    enterprise's own internal training is its own work, not a training the unit gave (WH-2)."""
+    return (sa.select(Attendance.enterprise_id)
+            .join(TrainingEvent, TrainingEvent.id == Attendance.event_id)
+            .where(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end,
+                   TrainingEvent.organiser != "enterprise", Attendance.headcount > 0))
+
+
 def _members(period: Period) -> dict:
     has_liaison = liaison_on(period.end)
     in_place = lambda codes: sa.exists().where(  # noqa: E731
         ChecklistItem.tenant_id == Enterprise.tenant_id, ChecklistItem.enterprise_id == Enterprise.id,
         ChecklistItem.code.in_(codes), ChecklistItem.state == "in_place")
     one = lambda cond: sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)  # noqa: E731
+    # Adoption is dated: a member that adopted the standard later did not count then.
+    adopted_by_end = sa.and_(Enterprise.adopted_standard.is_(True),
+                             sa.or_(Enterprise.adopted_on.is_(None), Enterprise.adopted_on <= period.end))
     row = db.session.execute(sa.select(
         sa.func.count(Enterprise.id), one(has_liaison), one(recognised_enterprise(period.end)),
-        one(Enterprise.adopted_standard.is_(True)), one(in_place([RULES_ITEM])), one(in_place(CORE_ITEMS)),
+        one(adopted_by_end), one(in_place([RULES_ITEM])), one(in_place(CORE_ITEMS)),
+        one(in_place([LEAK_PLAN_ITEM])), one(core_done() >= len(CORE_ITEMS)),
+        one(Enterprise.id.in_(trained_by_others(period))),
     ).where(active_on(period.end))).one()
-    active, with_liaison, demo, adopted, rules, work = (int(v) for v in row)
+    active, with_liaison, demo, adopted, rules, work, leak, five_three, trained = (int(v) for v in row)
+    # WH-2 over a whole base: the base is the unit ("站点或基地"), the enterprises it serves are
+    # its members; a station is scored on its own ledger instead (station_metrics).
     return {"active_members": active, "members_with_liaison": with_liaison,
             "members_without_liaison": active - with_liaison, "demonstration_units": demo,
             "adopted_standard_members": adopted, "members_with_rules": rules,
             "members_with_rules_ratio": _ratio(rules, active), "protection_work_members": work,
-            "protection_work_ratio": _ratio(work, active)}
+            "protection_work_ratio": _ratio(work, active), "members_with_leak_plan": leak,
+            "members_with_leak_plan_ratio": _ratio(leak, active), "five_three_members": five_three,
+            "five_three_ratio": _ratio(five_three, active), "served_enterprises": active,
+            "served_trained_enterprises": trained, "served_trained_ratio": _ratio(trained, active)}
 
 
 def _visits(period: Period, active: int) -> dict:
-    per = (sa.select(Enterprise.id, sa.func.count(GuidanceVisit.id).label("n"))
-           .outerjoin(GuidanceVisit, sa.and_(GuidanceVisit.enterprise_id == Enterprise.id,
-                                             GuidanceVisit.visited_on >= period.start,
-                                             GuidanceVisit.visited_on <= period.end))
-           .where(active_on(period.end)).group_by(Enterprise.id).subquery())
+    per = visits_per_member(period.start, period.end)  # the rows the coverage page lists
     total, lowest, below = db.session.execute(sa.select(
         sa.func.coalesce(sa.func.sum(per.c.n), 0), sa.func.min(per.c.n),
         sa.func.coalesce(sa.func.sum(sa.case((per.c.n < VISITS_PER_YEAR, 1), else_=0)), 0))).one()
@@ -173,31 +196,46 @@ def _compute(period: Period, today: date) -> dict:
 
 
 def enterprise_metrics(year: int) -> dict[int, dict]:
-    """Per active member, the metrics enterprise schemes read — four grouped queries."""
+    """Per active member, the metrics enterprise schemes read — six grouped queries."""
     period = Period.year(year)
     members = db.session.execute(sa.select(Enterprise.id, Enterprise.employees, liaison_on(period.end))
                                  .where(active_on(period.end))).all()
-    out = {m.id: {"has_liaison": bool(m[2]), "visits_in_year": 0, "trainings_in_year": 0,
+    out = {m.id: {"has_liaison": bool(m[2]), "visits_in_year": 0, "has_fixed_instructor": False,
+                  "fixed_instructor_visits": 0, "trainings_in_year": 0,
                   "all_staff_trained": False, "incidents_caused": None, "incidents_suffered": None,
                   **{code: False for code in ITEMS}} for m in members}
     for enterprise_id, code in db.session.execute(sa.select(ChecklistItem.enterprise_id, ChecklistItem.code)
                                                   .where(ChecklistItem.state == "in_place")):
         if enterprise_id in out:
             out[enterprise_id][code] = True
-    for enterprise_id, n in db.session.execute(
-            sa.select(GuidanceVisit.enterprise_id, sa.func.count(GuidanceVisit.id))
+    # CQ-1 item 5: the bureau gives the enterprise a *fixed* instructor (固定的指导员), who guides it
+    # at least twice a year. Fixed = an instructor of the tenant given this member (InstructorEnterprise);
+    # a visit counts for it when that instructor made it.
+    by_fixed = sa.exists().where(
+        VisitInstructor.tenant_id == GuidanceVisit.tenant_id, VisitInstructor.visit_id == GuidanceVisit.id,
+        InstructorEnterprise.tenant_id == GuidanceVisit.tenant_id,
+        InstructorEnterprise.user_id == VisitInstructor.user_id,
+        InstructorEnterprise.enterprise_id == GuidanceVisit.enterprise_id)
+    for enterprise_id, n, fixed in db.session.execute(
+            sa.select(GuidanceVisit.enterprise_id, sa.func.count(GuidanceVisit.id),
+                      sa.func.coalesce(sa.func.sum(sa.case((by_fixed, 1), else_=0)), 0))
             .where(GuidanceVisit.visited_on >= period.start, GuidanceVisit.visited_on <= period.end)
             .group_by(GuidanceVisit.enterprise_id)):
         if enterprise_id in out:
-            out[enterprise_id]["visits_in_year"] = n
-    from tenants.training.coverage import per_member
+            out[enterprise_id]["visits_in_year"], out[enterprise_id]["fixed_instructor_visits"] = n, int(fixed)
+    for (enterprise_id,) in db.session.execute(
+            sa.select(InstructorEnterprise.enterprise_id).distinct()
+            .join(Membership, sa.and_(Membership.user_id == InstructorEnterprise.user_id,
+                                      Membership.role == "instructor"))):
+        if enterprise_id in out:
+            out[enterprise_id]["has_fixed_instructor"] = True
+    from tenants.training.coverage import all_staff, per_member
 
-    m = per_member(period)
-    employees = {mm.id: mm.employees for mm in members}
-    for enterprise_id, headcount, events in db.session.execute(sa.select(m.c.id, m.c.headcount, m.c.events)):
+    m = per_member(period)  # all staff: distinct people trained, never a sum of headcounts
+    for enterprise_id, all_trained, events in db.session.execute(sa.select(m.c.id, all_staff(m), m.c.events)):
         if enterprise_id in out:
             out[enterprise_id]["trainings_in_year"] = events
-            out[enterprise_id]["all_staff_trained"] = bool(employees[enterprise_id]) and headcount >= employees[enterprise_id]
+            out[enterprise_id]["all_staff_trained"] = bool(all_trained)
     latest = (sa.select(SurveyYear.enterprise_id, sa.func.max(SurveyYear.year).label("year"))
               .where(SurveyYear.year <= year).group_by(SurveyYear.enterprise_id).subquery())
     for enterprise_id, caused, suffered in db.session.execute(
@@ -213,17 +251,12 @@ def station_metrics(station_id: int, year: int) -> dict:
     active members with an entry in its service ledger that year. Trained counts only training
     the base, a station, the bureau or a third party gave (an enterprise's own internal
     training is its own work, not the station's). The names are the tenant metrics' names, so
-    the wh-station scheme reads either."""
-    from tenants.training.models import Attendance, TrainingEvent
-
+    the wh-station scheme reads either (served_* over a base: its members)."""
     period = Period.year(year)
     served = (sa.select(ServiceLog.enterprise_id).distinct()
               .where(ServiceLog.station_id == station_id, ServiceLog.enterprise_id.is_not(None),
                      ServiceLog.served_on >= period.start, ServiceLog.served_on <= period.end))
-    trained = (sa.select(Attendance.enterprise_id)
-               .join(TrainingEvent, TrainingEvent.id == Attendance.event_id)
-               .where(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end,
-                      TrainingEvent.organiser != "enterprise", Attendance.headcount > 0))
+    trained = trained_by_others(period)
     work = sa.exists().where(ChecklistItem.tenant_id == Enterprise.tenant_id, ChecklistItem.enterprise_id == Enterprise.id,
                              ChecklistItem.code.in_(CORE_ITEMS), ChecklistItem.state == "in_place")
     one = lambda cond: sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)  # noqa: E731
@@ -240,6 +273,7 @@ def station_metrics(station_id: int, year: int) -> dict:
     tenant = _structure(period)
     return {"stations": 1 if active else 0, "max_experienced_staff": int(staff or 0),
             "served_enterprises": served_n, "trained_enterprises": trained_n,
-            "trained_enterprise_ratio": _ratio(trained_n, served_n), "protection_work_members": work_n,
+            "trained_enterprise_ratio": _ratio(trained_n, served_n), "served_trained_enterprises": trained_n,
+            "served_trained_ratio": _ratio(trained_n, served_n), "protection_work_members": work_n,
             "protection_work_ratio": _ratio(work_n, served_n), "demonstration_units": demo,
             "plan_exists": tenant["plan_exists"], "instructors": tenant["instructors"]}

@@ -21,6 +21,7 @@ from saas.tenancy import utcnow
 from tenants.members.models import Enterprise
 from tenants.schemes.scoring import Result, evaluate
 from tenants.schemes.service import schemes
+from tenants.schemes.standards import current_standard
 from tenants.stations.models import Station
 
 from .models import REVOCATION_GROUNDS, UNIT_EDITABLE, Recognition, RecognitionEvent, UnitApplication
@@ -69,11 +70,9 @@ def validity(scheme_code: str, recognised_on: date) -> date | None:
 
 
 def unit_schemes(kind: str) -> list:
-    """The schemes a unit of this kind applies against (enterprise: cq-enterprise, wh-enterprise,
-    xc-point; station: wh-station)."""
-    if kind == "enterprise":
-        return [s for s in schemes().values() if s.per_enterprise]
-    return [s for s in schemes().values() if "station" in s.applies_to]
+    """The schemes a unit of this kind applies against, of the tenant's set of standards
+    (enterprise: cq-enterprise, wh-enterprise, xc-point; station: wh-station)."""
+    return current_standard().unit_schemes(kind)
 
 
 # --- applications ---------------------------------------------------------------------------------

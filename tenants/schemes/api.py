@@ -10,7 +10,7 @@ from saas.api import ApiError, tenant_route
 from tenants.metrics.service import tenant_metrics
 from tenants.training.coverage import Period
 
-from .service import default_scheme, readiness, schemes
+from .service import applicable, default_scheme, readiness, schemes
 
 
 @tenant_route("/metrics", "readiness.view")
@@ -29,7 +29,7 @@ def metrics():
 def readiness_json():
     code = request.args.get("scheme")
     scheme = schemes().get(code) if code else default_scheme(g.tenant)
-    if scheme is None:
+    if scheme is None or scheme not in applicable(g.tenant):  # another set of standards' scheme too
         raise ApiError(404, "unknown scheme")
     if scheme.per_enterprise:
         raise ApiError(400, "an enterprise scheme is evaluated per member, not for the base")

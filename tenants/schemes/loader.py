@@ -1,5 +1,12 @@
 """Schemes are data: TOML files in tenants/schemes/data, loaded and validated at start-up.
 
+An item is computed from the records (`rule`), or judged (`manual = true`: declared met with
+evidence, a reviewer may override), or both: a rule that names `declared` is decided by the
+records where they can decide it, and by the unit's declaration (with evidence) for the part no
+record holds — e.g. CQ-1 item 6 "not infringed *or successfully defended*". `facts` lists more
+figures shown beside an item (what a reviewer judges from), `note_zh`/`note_en` say what the
+source leaves open, and `optional = true` marks a criterion the source only allows ("may").
+
 A mistake in a file stops the app with one line naming the file and the problem.
 """
 
@@ -14,6 +21,8 @@ from .rules import Rule, RuleError, parse
 DATA = Path(__file__).resolve().parent / "data"
 APPLIES = ("park", "association", "enterprise", "station")
 MODES = ("points", "criteria")
+# In a rule: the item's own declaration, met with evidence (scoring.py supplies it per item).
+DECLARED = "declared"
 
 
 class SchemeError(ValueError):
@@ -28,9 +37,21 @@ class Item:
     points: float = 0
     rule: Rule | None = None
     manual: bool = False
+    facts: tuple[str, ...] = ()
+    note_zh: str = ""
+    note_en: str = ""
+    optional: bool = False
 
     def title(self, locale: str) -> str:
         return self.title_en if locale == "en" else self.title_zh
+
+    def note(self, locale: str) -> str:
+        return self.note_en if locale == "en" else self.note_zh
+
+    @property
+    def judged(self) -> bool:
+        """Computed and declared at once: the rule names `declared`."""
+        return self.rule is not None and DECLARED in self.rule.names
 
 
 @dataclass(frozen=True)
@@ -111,11 +132,24 @@ def build(raw: dict, name: str, known_metrics: set[str]) -> Scheme:
             if mode == "points" and (not isinstance(points, (int, float)) or points <= 0):
                 raise SchemeError(f"{where}: points must be a positive number")
             try:
-                rule = parse(i_raw["rule"], known_metrics) if has_rule else None
+                rule = parse(i_raw["rule"], known_metrics | {DECLARED}) if has_rule else None
             except RuleError as exc:
                 raise SchemeError(f"{where}: {exc}") from exc
+            facts = i_raw.get("facts", [])
+            if not isinstance(facts, list) or not all(isinstance(f, str) for f in facts):
+                raise SchemeError(f"{where}: facts must be a list of metric names")
+            unknown = sorted(set(facts) - known_metrics)
+            if unknown:
+                raise SchemeError(f"{where}: unknown metric {', '.join(unknown)} in facts")
+            notes = [i_raw.get(key, "") for key in ("note_zh", "note_en")]
+            if not all(isinstance(n, str) for n in notes) or bool(notes[0].strip()) != bool(notes[1].strip()):
+                raise SchemeError(f"{where}: give both note_zh and note_en, as text")
+            optional = bool(i_raw.get("optional"))
+            if optional and mode != "criteria":
+                raise SchemeError(f"{where}: only a criteria scheme has optional items (points schemes: bonus groups)")
             item = Item(icode, _text(i_raw, "title_zh", where), _text(i_raw, "title_en", where), float(points or 0),
-                        rule, manual)
+                        rule, manual or (rule is not None and DECLARED in rule.names), tuple(facts),
+                        notes[0].strip(), notes[1].strip(), optional)
             seen[icode] = item
             items.append(item)
         if not items:
@@ -125,6 +159,8 @@ def build(raw: dict, name: str, known_metrics: set[str]) -> Scheme:
                             float(cap) if cap is not None else None, bool(g_raw.get("bonus"))))
     if not groups:
         raise SchemeError(f"{name}: no groups")
+    if all(i.optional for i in seen.values()):
+        raise SchemeError(f"{name}: every item is optional")
     maximum, pass_mark = raw.get("max"), raw.get("pass_mark")
     if mode == "points":
         if not isinstance(maximum, (int, float)):

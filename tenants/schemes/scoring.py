@@ -1,9 +1,12 @@
 """Readiness: a scheme evaluated against live metrics and the tenant's declarations.
 
 Points schemes: an item earns its points when met; a group earns min(sum, cap); bonus groups add
-on top; the total never exceeds `max`; passed when total >= pass_mark. Criteria schemes: passed
-when every criterion holds. A manual item counts only when declared met *with evidence*; a
-reviewer's override replaces its points.
+on top; the total never exceeds `max`; passed when total >= pass_mark (no pass mark: the score is
+shown and the reviewers decide). Criteria schemes: passed when every criterion holds; an optional
+criterion is shown but never required. A manual item counts only when declared met *with
+evidence*; a reviewer's override replaces its points. An item whose rule names `declared` is
+decided by the records where they decide it (met, or not met whatever is declared), else by
+the declaration, as a manual item.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from .loader import Group, Item, Scheme
+from .loader import DECLARED, Group, Item, Scheme
 from .rules import COMPARE, _eval, _name
 
 MET, NOT_MET, NEEDS_EVIDENCE, OVERRIDDEN, UNDECLARED = "met", "not_met", "needs_evidence", "overridden", "undeclared"
@@ -90,20 +93,32 @@ def shortfalls(node, metrics: dict) -> list[Shortfall]:
     return []
 
 
+def _values(item: Item, metrics: dict) -> dict:
+    """The figures shown with an item: those its rule reads, then its `facts`."""
+    names = sorted(n for n in item.rule.names if n != DECLARED) if item.rule is not None else []
+    return {n: metrics.get(n) for n in [*names, *item.facts]}
+
+
 def _item(item: Item, metrics: dict, declaration, evidence: list) -> ItemResult:
-    if item.rule is not None:
+    values = _values(item, metrics)
+    if item.rule is not None and not item.judged:
         met = item.rule(metrics)
-        values = {n: metrics.get(n) for n in sorted(item.rule.names)}
         return ItemResult(item, MET if met else NOT_MET, item.points if met else 0, values,
                           [] if met else shortfalls(item.rule.tree, metrics))
     if declaration is not None and declaration.override_points is not None:
-        return ItemResult(item, OVERRIDDEN, min(declaration.override_points, item.points or 1),
+        return ItemResult(item, OVERRIDDEN, min(declaration.override_points, item.points or 1), values,
                           declaration=declaration, evidence=evidence)
+    if item.judged:
+        claimed = {**metrics, DECLARED: True}
+        if not item.rule(claimed):  # the records say no, whatever is declared
+            return ItemResult(item, NOT_MET, 0, values, shortfalls(item.rule.tree, claimed), declaration, evidence)
+        if item.rule({**metrics, DECLARED: False}):  # the records alone say yes
+            return ItemResult(item, MET, item.points, values, declaration=declaration, evidence=evidence)
     if declaration is None or not declaration.met:
-        return ItemResult(item, UNDECLARED, 0, declaration=declaration, evidence=evidence)
+        return ItemResult(item, UNDECLARED, 0, values, declaration=declaration, evidence=evidence)
     if not evidence:
-        return ItemResult(item, NEEDS_EVIDENCE, 0, declaration=declaration, evidence=evidence)
-    return ItemResult(item, MET, item.points, declaration=declaration, evidence=evidence)
+        return ItemResult(item, NEEDS_EVIDENCE, 0, values, declaration=declaration, evidence=evidence)
+    return ItemResult(item, MET, item.points, values, declaration=declaration, evidence=evidence)
 
 
 def evaluate(scheme: Scheme, metrics: dict, declarations: dict | None = None,
@@ -116,9 +131,10 @@ def evaluate(scheme: Scheme, metrics: dict, declarations: dict | None = None,
         raw = sum(r.points for r in items)
         score = min(raw, group.cap) if group.cap is not None else raw
         groups.append(GroupResult(group, items, raw, score))
-        count += len(items)
+        required = [r for r in items if not r.item.optional]
+        count += len(required)
         # A reviewer's override of 0 means "not met", in points and criteria schemes alike.
-        met += sum(1 for r in items if r.status == MET or (r.status == OVERRIDDEN and r.points > 0))
+        met += sum(1 for r in required if r.status == MET or (r.status == OVERRIDDEN and r.points > 0))
     if scheme.mode == "points":
         total = min(sum(g.score for g in groups), scheme.max)
         passed = total >= scheme.pass_mark if scheme.pass_mark is not None else None

@@ -15,6 +15,7 @@ from tenants.training.coverage import Period
 
 from .models import Declaration, ReadinessSnapshot, SchemeChoice
 from .scoring import Result, evaluate
+from .standards import standard_of
 
 
 def schemes() -> dict:
@@ -22,18 +23,28 @@ def schemes() -> dict:
 
 
 def applicable(tenant: Tenant) -> list:
-    return [s for s in schemes().values() if tenant.kind in s.applies_to or s.per_enterprise or "station" in s.applies_to]
+    """The schemes of the tenant's set of standards (tenants/schemes/standards.py) for its kind."""
+    return standard_of(tenant).applicable(tenant.kind)
 
 
-def chosen_codes() -> list[str]:
-    return list(db.session.scalars(sa.select(SchemeChoice.code).order_by(SchemeChoice.id)))
+def base_schemes(tenant: Tenant) -> list:
+    """The schemes the base itself is assessed and applies against (not per member)."""
+    return standard_of(tenant).base_schemes(tenant.kind)
 
 
-def choose(codes: list[str]) -> None:
-    wanted = [c for c in codes if c in schemes()]
+def chosen_codes(tenant: Tenant) -> list[str]:
+    """The schemes the base chose, among those its set offers (a choice made under another set
+    is kept, not shown)."""
+    offered = {s.code for s in applicable(tenant)}
+    return [c for c in db.session.scalars(sa.select(SchemeChoice.code).order_by(SchemeChoice.id)) if c in offered]
+
+
+def choose(tenant: Tenant, codes: list[str]) -> None:
+    offered = {s.code for s in applicable(tenant)}
+    wanted = [c for c in codes if c in offered]
     current = {c.code: c for c in db.session.scalars(sa.select(SchemeChoice))}
     for code, row in current.items():
-        if code not in wanted:
+        if code in offered and code not in wanted:
             db.session.delete(row)
     for code in wanted:
         if code not in current:
@@ -41,10 +52,10 @@ def choose(codes: list[str]) -> None:
 
 
 def default_scheme(tenant: Tenant):
-    codes = chosen_codes()
+    codes = chosen_codes(tenant)
     if codes:
         return schemes()[codes[0]]
-    options = [s for s in applicable(tenant) if not s.per_enterprise]
+    options = base_schemes(tenant)
     return options[0] if options else None
 
 
@@ -90,7 +101,7 @@ def history(scheme_code: str, year: int) -> list[ReadinessSnapshot]:
 def snapshot_tenant(tenant: Tenant, day: date | None = None) -> int:
     """Today's score for every scheme the tenant chose (or its default); returns how many."""
     year = (day or date.today()).year
-    codes = chosen_codes() or ([default_scheme(tenant).code] if default_scheme(tenant) else [])
+    codes = chosen_codes(tenant) or ([default_scheme(tenant).code] if default_scheme(tenant) else [])
     metrics = tenant_metrics(Period.year(year))
     n = 0
     for code in codes:

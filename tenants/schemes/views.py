@@ -30,13 +30,14 @@ def _year() -> int:
 
 
 def _scheme(code: str | None):
+    """The scheme asked for, among those of the tenant's set of standards (another set's: 404)."""
     if code is None:
         scheme = default_scheme(g.tenant)
         if scheme is None:
             abort(404)
         return scheme
     scheme = schemes().get(code)
-    if scheme is None:
+    if scheme is None or scheme not in applicable(g.tenant):
         abort(404)
     return scheme
 
@@ -47,7 +48,7 @@ def index():
     scheme = _scheme(request.args.get("scheme"))
     year = _year()
     context = {"scheme": scheme, "year": year, "locale": locale_code(),
-               "options": applicable(g.tenant), "chosen": chosen_codes()}
+               "options": applicable(g.tenant), "chosen": chosen_codes(g.tenant)}
     if scheme.per_enterprise:
         results = per_enterprise(scheme, year)
         names = dict(db.session.execute(sa.select(Enterprise.id, Enterprise.name)).all())
@@ -65,7 +66,7 @@ def index():
 @bp.route("/schemes", methods=["POST"])
 @permission_required("settings.manage")
 def choose_schemes():
-    choose(request.form.getlist("scheme"))
+    choose(g.tenant, request.form.getlist("scheme"))
     db.session.commit()
     flash(_("Saved."), "success")
     return redirect(url_for("readiness.index"))

@@ -5,7 +5,16 @@ Over the *active members* of a period — joined by its last day and not withdra
   (twice trained counts once);
 - ratio = trained / active (None when there are no members: "no members", never 0%);
 - WH-2 is met with a ratio above 50 % or at least 30 trained enterprises;
-- all-staff trained: headcount over the period's events reaches the employee count.
+- trained staff: the distinct people of a member trained in the period (below); all-staff
+  trained when they reach its employee count (WH-1, CQ-1 bonus).
+
+Distinct trained staff is what the records prove, never a sum of headcounts: the same 50
+people at three sessions are 50, not 150. The people named over the period's attendance are
+distinct people (names.py folds the spellings); a session's headcount is that many distinct
+people too, but who they were is unknown — they may be the same as at every other session. So:
+trained staff = the larger of the distinct names and the largest single session's headcount.
+It is the least number of people the records allow (the unnamed of each session fit among the
+others), so training everyone can be shown by naming them, or by one session of everyone.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from saas.extensions import db
 from tenants.members.models import Enterprise, LiaisonPerson
 from tenants.members.queries import active_on
 
-from .models import KINDS, Attendance, TrainingEvent
+from .models import KINDS, Attendance, Trainee, TrainingEvent
 
 WH2_RATIO = 0.5  # "more than 50 %"
 WH2_COUNT = 30  # "or at least 30"
@@ -44,21 +53,31 @@ def active_clause(period: Period):
 
 
 def per_member(period: Period):
-    """Subquery: one row per active member with headcount and events attended in the period."""
-    attended = (sa.select(Attendance.enterprise_id, sa.func.sum(Attendance.headcount).label("headcount"),
+    """Subquery: one row per active member with its distinct trained staff (and what it is made
+    of: the distinct names, the largest session) and the events attended in the period."""
+    held = sa.and_(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end)
+    attended = (sa.select(Attendance.enterprise_id, sa.func.max(Attendance.headcount).label("largest"),
                           sa.func.count(sa.distinct(Attendance.event_id)).label("events"))
-                .join(TrainingEvent, TrainingEvent.id == Attendance.event_id)
-                .where(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end)
+                .join(TrainingEvent, TrainingEvent.id == Attendance.event_id).where(held)
                 .group_by(Attendance.enterprise_id).subquery())
+    named = (sa.select(Attendance.enterprise_id, sa.func.count(sa.distinct(Trainee.name)).label("named"))
+             .join(Trainee, sa.and_(Trainee.tenant_id == Attendance.tenant_id, Trainee.attendance_id == Attendance.id))
+             .join(TrainingEvent, TrainingEvent.id == Attendance.event_id).where(held)
+             .group_by(Attendance.enterprise_id).subquery())
+    largest, names = sa.func.coalesce(attended.c.largest, 0), sa.func.coalesce(named.c.named, 0)
     return (sa.select(Enterprise.id, Enterprise.name, Enterprise.employees,
-                      sa.func.coalesce(attended.c.headcount, 0).label("headcount"),
+                      sa.case((names > largest, names), else_=largest).label("trained_staff"),
+                      names.label("named"), largest.label("largest"),
                       sa.func.coalesce(attended.c.events, 0).label("events"))
             .outerjoin(attended, attended.c.enterprise_id == Enterprise.id)
+            .outerjoin(named, named.c.enterprise_id == Enterprise.id)
             .where(active_clause(period)).subquery())
 
 
-def _all_staff(m):
-    return sa.and_(m.c.employees > 0, m.c.headcount >= m.c.employees)
+def all_staff(m):
+    """A per_member row's "all staff trained" (none without an employee count): the one rule the
+    coverage page, its export, the enterprise's own figures and the schemes' metrics read."""
+    return sa.and_(m.c.employees > 0, m.c.trained_staff >= m.c.employees)
 
 
 @dataclass
@@ -95,25 +114,26 @@ class Figures:
 def figures(period: Period) -> Figures:
     """Every coverage figure of a period in two aggregate queries."""
     m = per_member(period)
-    active, trained, all_staff = db.session.execute(sa.select(
+    active, trained, everyone = db.session.execute(sa.select(
         sa.func.count(m.c.id),
         sa.func.coalesce(sa.func.sum(sa.case((m.c.events > 0, 1), else_=0)), 0),
-        sa.func.coalesce(sa.func.sum(sa.case((_all_staff(m), 1), else_=0)), 0))).one()
+        sa.func.coalesce(sa.func.sum(sa.case((all_staff(m), 1), else_=0)), 0))).one()
     rows = db.session.execute(
         sa.select(TrainingEvent.kind, sa.func.count(TrainingEvent.id), sa.func.coalesce(sa.func.sum(TrainingEvent.hours), 0))
         .where(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end)
         .group_by(TrainingEvent.kind)).all()
     by_kind = {k: (0, 0.0) for k in KINDS}
     by_kind.update({k: (n, float(h)) for k, n, h in rows})
-    return Figures(period, active, int(trained), int(all_staff), sum(n for n, _h in by_kind.values()),
+    return Figures(period, active, int(trained), int(everyone), sum(n for n, _h in by_kind.values()),
                    sum(h for _n, h in by_kind.values()), by_kind)
 
 
 def member_rows(period: Period, show: str = "", enterprise_id: int | None = None):
-    """The rows behind a figure: active members with their headcount, current liaison person."""
+    """The rows behind a figure: active members with their trained staff, current liaison person."""
     m = per_member(period)
     liaison = sa.orm.aliased(LiaisonPerson)
-    select = (sa.select(m.c.id, m.c.name, m.c.employees, m.c.headcount, m.c.events,
+    select = (sa.select(m.c.id, m.c.name, m.c.employees, m.c.trained_staff, m.c.named, m.c.largest, m.c.events,
+                        all_staff(m).label("all_staff"),
                         liaison.name.label("liaison"), liaison.mobile.label("mobile"))
               .outerjoin(liaison, sa.and_(liaison.enterprise_id == m.c.id, liaison.ended_on.is_(None)))
               .order_by(m.c.events, m.c.name))
@@ -122,9 +142,9 @@ def member_rows(period: Period, show: str = "", enterprise_id: int | None = None
     elif show == "never":
         select = select.where(m.c.events == 0)
     elif show == "allstaff":
-        select = select.where(_all_staff(m))
+        select = select.where(all_staff(m))
     elif show == "allstaff_missing":
-        select = select.where(sa.not_(_all_staff(m)))
+        select = select.where(sa.not_(all_staff(m)))
     if enterprise_id is not None:
         select = select.where(m.c.id == enterprise_id)
     return select

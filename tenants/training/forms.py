@@ -40,5 +40,13 @@ class SignInForm(FlaskForm):
     submit = SubmitField(_l("Import attendance"))
 
 
+class NamesForm(FlaskForm):
+    """An enterprise user's names of its own people at an event (services.set_own_names checks them)."""
+    names = TextAreaField(_l("Names of those trained"), filters=[strip], render_kw={"rows": 4},
+                          description=_l("Separate the names with commas, 、 or new lines. People named at "
+                                         "several events count once towards all-staff training."))
+    submit = SubmitField(_l("Save the names"))
+
+
 class ConfirmForm(FlaskForm):
     submit = SubmitField(_l("Confirm"))

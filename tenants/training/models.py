@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from saas.extensions import db
 from saas.tenancy import TenantScoped, utcnow
+
+from . import names as trainee_names
 
 KINDS = ("training", "briefing", "publicity", "seminar", "study_visit")
 ORGANISERS = ("base", "station", "bureau", "third_party", "enterprise")
@@ -49,16 +51,19 @@ class TrainingEvent(TenantScoped, db.Model):
 
 
 class Attendance(TenantScoped, db.Model):
-    """How many employees of one member attended one event (and, optionally, key staff names)."""
+    """How many employees of one member attended one event and, as far as recorded, who: the
+    names as typed (`key_staff`, all or some of those who came); their folded keys are the
+    `trainees` rows, kept in step by the validator below whichever way the names are set."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(sa.ForeignKey("training_event.id", ondelete="CASCADE"))
     enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprise.id", ondelete="CASCADE"))
     headcount: Mapped[int]
-    key_staff: Mapped[str] = mapped_column(sa.String(500), default="")
+    key_staff: Mapped[str] = mapped_column(sa.Text, default="")
 
     event: Mapped[TrainingEvent] = relationship(back_populates="attendance")
     enterprise = relationship("Enterprise")
+    trainees: Mapped[list[Trainee]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "event_id", "enterprise_id"),
@@ -66,6 +71,27 @@ class Attendance(TenantScoped, db.Model):
         sa.CheckConstraint("headcount > 0", name="headcount"),
     )
 
+    @validates("key_staff")
+    def _names_to_trainees(self, _key, text):
+        keys = [k[:trainee_names.NAME_MAX] for k in trainee_names.split(text)]  # the services refuse longer
+        kept = {t.name: t for t in self.trainees}
+        self.trainees = [kept.get(k) or Trainee(name=k) for k in dict.fromkeys(keys)]
+        return text
+
     @property
     def audit_label(self) -> str:
         return f"{self.event_id}/{self.enterprise_id}"
+
+
+class Trainee(TenantScoped, db.Model):
+    """One named person at one attendance, by the folded key of the name (names.py): distinct
+    trained staff of a member are counted over these in SQL. Derived from the attendance's names,
+    which the audit log records; not audited again."""
+
+    __audited__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attendance_id: Mapped[int] = mapped_column(sa.ForeignKey("attendance.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(trainee_names.NAME_MAX))
+
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "attendance_id", "name"),)

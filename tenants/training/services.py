@@ -16,6 +16,7 @@ from saas.extensions import db
 from tenants.members.models import Enterprise
 from tenants.members.services import MemberError, normalise_credit_code
 
+from . import names as trainee_names
 from .models import KINDS, ORGANISERS, Attendance, TrainingEvent
 
 MAX_HEADCOUNT = 1_000_000
@@ -89,22 +90,28 @@ def apply_event(event: TrainingEvent, data: dict) -> TrainingEvent:
 
 
 def set_attendance(event: TrainingEvent, counts: dict[int, tuple[int, str]]) -> None:
-    """Set the attendance of the enterprises in `counts` ({enterprise id: (headcount, key
-    staff)}); a zero headcount removes that enterprise's row. Enterprises not in `counts` keep
-    their rows: a form shows some members (today's, or an enterprise user's own) and changes
-    those only, so editing an event never erases the attendance of a member that has since
-    withdrawn. Ids are checked against this tenant's members."""
+    """Set the attendance of the enterprises in `counts` ({enterprise id: (headcount, names of
+    those trained)}); a zero headcount removes that enterprise's row. Enterprises not in
+    `counts` keep their rows: a form shows some members (today's, or an enterprise user's own)
+    and changes those only, so editing an event never erases the attendance of a member that has
+    since withdrawn. Ids are checked against this tenant's members."""
     message = _("A headcount must be between 0 and %(n)d.", n=MAX_HEADCOUNT)
     bad = {eid: message for eid, (n, _k) in counts.items() if not 0 <= n <= MAX_HEADCOUNT}
     if bad:
         raise TrainingError(message, "attendance", bad)
-    wanted = {eid: (n, (names or "")[:500]) for eid, (n, names) in counts.items() if n > 0}
+    wanted = {eid: (n, (names or "").strip()) for eid, (n, names) in counts.items() if n > 0}
     known = set(db.session.scalars(sa.select(Enterprise.id).where(Enterprise.id.in_(wanted))))
     if known != set(wanted):
         raise TrainingError(_("Unknown member enterprise."), "attendance")
     over = headcount_problems(event, {eid: n for eid, (n, _k) in wanted.items()})
     if over:
         raise TrainingError(next(iter(over.values())), "attendance", over)
+    wrong = {eid: problem for eid, (n, names) in wanted.items() if (problem := names_problem(n, names))}
+    if wrong:
+        labelled = {r.id: _("Names of those trained (%(name)s): %(problem)s", name=r.name, problem=wrong[r.id])
+                    for r in db.session.execute(sa.select(Enterprise.id, Enterprise.name)
+                                                .where(Enterprise.id.in_(wrong)).order_by(Enterprise.name))}
+        raise TrainingError(next(iter(labelled.values())), "names", labelled)
     current = {a.enterprise_id: a for a in event.attendance}
     for enterprise_id in counts:
         if enterprise_id not in wanted and enterprise_id in current:
@@ -113,8 +120,39 @@ def set_attendance(event: TrainingEvent, counts: dict[int, tuple[int, str]]) -> 
         row = current.get(enterprise_id)
         if row is None:
             event.attendance.append(Attendance(enterprise_id=enterprise_id, headcount=headcount, key_staff=names))
-        elif (row.headcount, row.key_staff) != (headcount, names):
-            row.headcount, row.key_staff = headcount, names
+        else:
+            if row.headcount != headcount:
+                row.headcount = headcount
+            if row.key_staff != names:
+                row.key_staff = names  # its trainee rows follow (Attendance._names_to_trainees)
+
+
+def names_problem(headcount: int, text: str) -> str | None:
+    """What is wrong with the names of those trained at one attendance, if anything: they are
+    some or all of the people counted, each a name of a person (names.py)."""
+    if len(text) > trainee_names.TEXT_MAX:
+        return _("The names are longer than %(n)d characters.", n=trainee_names.TEXT_MAX)
+    keys = trainee_names.split(text)
+    long = next((k for k in keys if len(k) > trainee_names.NAME_MAX), None)
+    if long is not None:
+        return _("A name is longer than %(n)d characters: %(name)s", n=trainee_names.NAME_MAX, name=long[:20] + "…")
+    if len(keys) > headcount:
+        return _("%(names)d different names, more than the %(n)d who attended.", names=len(keys), n=headcount)
+    return None
+
+
+def set_own_names(event: TrainingEvent, enterprise_id: int | None, text: str) -> None:
+    """An enterprise user names its own people at an event another organiser recorded: the
+    headcount stays the organiser's, the names (at most that many) are the enterprise's."""
+    row = next((a for a in event.attendance if a.enterprise_id == enterprise_id), None)
+    if row is None:
+        abort(404)
+    text = (text or "").strip()
+    problem = names_problem(row.headcount, text)
+    if problem:
+        raise TrainingError(problem, "names")
+    if row.key_staff != text:
+        row.key_staff = text
 
 
 def headcount_problems(event: TrainingEvent, headcounts: dict[int, int]) -> dict[int, str]:
@@ -141,7 +179,8 @@ class SignInResult:
 
 def read_sign_in(data: bytes) -> SignInResult:
     """A sign-in sheet: one row per attending enterprise — name or credit code, headcount,
-    optional names. Every row is checked; with any error nothing is used."""
+    optional names of those who came (stored, and counted as trained staff). Every row is
+    checked; with any error nothing is used."""
     result = SignInResult()
     rows = list(workbook.rows(data, max_rows=SIGN_IN_ROWS, max_cols=3, max_unpacked=SIGN_IN_BYTES))
     members = db.session.execute(sa.select(Enterprise.id, Enterprise.name, Enterprise.credit_code)
@@ -168,7 +207,7 @@ def read_sign_in(data: bytes) -> SignInResult:
             headcount = int(float(count))
             if not 0 < headcount <= MAX_HEADCOUNT:
                 raise ValueError
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: "inf"
             result.errors.append({"row": number, "column": "B", "message": _("Not a headcount: %(value)s", value=count)})
             continue
         if enterprise_id in seen:
@@ -176,7 +215,11 @@ def read_sign_in(data: bytes) -> SignInResult:
                                   "message": _("The same enterprise is on row %(row)d.", row=seen[enterprise_id])})
             continue
         seen[enterprise_id] = number
-        result.counts[enterprise_id] = (headcount, names[:500])
+        problem = names_problem(headcount, names)
+        if problem:
+            result.errors.append({"row": number, "column": "C", "message": problem})
+            continue
+        result.counts[enterprise_id] = (headcount, names)
     if not result.counts and not result.errors:
         result.errors.append({"row": 1, "column": "", "message": _("The file lists no attendance.")})
     return result

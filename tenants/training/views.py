@@ -19,12 +19,13 @@ from saas.numbers import db_id
 from saas.pagination import paginate, paginate_rows
 from tenants.members.models import Enterprise
 
+from . import names as trainee_names
 from .blueprint import bp
 from .coverage import FILTERS, Period, figures, member_rows, monthly
-from .forms import KIND_LABELS, ORGANISER_LABELS, ConfirmForm, EventForm, SignInForm, UploadForm
+from .forms import KIND_LABELS, ORGANISER_LABELS, ConfirmForm, EventForm, NamesForm, SignInForm, UploadForm
 from .models import KINDS, ORGANISERS, Attendance, TrainingEvent
 from .services import TrainingError, apply_event, event_or_404, headcount_problems, may_edit, may_read_file, \
-    read_sign_in, set_attendance
+    read_sign_in, set_attendance, set_own_names
 
 
 def _period() -> Period:
@@ -90,13 +91,14 @@ def _grid_counts(member_ids) -> dict[int, tuple[int, str]]:
         if f"hc-{enterprise_id}" not in request.form:
             continue  # not on the page that was sent (rendered before the member joined): unchanged
         raw = request.form[f"hc-{enterprise_id}"].strip()
+        names = request.form.get(f"names-{enterprise_id}", "").strip()
         if raw:
             try:
-                counts[enterprise_id] = (int(raw), request.form.get(f"names-{enterprise_id}", "").strip())
+                counts[enterprise_id] = (int(raw), names)
             except ValueError:
                 bad[enterprise_id] = _("Headcounts are whole numbers.")
-        else:
-            counts[enterprise_id] = (0, "")
+        else:  # no number: as many as the names (none without names, which removes the row)
+            counts[enterprise_id] = (len(trainee_names.split(names)), names)
     if bad:
         raise TrainingError(_("Headcounts are whole numbers."), "attendance", bad)
     return counts
@@ -118,7 +120,7 @@ def edit(event_id=None):
         form.organiser.data, form.organiser_enterprise_id.data = "enterprise", g.access.enterprise_id
     if request.method == "GET" and event is None:
         form.held_on.data = date.today()
-    bad = {}
+    bad, bad_field = {}, "attendance"
     if form.validate_on_submit():
         data = {f.name: f.data for f in form}
         try:
@@ -131,27 +133,55 @@ def edit(event_id=None):
             return redirect(url_for("training.show", event_id=saved.id))
         except TrainingError as exc:
             db.session.rollback()
-            if exc.field == "attendance":
+            if exc.field in ("attendance", "names"):  # a row of the grid: its headcount or its names
                 flash(str(exc), "danger")
-                bad = exc.rows
+                bad, bad_field = exc.rows, exc.field
             else:
                 getattr(form, exc.field or "title").errors.append(str(exc))
     current = {a.enterprise_id: a for a in event.attendance} if event else {}
     return render_template("training/edit.html", form=form, event=event, members=members, current=current, own=own,
-                           bad=bad)
+                           bad=bad, bad_field=bad_field)
+
+
+def _show(event: TrainingEvent, names: NamesForm | None = None, status: int = 200):
+    attendance = db.session.scalars(sa.select(Attendance).options(joinedload(Attendance.enterprise))
+                                    .where(Attendance.event_id == event.id)).all()
+    own = None
+    if g.access.role == "enterprise":
+        attendance = [a for a in attendance if a.enterprise_id == g.access.enterprise_id]
+        own = attendance[0] if attendance else None
+    editable = may_edit(event)
+    if names is None and own is not None and not editable:
+        names = NamesForm(names=own.key_staff)
+    return render_template("training/show.html", event=event, attendance=attendance, editable=editable,
+                           attachments=[a for a in files.attachments_of("training", event.id) if may_read_file(a)],
+                           upload=UploadForm(), sign_in=SignInForm(), names=names), status
 
 
 @bp.route("/<int:event_id>")
 @permission_required("training.events")
 def show(event_id):
+    return _show(event_or_404(event_id))
+
+
+@bp.route("/<int:event_id>/names", methods=["POST"])
+@permission_required("training.record")
+def own_names(event_id):
+    """An enterprise user names its people at an event the base (or another organiser)
+    recorded — its own internal training it edits whole, in the event form. A user of no
+    enterprise has no row of its own here (404): the base names people in the event's grid."""
     event = event_or_404(event_id)
-    attendance = db.session.scalars(sa.select(Attendance).options(joinedload(Attendance.enterprise))
-                                    .where(Attendance.event_id == event.id)).all()
-    if g.access.role == "enterprise":
-        attendance = [a for a in attendance if a.enterprise_id == g.access.enterprise_id]
-    return render_template("training/show.html", event=event, attendance=attendance, editable=may_edit(event),
-                           attachments=[a for a in files.attachments_of("training", event.id) if may_read_file(a)],
-                           upload=UploadForm(), sign_in=SignInForm())
+    form = NamesForm()
+    if form.validate_on_submit():
+        try:
+            set_own_names(event, g.access.enterprise_id, form.names.data)
+            db.session.commit()
+            flash(_("Names of those trained saved."), "success")
+            return redirect(url_for("training.show", event_id=event.id))
+        except TrainingError as exc:
+            db.session.rollback()
+            form.names.errors.append(str(exc))
+    return _show(event, form, 422)
 
 
 @bp.route("/<int:event_id>/files", methods=["POST"])
@@ -273,8 +303,8 @@ def export():
     xlsx.append(ws, [_("Enterprise"), _("Employees"), _("Employees trained"), _("Events attended"), _("All staff trained"),
                _("Liaison person"), _("Mobile")])
     for r in db.session.execute(member_rows(period)):
-        xlsx.append(ws, [r.name, r.employees, r.headcount, r.events,
-                   _("yes") if r.employees and r.headcount >= r.employees else _("no"), r.liaison or "", r.mobile or ""])
+        xlsx.append(ws, [r.name, r.employees, r.trained_staff, r.events,
+                   _("yes") if r.all_staff else _("no"), r.liaison or "", r.mobile or ""])
     return files.download(book.to_bytes(), _("training-ledger") + f"-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx")
 
 

@@ -13,6 +13,7 @@ from saas.auth.models import Membership, User
 from saas.extensions import db
 from saas.tenancy import Bureau, Tenant, utcnow
 from tenants.members.models import Enterprise
+from tenants.members.queries import active_on
 
 from .models import STATUSES, TOPICS, VISITS_PER_YEAR, GuidanceVisit, InstructorEnterprise, VisitInstructor
 
@@ -112,17 +113,23 @@ class Coverage:
         return self.enough / self.active if self.active else None
 
 
+def visits_per_member(first: date, last: date):
+    """Subquery (id, name, n): every member active on `last` — joined by then and not withdrawn
+    on it, DOMAIN's "active members" — with its guidance visits from `first` to `last`
+    inclusive. The one definition behind the members-below-two-visits figure
+    (tenants/metrics/service.py) and the rows of the coverage page."""
+    visits = (sa.select(GuidanceVisit.enterprise_id, sa.func.count(GuidanceVisit.id).label("n"))
+              .where(GuidanceVisit.visited_on >= first, GuidanceVisit.visited_on <= last)
+              .group_by(GuidanceVisit.enterprise_id).subquery())
+    return (sa.select(Enterprise.id, Enterprise.name, sa.func.coalesce(visits.c.n, 0).label("n"))
+            .outerjoin(visits, visits.c.enterprise_id == Enterprise.id)
+            .where(active_on(last)).subquery())
+
+
 def coverage(year: int) -> Coverage:
     """Visits per active member in one calendar year, counted in SQL (one grouped query)."""
-    start, end = year_bounds(year)
-    visits = (sa.select(GuidanceVisit.enterprise_id, sa.func.count(GuidanceVisit.id).label("n"))
-              .where(GuidanceVisit.visited_on >= start, GuidanceVisit.visited_on < end)
-              .group_by(GuidanceVisit.enterprise_id).subquery())
-    rows = db.session.execute(
-        sa.select(Enterprise.id, Enterprise.name, sa.func.coalesce(visits.c.n, 0))
-        .outerjoin(visits, visits.c.enterprise_id == Enterprise.id)
-        .where(Enterprise.status != "withdrawn")
-        .order_by(sa.func.coalesce(visits.c.n, 0), Enterprise.name)).all()
+    per = visits_per_member(date(year, 1, 1), date(year, 12, 31))
+    rows = db.session.execute(sa.select(per.c.id, per.c.name, per.c.n).order_by(per.c.n, per.c.name)).all()
     return Coverage(year, len(rows), sum(1 for r in rows if r[2] > 0),
                     sum(1 for r in rows if r[2] >= VISITS_PER_YEAR), rows)
 
