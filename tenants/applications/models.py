@@ -33,7 +33,13 @@ class Application(TenantScoped, db.Model):
     notice_end: Mapped[date | None]
     recognised_on: Mapped[date | None]
     certificate_no: Mapped[str] = mapped_column(sa.String(64), default="")
+    # The recognising bureau and the term of the recognition (its re-review, CQ-3; XC-2 yearly).
+    issued_by: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    valid_until: Mapped[date | None]
     rereview_due: Mapped[date | None]
+    # The expert panel's own verdict (no pass mark in cq-park: the reviewers decide) and why.
+    panel_passed: Mapped[bool | None]
+    panel_reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     final_score: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -81,6 +87,10 @@ class ApplicationEvent(TenantScoped, db.Model):
     to_status: Mapped[str] = mapped_column(sa.String(20))
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     comment: Mapped[str] = mapped_column(sa.Text, default="")
+    # A step inside a stage (the city review's materials / data comparison / on-site check /
+    # expert assessment, an objection received or resolved, a certificate issued, a lapse):
+    # from_status == to_status then. Empty for a move between stages.
+    step: Mapped[str] = mapped_column(sa.String(24), default="", server_default="")
     section_comments: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -108,3 +118,7 @@ class Objection(TenantScoped, db.Model):
     application_id: Mapped[int] = mapped_column(sa.ForeignKey("application.id", ondelete="CASCADE"))
     received_on: Mapped[date]
     text: Mapped[str] = mapped_column(sa.Text)
+    # An objection blocks recognition until it is resolved with a recorded outcome.
+    outcome: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    resolved_on: Mapped[date | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
