@@ -32,9 +32,10 @@ def tenant_nav():
                     lambda: render_template("_tenant_nav.html"))
 
 
-# Stand-ins for the two per-request values of the top bar; random so no page text can match.
+# Stand-ins for the per-request values of the top bar; random so no page text can match.
 _CSRF = f"csrf-{secrets.token_hex(8)}"
 _NEXT = f"next-{secrets.token_hex(8)}"
+_BADGE = f"badge-{secrets.token_hex(8)}"  # the pending count (tenants/workbench/badge.py)
 
 
 def _top_nav_key() -> tuple:
@@ -44,20 +45,25 @@ def _top_nav_key() -> tuple:
 
 
 def _fill(html: str) -> Markup:
-    """`html` with this request's CSRF token and path in place of their stand-ins."""
-    return Markup(html.replace(_CSRF, escape(generate_csrf())).replace(_NEXT, escape(request_path())))
+    """`html` with this request's CSRF token, path and pending count in place of their stand-ins.
+    The count changes with any decision, so it is never part of what is cached."""
+    html = html.replace(_CSRF, escape(generate_csrf())).replace(_NEXT, escape(request_path()))
+    if _BADGE in html:
+        badge = current_app.extensions.get("top_nav_badge")
+        html = html.replace(_BADGE, badge() if badge is not None else "")
+    return Markup(html)
 
 
 def top_nav() -> Markup:
     """The top bar. It is the same on every page for one user in one language except for the
-    CSRF token and the current path, and rendering it costs a good part of a cached page; so it
+    CSRF token, the current path and the pending count, and rendering it costs a good part of a cached page; so it
     is rendered once per (user, language) and those two values are filled in per request — or,
     inside `whole_page`, once the whole page is there."""
     key = _top_nav_key()
     store = current_app.extensions.setdefault("top_nav", LRU())
     html = store.get(key)
     if html is MISSING:
-        html = render_template("_top_nav.html", csrf_value=_CSRF, next_value=_NEXT)
+        html = render_template("_top_nav.html", csrf_value=_CSRF, next_value=_NEXT, badge_value=_BADGE)
         store.put(key, html)
     return Markup(html) if g.get("whole_page") else _fill(html)
 

@@ -387,8 +387,25 @@ def test_real_responses_of_every_operation_match_the_document(app, world, client
     check(admin, "GET", f"{T}/applications/{{application_id}}", 200, args=ids)
     check(admin, "GET", f"{T}/applications/{{application_id}}/dossier.pdf", 404, args=ids)
     application_id = filled_application(world.a_id)
+    one = {"application_id": application_id}
+    sections = check(admin, "GET", f"{T}/applications/{{application_id}}/sections", 200, args=one).get_json()
+    assert [x["code"] for x in sections["sections"]] == ["basic", "needs", "work_done", "cases", "next_steps"]
+    edited = check(admin, "PUT", f"{T}/applications/{{application_id}}/sections", 200, args=one,
+                   json={"sections": {"cases": "追回图纸，依法处理。"}, "version": 0}).get_json()
+    assert {x["code"]: x["text"] for x in edited["sections"]}["cases"] == "追回图纸，依法处理。"
+    check(admin, "PUT", f"{T}/applications/{{application_id}}/sections", 422, args=one, json={"sections": {"x": ""}})
     check(admin, "POST", f"{T}/applications/{{application_id}}/submit", 200, args={"application_id": application_id})
     check(admin, "POST", f"{T}/applications/{{application_id}}/submit", 409, args={"application_id": application_id})
+    # Submitted meanwhile: the edit of a writer who saw version 0 is refused, nothing written.
+    check(admin, "PUT", f"{T}/applications/{{application_id}}/sections", 409, args=one,
+          json={"sections": {"cases": "提交之后"}, "version": 0})
+    reviewer = world.tok("reviewer")
+    moved = check(reviewer, "POST", f"{T}/applications/{{application_id}}/decisions", 200, args=one,
+                  json={"action": "accept", "opinion": "材料齐全，受理。"}).get_json()
+    assert (moved["status"], moved["status_label"]) == ("district_review", "District review")
+    check(reviewer, "POST", f"{T}/applications/{{application_id}}/decisions", 409, args=one, json={"action": "accept"})
+    check(reviewer, "POST", f"{T}/applications/{{application_id}}/decisions", 422, args=one, json={"action": "return"})
+    check(reviewer, "POST", f"{T}/applications/{{application_id}}/decisions", 422, args=one, json={"action": "promote"})
     # A dossier PDF on disk (the worker would write it).
     relative = Path(str(world.a_id)) / "dossiers" / "test.pdf"
     target = Path(app.config["UPLOAD_DIR"]) / relative
@@ -413,6 +430,14 @@ def test_real_responses_of_every_operation_match_the_document(app, world, client
     check(world.tok("reviewer"), "GET", "/api/v1/bureaus/{bureau_id}/overview", 200, args={"bureau_id": world.bureau_a})
     check(world.tok("reviewer"), "GET", "/api/v1/bureaus/{bureau_id}/overview", 200,
           args={"bureau_id": world.bureau_a}, query_string={"year": 2025})
+    # The reviewer's workbench: the application submitted above waits for A's district reviewer.
+    bench = check(world.tok("reviewer"), "GET", "/api/v1/bureaus/{bureau_id}/workbench", 200,
+                  args={"bureau_id": world.bureau_a}).get_json()
+    assert [(i["kind"], i["id"]) for i in bench["items"]] == [("application", application_id)]
+    check(world.tok("reviewer"), "GET", "/api/v1/bureaus/{bureau_id}/workbench", 200, args={"bureau_id": world.bureau_a},
+          query_string={"tab": "all", "stage": "district_review", "year": 2024, "scheme": "cq-park", "per_page": 1})
+    check(world.tok("reviewer"), "GET", "/api/v1/bureaus/{bureau_id}/workbench", 400, args={"bureau_id": world.bureau_a},
+          query_string={"tab": "later"})
     # Errors are documented too.
     check(None, "GET", f"{T}/enterprises", 401)
     check(world.tok("enterprise"), "GET", f"{T}/enterprises", 403)
@@ -430,7 +455,8 @@ def test_real_responses_of_every_operation_match_the_document(app, world, client
                                     "Basic dXNlcjpwYXNz", "Token tsb_x"])
 def test_missing_or_invalid_token_is_401_json(world, call, header):
     headers = {"Authorization": header} if header is not None else {}
-    for path in (url(world.a, "/"), url(world.a, "/enterprises"), f"{API}/bureaus/{world.bureau_a}/overview"):
+    for path in (url(world.a, "/"), url(world.a, "/enterprises"), f"{API}/bureaus/{world.bureau_a}/overview",
+                 f"{API}/bureaus/{world.bureau_a}/workbench"):
         error = error_of(call(None, "GET", path, headers=headers), 401)
         assert error["code"] == "unauthorized"
 
@@ -606,6 +632,9 @@ def test_token_of_b_gets_404_for_every_resource_of_a(app, world, call):
     error_of(call(world.tok("reviewer", "b"), "GET", f"{API}/bureaus/{world.bureau_a}/overview"), 404)
     error_of(call(world.tok("admin", "a"), "GET", f"{API}/bureaus/{world.bureau_a}/overview"), 404)
     error_of(call(world.tok("reviewer", "a"), "GET", f"{API}/bureaus/999999/overview"), 404)
+    for tail in ("workbench", "workbench?tab=all"):
+        error_of(call(world.tok("reviewer", "b"), "GET", f"{API}/bureaus/{world.bureau_a}/{tail}"), 404)
+        error_of(call(world.tok("admin", "a"), "GET", f"{API}/bureaus/{world.bureau_a}/{tail}"), 404)
 
 
 def test_unknown_tenant_and_foreign_tenant_look_the_same(world, call):
@@ -890,7 +919,7 @@ def test_malformed_bodies_are_400_on_every_write(app, world, call, kw):
             if method not in WRITE_METHODS:
                 continue
             role = "instructor" if "visits" in rule.rule and "acknowledge" not in rule.rule else \
-                "enterprise" if "acknowledge" in rule.rule else "admin"
+                "enterprise" if "acknowledge" in rule.rule else "reviewer" if "decisions" in rule.rule else "admin"
             response = call(world.tok(role), method, build(rule, world.a, world.ids), **{**kw})
             if rule.rule.endswith("/import"):
                 assert response.status_code == 422, (method, rule.rule, response.status_code)

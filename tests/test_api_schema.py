@@ -67,6 +67,10 @@ def seeded(app, monkeypatch):
             application = db.session.get(Application, ids["application_id"])
             application.status, application.submitted_at = "submitted", visit.acknowledged_at
             application.notice_start = date(2025, 5, 1)
+            # The reviewer's workbench has a base application and a unit application waiting.
+            from tenants.recognition.models import UnitApplication
+
+            db.session.get(UnitApplication, ids["unit_application_id"]).status = "recommended"
             db.session.commit()
         ids.update(enterprise_id=enterprise_id, year=2025, bureau_id=bureau.id)
         out = SimpleNamespace(slug=tenant.slug, token=raw, reviewer_token=reviewer_raw, ids=ids)

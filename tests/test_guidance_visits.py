@@ -437,7 +437,8 @@ def _home(client) -> SimpleNamespace:
     return SimpleNamespace(
         tenants=re.findall(r'href="/t/([\w-]+)/visits/"', page),
         due=[(slug, int(e)) for slug, e in re.findall(r'href="/t/([\w-]+)/visits/new\?enterprise=(\d+)"', page)],
-        follow_ups=[(slug, int(v)) for slug, v in re.findall(r'href="/t/([\w-]+)/visits/(\d+)"', page)])
+        follow_ups=[(slug, int(v)) for slug, v in re.findall(r'href="/t/([\w-]+)/visits/(\d+)"',
+                                                             page.partition('id="follow-ups"')[2].partition("</div>")[0])])
 
 
 def test_enterprise_assignment_limits_the_due_list(base, make, login_as):
@@ -481,8 +482,8 @@ def test_instructor_home(base, make, login_as, client):
     later = add_visit(base.a.id, base.e2, jan1, [base.ins[1]], follow_up_due=TODAY + timedelta(days=20))
     sooner = add_visit(base.a.id, e3, date(YEAR - 1, 6, 1), [base.ins[1]], follow_up_due=TODAY - timedelta(days=5))
     undated = add_visit(c.id, ec, date(YEAR - 1, 6, 2), [base.ins[1]])
-    add_visit(base.a.id, e3, date(YEAR - 1, 6, 3), [base.ins[1]], status="rectified",
-              follow_up_due=TODAY - timedelta(days=9))
+    rectified = add_visit(base.a.id, e3, date(YEAR - 1, 6, 3), [base.ins[1]], status="rectified",
+                          follow_up_due=TODAY - timedelta(days=9))
     add_visit(base.a.id, e3, date(YEAR - 1, 6, 4), [base.ins[2]], follow_up_due=TODAY - timedelta(days=9))
     # Tenant B: ins1 is listed on an old open visit there, but is not assigned to B.
     add_visit(base.b.id, base.eb, date(YEAR - 1, 6, 5), [base.ins[1], base.ins[3]], follow_up_due=TODAY)
@@ -494,6 +495,17 @@ def test_instructor_home(base, make, login_as, client):
     assert home.follow_ups == [("park-a", sooner), ("park-a", later), ("park-c", undated)]
     page = text(base.ins1.get("/instructor/"))
     assert "乙园" not in page and "丁园" not in page and "星辰科技" not in page and "已退出企业" not in page
+
+    def section(name):
+        part = page.partition(f'id="{name}"')[2].partition("</div>")[0]
+        return sorted((slug, int(v)) for slug, v in re.findall(r'href="/t/([\w-]+)/visits/(\d+)"', part))
+
+    # What waits for the instructor: the rectification to check (their own, in their tenants) and,
+    # with the follow-up past its day, the badge's count; what waits for the enterprises.
+    assert section("to-check") == [("park-a", rectified)]
+    assert section("unacknowledged") == sorted([("park-a", later), ("park-a", sooner), ("park-a", rectified),
+                                                ("park-c", undated)])
+    assert re.search(r'pending-badge" data-pending="2"', page)
     # Each link leads somewhere the instructor may go.
     assert base.ins1.get(f"/t/park-c/visits/new?enterprise={ec}").status_code == 200
     assert base.ins1.get(f"/t/park-a/visits/{sooner}").status_code == 200
@@ -564,6 +576,13 @@ def test_visit_list_and_coverage_sql_do_not_grow(base, make):
         with statements() as seen:
             assert base.admin.get(url, query_string=args).status_code == 200
         small[name] = len(seen)
+    # The instructor's filtered list ("only mine"), measured on its own: an instructor's pages
+    # also read the pending count of the top bar's badge (tests/test_workbench.py).
+    mine_args = {"year": 2025, "mine": "1", "status": "open"}
+    base.ins1.get(f"{base.url}/", query_string=mine_args)  # warm-up
+    with statements() as seen:
+        assert base.ins1.get(f"{base.url}/", query_string=mine_args).status_code == 200
+    small["mine"] = len(seen)
     bulk(150, 1000)
     bulk_enterprises(base.a.id, 200)
     with statements() as large:
@@ -578,9 +597,9 @@ def test_visit_list_and_coverage_sql_do_not_grow(base, make):
     # The instructor's filtered list ("only mine") stays constant too.
     base.ins1.get(f"{base.url}/", query_string={"year": 2025, "mine": "1"})
     with statements() as mine:
-        response = base.ins1.get(f"{base.url}/", query_string={"year": 2025, "mine": "1", "status": "open"})
+        response = base.ins1.get(f"{base.url}/", query_string=mine_args)
     assert len(listed_visits(response)) == 50
-    assert len(mine) == small["list"], mine
+    assert len(mine) == small["mine"], mine
 
 
 # --- 6. the instructor-team ledger ---------------------------------------------------------------

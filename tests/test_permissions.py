@@ -96,7 +96,7 @@ def test_reviewer_reach_follows_jurisdiction(make, login_as):
     assert city_reviewer.get("/t/elsewhere/").status_code == 200
     # Read-only: no settings, no writes.
     assert city_reviewer.get("/t/inside/settings/users").status_code == 403
-    home = city_reviewer.get("/").get_data(as_text=True)
+    home = city_reviewer.get("/tenants").get_data(as_text=True)
     assert inside.name in home and elsewhere.name in home
 
 

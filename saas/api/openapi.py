@@ -135,8 +135,32 @@ SCHEMAS = {
     "Application": obj({"id": I, "scheme": S, "year": I, "status": S, "version": I, "sections": {"type": "object"},
                         "submitted_at": DATETIME, "pdf_sha256": {"type": ["string", "null"]}, "notice_start": DATE,
                         "notice_end": DATE, "recognised_on": DATE, "certificate_no": {"type": ["string", "null"]},
-                        "rereview_due": DATE, "final_score": {"type": ["number", "null"]}},
+                        "rereview_due": DATE, "final_score": {"type": ["number", "null"]}, "status_label": S,
+                        "issued_by": {"type": ["string", "null"]}, "valid_until": DATE},
                        ["id", "scheme", "year", "status", "version"]),
+    # The application's sections; `comment`: the reviewers' comment on it from the last return.
+    "Sections": obj({"application_id": I, "status": S, "version": I, "editable": B,
+                     "sections": {"type": "array", "items": obj({"code": S, "title": S, "text": S,
+                                                                 "comment": {"type": ["string", "null"]}},
+                                                                ["code", "title", "text"])}},
+                    ["application_id", "status", "version", "editable", "sections"]),
+    # Sections not sent keep their text; `version`: the number of submissions the writer saw.
+    "SectionsInput": obj({"sections": obj({c: {"type": "string", "maxLength": 20000} for c in (
+        "basic", "needs", "work_done", "cases", "next_steps")}),
+                          "version": {"type": "integer", "minimum": 0, "maximum": 1000000}}, ["sections"]),
+    # A reviewer's decision: accept (into review), approve (recommend / to public notice / recognise),
+    # return, refuse, revoke (with grounds), renew (re-review passed), a city review step
+    # (materials, data_check, on_site), object (record an objection), resolve (an objection).
+    "DecisionInput": obj({"action": {"enum": ["accept", "approve", "return", "refuse", "revoke", "materials",
+                                              "data_check", "on_site", "object", "resolve", "renew"]},
+                          "opinion": {"type": "string", "maxLength": 5000},
+                          "section_comments": {"type": "object", "additionalProperties": {"type": "string"}},
+                          "notice_start": DATE, "certificate_no": {"type": "string", "maxLength": 64},
+                          "recognised_on": DATE, "issued_by": {"type": "string", "maxLength": 200},
+                          "grounds": {"enum": ["false_material", "major_violation", "protection_gaps",
+                                               "no_longer_meets"]},
+                          "objection_id": {"type": "integer", "minimum": 1}, "received_on": DATE, "renewed_on": DATE},
+                         ["action"]),
     # With preview=true: also what each enterprise would change (old → new), nothing written.
     "ImportResult": obj({"created": I, "updated": I, "unchanged": I,
                          "changes": {"type": "array", "items": ref("ImportChange")},
@@ -149,6 +173,18 @@ SCHEMAS = {
         ["row", "name", "credit_code", "fields"]),
     "BureauOverview": obj({"bureau": {"type": "object"}, "year": I, "totals": {"type": "object"},
                            "tenants": {"type": "array", "items": {"type": "object"}}}, ["bureau", "year", "totals", "tenants"]),
+    # The reviewer's workbench (tenants/workbench): stage, kind and scheme also in words.
+    "WorkbenchItem": obj({"kind": {"enum": ["application", "objection", "rereview", "unit", "unit_rereview",
+                                            "recognition"]},
+                          "id": I, "tenant": obj({"slug": S, "name": S}, ["slug", "name"]),
+                          "unit": {"type": ["string", "null"]}, "scheme": S, "scheme_title": S,
+                          "year": {"type": ["integer", "null"]}, "status": S, "stage": S, "kind_label": S,
+                          "since": DATE, "days": {"type": ["integer", "null"]}, "deadline": DATE, "url": S},
+                         ["kind", "id", "tenant", "scheme_title", "stage", "url"]),
+    "Workbench": obj({"bureau": obj({"id": I, "name": S, "level": S}), "tab": {"enum": ["todo", "done", "all"]},
+                      "counts": obj({"todo": I, "done": I, "all": I}, ["todo", "done", "all"]),
+                      "items": {"type": "array", "items": ref("WorkbenchItem")}, "page": I, "per_page": I, "total": I},
+                     ["bureau", "tab", "counts", "items", "page", "per_page", "total"]),
 }
 ERRORS = {str(code): {"description": text, "content": {"application/json": {"schema": ref("Error")}}}
           for code, text in ((400, "bad request"), (401, "no or invalid token"), (403, "role may not"),
@@ -250,12 +286,29 @@ PATHS = {
     f"{T}/applications/{{application_id}}/submit": {
         "post": op("Submit (freezes the dossier)", ref("Application"), params=[_id("application_id")],
                    codes=(401, 403, 404, 409, 422))},
+    f"{T}/applications/{{application_id}}/sections": {
+        "get": op("The application's sections, with the reviewers' comments", ref("Sections"),
+                  params=[_id("application_id")]),
+        "put": op("Edit the sections (409 once submitted meanwhile)", ref("Sections"), body="SectionsInput",
+                  params=[_id("application_id")], codes=(400, 401, 403, 404, 409, 422))},
+    f"{T}/applications/{{application_id}}/decisions": {
+        "post": op("A reviewer's decision (409 when not open now or taken meanwhile)", ref("Application"),
+                   body="DecisionInput", params=[_id("application_id")], codes=(400, 401, 403, 404, 409, 422))},
     f"{T}/applications/{{application_id}}/dossier.pdf": {
         "get": op("The submitted dossier", {"type": "string"}, params=[_id("application_id")], content="application/pdf")},
     "/api/v1/bureaus/{bureau_id}/overview": {"get": {
         "summary": "A bureau's jurisdiction (its reviewers only)",
         "parameters": [_id("bureau_id"), _query("year", I)],
         "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": ref("BureauOverview")}}},
+                      **{str(c): ERRORS[str(c)] for c in (400, 401, 404)}}}},
+    "/api/v1/bureaus/{bureau_id}/workbench": {"get": {
+        "summary": "A reviewer's workbench: what waits for them (todo), what they acted on (done), all the work of "
+                   "the jurisdiction (all); with filters (its reviewers only)",
+        "parameters": [_id("bureau_id"), _query("tab", {"enum": ["todo", "done", "all"]}), _query("scheme", S),
+                       _query("year", {"type": "integer", "minimum": 2000, "maximum": 2100}), _query("district", I),
+                       _query("stage", {"enum": ["district_review", "city_review", "public_notice", "returned",
+                                                 "unit_decision", "rereview", "decided"]}), *PAGING],
+        "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": ref("Workbench")}}},
                       **{str(c): ERRORS[str(c)] for c in (400, 401, 404)}}}},
 }
 

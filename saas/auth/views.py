@@ -21,11 +21,31 @@ bp = Blueprint("auth", __name__)
 
 @bp.route("/")
 def home():
+    """Where a user lands: their work (a reviewer's workbench, an instructor's home, the platform
+    admin's pages), else their one tenant, else the list of their tenants. Invitations waiting
+    for an answer come first, on the list."""
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    tenants = reachable_tenants(current_user)
     invitations = pending_invitations(current_user)
-    if len(tenants) == 1 and not invitations and not current_user.is_platform_admin:
+    if not invitations:
+        if current_user.is_reviewer:
+            return redirect(url_for("workbench.index"))
+        if current_user.bureau_role == "instructor":
+            return redirect(url_for("instructor.home"))
+        if current_user.is_platform_admin:
+            return redirect(url_for("admin.index"))
+    return _my_tenants(invitations, landing=True)
+
+
+@bp.route("/tenants")
+@login_required
+def tenants():
+    return _my_tenants(pending_invitations(current_user), landing=False)
+
+
+def _my_tenants(invitations, landing: bool):
+    tenants = reachable_tenants(current_user)
+    if landing and len(tenants) == 1 and not invitations and not current_user.is_platform_admin:
         return redirect(url_for("dashboard.index", tenant_slug=tenants[0][0].slug))
     return render_template("auth/home.html", tenants=tenants, invitations=invitations,
                            answer=AnswerInvitationForm(), role_label=role_label)

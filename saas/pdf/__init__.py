@@ -52,13 +52,14 @@ def render_html(template: str, context: dict) -> str:
 _CREATION_DATE = re.compile(rb"(/CreationDate \(D:)[0-9]{14}")
 
 
-def html_to_pdf(html: str, created: datetime | None = None) -> bytes:
+def html_to_pdf(html: str, created: datetime | None = None, options: dict | None = None) -> bytes:
     """The PDF of `html`; with `created` (UTC) as its creation date, the same page always makes
-    the same bytes (a submitted version made again keeps its SHA-256)."""
+    the same bytes (a submitted version made again keeps its SHA-256). `options` change the
+    page's layout (margins: saas.pdf.stamp), never the sandbox switches."""
     # Qt seeds its hash tables at random per process, which changes the order of the embedded
     # fonts from one rendering to the next; a fixed seed makes the file depend on the page alone.
     config = pdfkit.configuration(wkhtmltopdf=wkhtmltopdf(), environ={**os.environ, "QT_HASH_SEED": "0"})
-    pdf = pdfkit.from_string(html, False, options=OPTIONS, configuration=config)
+    pdf = pdfkit.from_string(html, False, options={**OPTIONS, **(options or {})}, configuration=config)
     if created is not None:
         pdf = _CREATION_DATE.sub(lambda m: m.group(1) + created.strftime("%Y%m%d%H%M%S").encode(), pdf, count=1)
     return pdf

@@ -11,7 +11,7 @@ from saas.extensions import db
 from saas.tenancy import TenantScoped, utcnow
 
 STATUSES = ("draft", "submitted", "district_review", "returned", "recommended", "city_review", "public_notice",
-            "recognised", "rejected", "revoked")
+            "recognised", "rejected", "revoked", "lapsed")
 EDITABLE = ("draft", "returned")
 SECTIONS = ("basic", "needs", "work_done", "cases", "next_steps")
 NOTICE_DAYS = 15  # CQ-3: 15-day public notice
@@ -88,8 +88,9 @@ class ApplicationEvent(TenantScoped, db.Model):
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     comment: Mapped[str] = mapped_column(sa.Text, default="")
     # A step inside a stage (the city review's materials / data comparison / on-site check /
-    # expert assessment, an objection received or resolved, a certificate issued, a lapse):
-    # from_status == to_status then. Empty for a move between stages.
+    # expert assessment, an objection received or resolved, a certificate issued, a renewal):
+    # from_status == to_status then. Empty for a move between stages, but for a revocation,
+    # where it names the grounds (tenants.recognition.models.REVOCATION_GROUNDS), and a lapse.
     step: Mapped[str] = mapped_column(sa.String(24), default="", server_default="")
     section_comments: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -20,11 +20,11 @@ from saas.templating import locale_code
 from saas.tenancy import Tenant, utcnow
 from tenants.plans.services import YEARS
 from tenants.schemes.service import base_schemes, schemes
+from tenants.recognition.models import REVOCATION_GROUNDS
 from tenants.schemes.standards import of_scheme, units_required
 
 from . import dossier
-from .models import EDITABLE, NOTICE_DAYS, SECTIONS, Application, ApplicationEvent, ApplicationVersion, Objection, \
-    ReviewScore
+from .models import EDITABLE, NOTICE_DAYS, SECTIONS, Application, ApplicationEvent, ApplicationVersion, Objection
 
 # (from, to) → who moves it: "tenant" (its admins), "district" (the tenant's own bureau),
 # "city" (a city or province bureau of the jurisdiction).
@@ -47,8 +47,8 @@ TRANSITIONS = {
 def status_labels() -> dict:
     return {"draft": _("Draft"), "submitted": _("Submitted"), "district_review": _("District review"),
             "returned": _("Returned for revision"), "recommended": _("Recommended"), "city_review": _("City review"),
-            "public_notice": _("Public notice"), "recognised": _("Recognised"), "rejected": _("Rejected"),
-            "revoked": _("Revoked")}
+            "public_notice": _("Public notice"), "recognised": _("Recognised"), "rejected": _("Not recognised"),
+            "revoked": _("Revoked"), "lapsed": _("Lapsed (re-review not passed in time)")}
 
 
 class ApplicationError(ValueError):
@@ -95,6 +95,10 @@ def checklist(application: Application, data: dict) -> list[tuple[str, str]]:
     for section in data["sections"]:
         if not section["text"]:
             out.append(("blocker", _("The section “%(title)s” is empty.", title=section["title"])))
+    for entry in data.get("organisation", []):  # printed as "—" in the dossier: said, not silent
+        if not (entry.get("text") or "").strip():
+            out.append(("warning", _("“%(title)s” of the base's organisation is empty: the dossier prints “—”. "
+                                     "Fill it in under Settings.", title=entry["title"])))
     for code in data["readiness"]["needs_evidence"]:
         out.append(("blocker", _("Item %(code)s is declared met but has no supporting evidence.", code=code)))
     # As many demonstration units as the scheme's own rules ask for (cq-park 5, wh-station 2);
@@ -117,13 +121,23 @@ def _admins() -> list[User]:
                                    .where(Membership.role == "admin", User.active.is_(True))))
 
 
+def event(application: Application, old: str, new: str, user_id: int | None, comment: str = "", step: str = "",
+          section_comments: dict | None = None) -> ApplicationEvent:
+    """One line of the timeline: a move (step empty) or a step inside a stage (old == new)."""
+    row = ApplicationEvent(application_id=application.id, from_status=old, to_status=new, user_id=user_id,
+                           comment=comment, step=step, section_comments=section_comments or {})
+    db.session.add(row)
+    return row
+
+
 def _record(application: Application, old: str, new: str, user_id: int | None, comment: str = "",
-            section_comments: dict | None = None) -> None:
-    db.session.add(ApplicationEvent(application_id=application.id, from_status=old, to_status=new, user_id=user_id,
-                                    comment=comment, section_comments=section_comments or {}))
+            section_comments: dict | None = None, step: str = "") -> None:
+    event(application, old, new, user_id, comment, step, section_comments)
     link = public_url("applications.show", tenant_slug=g.tenant.slug, application_id=application.id) \
         if g.get("tenant") is not None else ""
-    notify(_admins(), _("Application %(scheme)s %(year)d: %(status)s", scheme=application.scheme,
+    scheme = schemes().get(application.scheme)  # in words: the notification is read, not parsed
+    notify(_admins(), _("Application %(scheme)s %(year)d: %(status)s",
+                        scheme=scheme.title(locale_code()) if scheme else application.scheme,
                         year=application.year, status=status_labels()[new]), link)
 
 
@@ -133,6 +147,16 @@ def _claim(application: Application, version: int) -> bool:
     until the commit, so no submission can come between this check and the edit's own write."""
     result = db.session.execute(sa.update(Application).where(
         Application.id == application.id, Application.status.in_(EDITABLE), Application.version == version)
+        .values(status=Application.status).execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def hold(application: Application, states) -> bool:
+    """Compare-and-set for a step inside a stage: an UPDATE that changes nothing, matching only
+    while the application is in one of `states`; it holds the row until the commit, so no move
+    comes between this check and the step's own writes."""
+    result = db.session.execute(sa.update(Application).where(
+        Application.id == application.id, Application.status.in_(states))
         .values(status=Application.status).execution_options(synchronize_session=False))
     return result.rowcount == 1
 
@@ -193,16 +217,62 @@ def allowed_moves(application: Application, user: User, tenant: Tenant) -> list[
     return out
 
 
+def missing_steps(application: Application) -> list[str]:
+    """The city review's steps of the application's standard not recorded since the city took
+    the current version into review (a resubmitted version is reviewed again)."""
+    events = db.session.execute(sa.select(ApplicationEvent.id, ApplicationEvent.from_status, ApplicationEvent.to_status,
+                                          ApplicationEvent.step)
+                                .where(ApplicationEvent.application_id == application.id)).all()
+    since = max((e.id for e in events if e.to_status == "city_review" and e.from_status != "city_review"), default=0)
+    done = {e.step for e in events if e.id > since and e.from_status == e.to_status == "city_review"}
+    return [s for s in of_scheme(application.scheme).review_steps if s not in done]
+
+
+def open_objections(application: Application) -> list[Objection]:
+    return list(db.session.scalars(sa.select(Objection).where(Objection.application_id == application.id,
+                                                              Objection.resolved_on.is_(None))
+                                   .order_by(Objection.received_on, Objection.id)))
+
+
+def _check(application: Application, new: str, comment: str, recognised_on: date, certificate_no: str,
+           grounds: str) -> None:
+    """The rules of each move, before anything is written; each message names what to fix."""
+    from .flow import step_labels
+
+    if new in ("returned", "rejected", "revoked") and not comment.strip():
+        raise ApplicationError(_("Give the reasons."))
+    if new == "public_notice":
+        missing = missing_steps(application)
+        if missing:
+            raise ApplicationError(_("Record the city review's steps first: %(steps)s.",
+                                     steps="、".join(str(step_labels()[s]) for s in missing)))
+        if application.panel_passed is False:
+            raise ApplicationError(_("The expert panel did not pass this application: return it or refuse "
+                                     "recognition."))
+    if new == "recognised":
+        if application.notice_end and recognised_on <= application.notice_end:
+            raise ApplicationError(_("The public notice runs until %(date)s.", date=application.notice_end.isoformat()))
+        if recognised_on > date.today():
+            raise ApplicationError(_("Date of recognition: not in the future."))
+        pending = open_objections(application)
+        if pending:
+            raise ApplicationError(_("The objection received on %(date)s is not resolved: record its outcome first.",
+                                     date=pending[0].received_on.isoformat()))
+        if not certificate_no.strip():
+            raise ApplicationError(_("Enter the certificate number."))
+    if new == "revoked" and grounds not in REVOCATION_GROUNDS:
+        raise ApplicationError(_("Choose the grounds for revocation."))
+
+
 def move(application: Application, new: str, user: User, tenant: Tenant, comment: str = "",
          section_comments: dict | None = None, notice_start: date | None = None,
-         certificate_no: str = "", recognised_on: date | None = None) -> None:
+         certificate_no: str = "", recognised_on: date | None = None, issued_by: str = "",
+         grounds: str = "") -> None:
     old = application.status
     if new not in allowed_moves(application, user, tenant):
         raise ApplicationError(_("This step is not open to you now."), conflict=True)
-    if new in ("returned", "rejected", "revoked") and not comment.strip():
-        raise ApplicationError(_("Give the reasons."))
-    if new == "recognised" and application.notice_end and (recognised_on or date.today()) <= application.notice_end:
-        raise ApplicationError(_("The public notice runs until %(date)s.", date=application.notice_end.isoformat()))
+    recognised_on = recognised_on or date.today()
+    _check(application, new, comment, recognised_on, certificate_no, grounds)
     if not _move(application, [old], new):
         raise ApplicationError(_("Someone else moved this application first."), conflict=True)
     db.session.refresh(application)
@@ -210,65 +280,42 @@ def move(application: Application, new: str, user: User, tenant: Tenant, comment
         application.notice_start = notice_start or date.today()
         application.notice_end = application.notice_start + timedelta(days=NOTICE_DAYS - 1)
     elif new == "recognised":
-        application.recognised_on = recognised_on or date.today()
+        application.recognised_on = recognised_on
         application.certificate_no = certificate_no.strip()[:64]
-        # Re-review: every two years in Chongqing (CQ-3), an annual evaluation in Xicheng (XC-2).
-        years = of_scheme(application.scheme).rereview_years
-        if years:
-            on = application.recognised_on
-            application.rereview_due = on.replace(year=on.year + years) if not (on.month == 2 and on.day == 29) \
-                else date(on.year + years, 3, 1)
+        # The recognising bureau, as the certificate names it: the reviewer's own, unless typed.
+        application.issued_by = (issued_by.strip() or (user.bureau.name if user.bureau else ""))[:200]
+        # The term: two years in Chongqing (CQ-3), a year in Xicheng (XC-2), the next acceptance
+        # in Tianjin (TJ-6); the re-review is due by the last valid day.
+        application.valid_until, application.rereview_due = of_scheme(application.scheme).term(recognised_on)
         application.final_score = final_score(application)
-    _record(application, old, new, user.id, comment.strip(), section_comments)
-
-
-def score(application: Application, item: str, points: float, scorer: str, user: User, tenant: Tenant) -> None:
-    if level_of(user, tenant) != "city":
-        raise ApplicationError(_("This step is not open to you now."), conflict=True)
-    if application.status != "city_review":
-        raise ApplicationError(_("Scores are entered during the city review."), conflict=True)
-    scheme = schemes()[application.scheme]
-    definition = scheme.item(item)
-    if definition is None:
-        raise ApplicationError(_("Unknown item."))
-    if not 0 <= points <= max(definition.points, 1):
-        raise ApplicationError(_("Points must be between 0 and %(max)s.", max=f"{max(definition.points, 1):g}"))
-    scorer = (scorer or user.name).strip()[:120]
-    row = db.session.scalar(sa.select(ReviewScore).where(ReviewScore.application_id == application.id,
-                                                         ReviewScore.item == item, ReviewScore.scorer == scorer))
-    row = row or ReviewScore(application_id=application.id, item=item, scorer=scorer)
-    row.points, row.entered_by_id = points, user.id
-    db.session.add(row)
+    _record(application, old, new, user.id, comment.strip(), section_comments,
+            step=grounds if new == "revoked" else "")
 
 
 def final_score(application: Application) -> float | None:
-    """The average of the scorers' totals; each total applies the scheme's group caps and max."""
-    scheme = schemes()[application.scheme]
-    group_of = {item.code: group for group in scheme.groups for item in group.items}
-    per_scorer: dict[str, dict] = {}
-    for scorer, item, points in db.session.execute(sa.select(ReviewScore.scorer, ReviewScore.item, ReviewScore.points)
-                                                   .where(ReviewScore.application_id == application.id)):
-        group = group_of.get(item)
-        if group is not None:
-            sums = per_scorer.setdefault(scorer, {})
-            sums[group.code] = sums.get(group.code, 0) + points
-    if not per_scorer:
-        return None
-    caps = {g.code: g.cap for g in scheme.groups}
-    totals = []
-    for sums in per_scorer.values():
-        total = sum(min(v, caps[c]) if caps[c] is not None else v for c, v in sums.items())
-        totals.append(min(total, scheme.max) if scheme.max is not None else total)
-    return round(sum(totals) / len(totals), 2)
+    """The expert panel's average: tenants/applications/scoring.py keeps the panel."""
+    from .scoring import final_score as average  # scoring builds on this module
+
+    return average(application)
 
 
 def add_objection(application: Application, text: str, received_on: date | None, user: User,
-                  tenant: Tenant) -> None:
+                  tenant: Tenant) -> Objection:
+    """An objection received during the public notice; it blocks recognition until resolved."""
     if level_of(user, tenant) != "city":
         raise ApplicationError(_("This step is not open to you now."), conflict=True)
     if application.status != "public_notice":
         raise ApplicationError(_("Objections are recorded during the public notice."), conflict=True)
     if not (text or "").strip():
         raise ApplicationError(_("Write the objection."))
-    db.session.add(Objection(application_id=application.id, text=text.strip()[:5000],
-                             received_on=received_on or date.today()))
+    received_on = received_on or date.today()
+    if application.notice_start and not application.notice_start <= received_on <= min(application.notice_end,
+                                                                                        date.today()):
+        raise ApplicationError(_("Received on: a day of the public notice (%(start)s – %(end)s), not in the future.",
+                                 start=application.notice_start.isoformat(), end=application.notice_end.isoformat()))
+    if not hold(application, ["public_notice"]):
+        raise ApplicationError(_("Objections are recorded during the public notice."), conflict=True)
+    row = Objection(application_id=application.id, text=text.strip()[:5000], received_on=received_on)
+    db.session.add(row)
+    event(application, "public_notice", "public_notice", user.id, row.text, "objection")
+    return row

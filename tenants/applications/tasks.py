@@ -1,5 +1,6 @@
-"""Dossier PDFs in jobs. A submitted version's PDF goes to a path fixed by the version, so a job
-killed and retried writes one file, not two."""
+"""Dossier and certificate PDFs in jobs. A submitted version's PDF goes to a path fixed by the
+version, so a job killed and retried writes one file, not two; it carries page numbers, a draft
+carries 草稿 on every page besides (saas.pdf.stamp)."""
 
 from __future__ import annotations
 
@@ -16,18 +17,23 @@ from saas.extensions import db
 from saas.files import stored_path
 from saas.jobs import JobFailed, job
 from saas.pdf import PdfUnavailable, render_pdf
+from saas.pdf.stamp import StampError, stamp
 from saas.tenancy import Tenant, current_tenant_id
 
 from . import dossier
 from .models import SECTIONS, Application, ApplicationVersion
 
 
-def _render(data: dict, locale: str, created: datetime | None = None) -> bytes:
+def _render(data: dict, locale: str, created: datetime | None = None, draft: bool = False) -> bytes:
+    """The dossier with page numbers on every page; a draft also marked 草稿 on every page."""
     with force_locale(locale):
         try:
-            return render_pdf("pdf/dossier.html", {"d": data, "locale": locale, "title": _("Application form")},
-                              created)
-        except PdfUnavailable as exc:
+            pdf = render_pdf("pdf/dossier.html", {"d": data, "locale": locale, "title": _("Application form"),
+                                                  "draft": draft}, created)
+            if draft:
+                return stamp(pdf, _("Draft, not submitted · page %(page)d of %(pages)d"), _("Draft"), created)
+            return stamp(pdf, _("Page %(page)d of %(pages)d"), created=created)
+        except (PdfUnavailable, StampError) as exc:
             raise JobFailed(str(exc)) from exc
 
 
@@ -95,7 +101,79 @@ def preview_pdf(ctx, application_id: int, locale: str = "zh_CN"):
     with force_locale(locale):
         data = dossier.build(application, db.session.get(Tenant, current_tenant_id()))
     ctx.progress(40)
-    pdf = _render(data, locale)
+    pdf = _render(data, locale, draft=True)
     relative = Path(str(current_tenant_id())) / "exports" / f"{uuid.uuid4().hex}.pdf"
     _write(relative, pdf)
     return {"file": str(relative), "filename": f"{application.scheme}-{application.year}-draft.pdf"}
+
+
+def certificate_path(application: Application) -> Path:
+    """Where the certificate of the current recognition lives: named by what it certifies, so a
+    renewal (a new term or number) makes a new file and never changes the one handed out."""
+    key = f"{application.certificate_no}|{application.recognised_on}|{application.valid_until}|{application.issued_by}"
+    return Path(str(application.tenant_id)) / "applications" / \
+        f"{application.id}-certificate-{hashlib.sha256(key.encode()).hexdigest()[:16]}.pdf"
+
+
+def certificate_data(application: Application, tenant: Tenant) -> dict:
+    """The certificate as plain values (the PDF renders it): no ORM objects."""
+    from tenants.schemes.service import schemes
+    from tenants.schemes.standards import of_scheme
+
+    scheme = schemes().get(application.scheme)
+    return {"tenant": tenant.name, "kind": tenant.kind, "scheme": scheme.title_zh if scheme else application.scheme,
+            "year": application.year, "certificate_no": application.certificate_no,
+            "recognised_on": application.recognised_on.isoformat() if application.recognised_on else "",
+            "issued_by": application.issued_by, "valid_until": application.valid_until.isoformat()
+            if application.valid_until else "", "rereview_due": application.rereview_due.isoformat()
+            if application.rereview_due else "", "term_years": of_scheme(application.scheme).rereview_years,
+            "notice_start": application.notice_start.isoformat() if application.notice_start else "",
+            "notice_end": application.notice_end.isoformat() if application.notice_end else "",
+            "final_score": application.final_score}
+
+
+@job(queue="documents", timeout=600, retries=2, intervals=(10, 60), permission="applications.view")
+def certificate_pdf(ctx, application_id: int):
+    """The recognition's certificate (认定证书) as a PDF, in Chinese — the language the bureau
+    issues it in — made once per recognition or renewal and kept; its SHA-256 goes on the
+    timeline. Asked again while the file exists, it answers with that file."""
+    application = db.session.get(Application, application_id)
+    if application is None or application.status not in ("recognised", "lapsed", "revoked") \
+            or not application.certificate_no:
+        raise JobFailed("no recognition to certify")
+    relative = certificate_path(application)
+    result = {"filename": f"{application.scheme}-{application.year}-certificate.pdf", "file": str(relative)}
+    existing = stored_path(str(relative))
+    if existing is not None:  # made before (a job retried after its write): say so once on the timeline
+        digest = hashlib.sha256(existing.read_bytes()).hexdigest()
+        _certificate_event(application, ctx, digest)
+        return {**result, "sha256": digest}
+    ctx.progress(20)
+    data = certificate_data(application, db.session.get(Tenant, current_tenant_id()))
+    created = datetime.combine(application.recognised_on, datetime.min.time())
+    with force_locale("zh_CN"):
+        try:
+            pdf = render_pdf("pdf/certificate.html", {"c": data, "locale": "zh_CN",
+                                                      "title": _("Certificate of recognition")}, created)
+        except PdfUnavailable as exc:
+            raise JobFailed(str(exc)) from exc
+    ctx.progress(80)
+    digest = _write(relative, pdf)
+    _certificate_event(application, ctx, digest)
+    return {**result, "sha256": digest}
+
+
+def _certificate_event(application: Application, ctx, digest: str) -> None:
+    """The certificate on the timeline, with its SHA-256 and who asked for it: once per file."""
+    from saas.jobs import JobRecord
+
+    from .models import ApplicationEvent
+    from .services import event
+
+    if db.session.scalar(sa.select(ApplicationEvent.id).where(ApplicationEvent.application_id == application.id,
+                                                              ApplicationEvent.step == "certificate",
+                                                              ApplicationEvent.comment == digest).limit(1)):
+        return
+    record = db.session.get(JobRecord, ctx.record_id)
+    event(application, application.status, application.status, record.created_by_id if record else None,
+          digest, "certificate")

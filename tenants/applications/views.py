@@ -22,17 +22,18 @@ from tenants.plans.services import YEARS
 from tenants.schemes.service import base_schemes, schemes
 from tenants.settings.forms import ConfirmForm
 
-from . import docx_export, dossier
-from .models import SECTIONS, Application, ApplicationVersion, Objection, ReviewScore
-from .services import ApplicationError, status_labels, add_objection, allowed_moves, checklist, move, save_sections, score, start, submit
-from .tasks import preview_pdf, version_pdf
+from . import changes, docx_export, dossier, timeline
+from .flow import action_label, available, step_labels
+from .models import SECTIONS, Application, ApplicationVersion
+from .services import ApplicationError, status_labels, checklist, save_sections, start, submit
+from .tasks import certificate_path, preview_pdf, version_pdf
 
 bp = tenant_blueprint("applications", __name__, "/applications")
 
 
 @bp.context_processor
 def _labels():
-    return {"app_status": status_labels()}
+    return {"app_status": status_labels(), "step_labels": step_labels()}
 
 
 def _application(application_id: int) -> Application:
@@ -61,8 +62,9 @@ def _transaction(success: str):
 def index():
     rows = db.session.scalars(sa.select(Application).order_by(Application.year.desc(), Application.id.desc())).all()
     options = base_schemes(g.tenant)
+    titles = {code: scheme.title(locale_code()) for code, scheme in schemes().items()}  # words, not codes
     return render_template("applications/index.html", rows=rows, options=options, year=date.today().year,
-                           locale=locale_code())
+                           locale=locale_code(), scheme_titles=titles)
 
 
 @bp.route("/start", methods=["POST"])
@@ -95,13 +97,16 @@ def show(application_id):
     versions = db.session.scalars(sa.select(ApplicationVersion).where(
         ApplicationVersion.application_id == application.id).order_by(ApplicationVersion.version.desc())).all()
     missing = {v.version for v in versions if files.stored_path(v.pdf_path) is None}  # to be made (again)
-    scores = db.session.scalars(sa.select(ReviewScore).where(ReviewScore.application_id == application.id)
-                                .order_by(ReviewScore.scorer, ReviewScore.item)).all()
-    objections = db.session.scalars(sa.select(Objection).where(Objection.application_id == application.id)).all()
-    moves = allowed_moves(application, current_user, g.tenant) if can("applications.review") else []
+    actions = available(application, current_user, g.tenant) if can("applications.review") else []
+    last_changes = changes.between(application, versions[1].version, versions[0].version) if len(versions) > 1 else None
+    certificate = application.certificate_no and files.stored_path(str(certificate_path(application))) is not None
+    # The last return's comments stand beside the sections while the base revises them.
+    comments = timeline.latest_section_comments(application) if application.status == "returned" else {}
     return render_template("applications/show.html", application=application, data=data, checklist=items,
                            blockers=[m for level, m in items if level == "blocker"], versions=versions,
-                           scores=scores, objections=objections, moves=moves, sections=SECTIONS, missing=missing,
+                           actions=actions, sections=SECTIONS, missing=missing, timeline=timeline.build(application),
+                           comments=comments, last_changes=last_changes, certificate=certificate,
+                           action_label=action_label,
                            scheme=schemes()[application.scheme], locale=locale_code(), today=date.today())
 
 
@@ -129,10 +134,35 @@ def preview(application_id):
     return redirect(url_for("jobs.show", job_id=record.id))
 
 
+def _submit_confirmation(application: Application, error: str = "", status: int = 200):
+    """Before submitting: what is still empty and what is not met, to acknowledge."""
+    data = dossier.build(application, g.tenant)
+    items = checklist(application, data)
+    return render_template("applications/confirm_submit.html", application=application, error=error,
+                           blockers=[m for level, m in items if level == "blocker"],
+                           warnings=[m for level, m in items if level == "warning"],
+                           empty=[o["title"] for o in data["organisation"] if not (o["text"] or "").strip()],
+                           version=application.version + 1), status
+
+
 @bp.route("/<int:application_id>/submit", methods=["POST"])
 @permission_required("applications.write")
 def submit_application(application_id):
+    """First post: the confirmation (what is empty, what is not met); then the submission,
+    with the unmet items acknowledged when there are any."""
     application = _application(application_id)
+    if not application.editable:
+        flash(_("This application is already submitted."), "danger")
+        return _back(application)
+    if application.year not in YEARS:
+        return _unusable_year(application)
+    if request.form.get("confirmed") != "yes":
+        return _submit_confirmation(application)
+    if request.form.get("acknowledge") != "yes":
+        items = checklist(application, dossier.build(application, g.tenant))
+        if any(level == "warning" for level, _m in items):
+            return _submit_confirmation(application, _("Tick “I know these items are not met” to submit with them."),
+                                        422)
     try:
         version = submit(application, current_user, g.tenant)
         db.session.commit()
@@ -203,50 +233,6 @@ def _date(value: str | None) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
-
-
-@bp.route("/<int:application_id>/move", methods=["POST"])
-@permission_required("applications.review")
-def review_move(application_id):
-    application = _application(application_id)
-    comments = {c: request.form.get(f"comment-{c}", "").strip()[:2000] for c in SECTIONS
-                if request.form.get(f"comment-{c}", "").strip()}
-    with _transaction(_("Done.")):
-        move(application, request.form.get("to", ""), current_user, g.tenant, request.form.get("comment", ""),
-             comments, notice_start=_date(request.form.get("notice_start")),
-             certificate_no=request.form.get("certificate_no", ""),
-             recognised_on=_date(request.form.get("recognised_on")))
-    return _back(application)
-
-
-@bp.route("/<int:application_id>/scores", methods=["POST"])
-@permission_required("applications.review")
-def review_scores(application_id):
-    application = _application(application_id)
-    scheme = schemes()[application.scheme]
-    with _transaction(_("Scores saved.")):
-        for item in scheme.items:
-            raw = (request.form.get(f"points-{item}") or "").strip()
-            if raw:
-                score(application, item, _points(raw), request.form.get("scorer", ""), current_user, g.tenant)
-    return _back(application)
-
-
-def _points(raw: str) -> float:
-    try:
-        return float(raw)
-    except ValueError:
-        raise ApplicationError(_("Points are numbers.")) from None
-
-
-@bp.route("/<int:application_id>/objections", methods=["POST"])
-@permission_required("applications.review")
-def objection(application_id):
-    application = _application(application_id)
-    with _transaction(_("Objection recorded.")):
-        add_objection(application, request.form.get("text", ""), _date(request.form.get("received_on")),
-                      current_user, g.tenant)
-    return _back(application)
 
 
 def _unusable_year(application: Application):

@@ -50,11 +50,13 @@ FIELDS = {
     "valid_until": _l("Valid until"), "self_assessment": _l("Self-assessment"), "park_comments": _l("Park's comments"),
     "decision_note": _l("Opinion"), "recommended_at": _l("Recommended at"), "decided_at": _l("Decided at"),
     "end_grounds": _l("Grounds"), "end_note": _l("Facts"), "user_id": _l("Account"),
+    "panel_passed": _l("Passed by the expert panel"), "panel_reason": _l("The panel's reason"),
+    "outcome": _l("Outcome"), "resolved_on": _l("Resolved on"),
 }
 HIDDEN = {"created_at", "updated_at", "created_by_id", "entered_by_id", "overridden_by_id", "uploaded_by_id",
           "submitted_by_id", "acknowledged_by_id", "stored_name", "sha256", "pdf_sha256", "pdf_path", "snapshot",
           "content_type", "owner_type", "owner_id", "plan_id", "application_id", "event_id", "invited_by_id",
-          "recorded_by_id", "decided_by_id"}
+          "recorded_by_id", "decided_by_id", "resolved_by_id"}
 VALUES = {"state": STATE_LABELS}
 
 @cache

@@ -13,6 +13,7 @@ from saas import files, xlsx
 from saas.extensions import db
 from saas.numbers import whole
 from saas.tenancy import Bureau
+from tenants.applications.services import status_labels
 from tenants.plans.services import YEARS
 
 from .models import BureauTarget
@@ -47,7 +48,8 @@ def index():
     rows = jurisdiction(bureau, year)
     return render_template("bureau/index.html", bureau=bureau, year=year, rows=rows, totals=totals(rows),
                            target=target(bureau, year), fields=TARGET_FIELDS, indicator=RECOGNISED_BASES_INDICATOR,
-                           labels=target_labels(), years=YEARS, target_max=TARGET_MAX)
+                           labels=target_labels(), years=YEARS, target_max=TARGET_MAX,
+                           app_status=status_labels())
 
 
 @bp.route("/targets/<int:year>", methods=["POST"])

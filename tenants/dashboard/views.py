@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from datetime import date
 
+import sqlalchemy as sa
 from flask import g, render_template
 
 from saas.auth.permissions import can, permission_required
 from saas.charts import stacked_bars
+from saas.extensions import db
 from saas.tenancy import tenant_blueprint
 from saas.tenant_cache import fragment
 from saas.templating import locale_code, whole_page
+from tenants.applications.models import Application
 from tenants.metrics.service import tenant_metrics
 from tenants.plans.services import plan_for, progress
 from tenants.schemes.service import default_scheme, readiness
@@ -47,6 +50,17 @@ def index():
     return whole_page("dashboard", (), page)  # the role, in whole_page's key, is all it varies by
 
 
+def recognition_line() -> dict | None:
+    """The base's recognition as a demonstration base, for the line under its name: there is no
+    public page of a base, so the dashboard carries it (certificate, bureau, validity)."""
+    row = db.session.scalar(sa.select(Application).where(Application.status.in_(("recognised", "lapsed")))
+                            .order_by(Application.recognised_on.desc(), Application.id.desc()).limit(1))
+    if row is None:
+        return None
+    return {"id": row.id, "status": row.status, "certificate_no": row.certificate_no, "issued_by": row.issued_by,
+            "recognised_on": row.recognised_on, "valid_until": row.valid_until, "rereview_due": row.rereview_due}
+
+
 def _overview(today: date, show_links: bool) -> dict:
     """Everything the overview shows: the same for every user of the tenant (but the links)."""
     year = today.year
@@ -58,7 +72,7 @@ def _overview(today: date, show_links: bool) -> dict:
     chart = stacked_bars([str(m) for m in range(1, 13)],
                          [(str(CATEGORY_LABELS[c]), [counts[m][c] for m in range(1, 13)]) for c in CATEGORIES])
     items = milestones(year, standard_of(g.tenant))
-    return dict(metrics=metrics, key_figures=KEY_FIGURES, scheme=scheme, result=result, plan=plan,
+    return dict(recognition=recognition_line(), metrics=metrics, key_figures=KEY_FIGURES, scheme=scheme, result=result, plan=plan,
                 units_needed=units_required(scheme),
                 rows=progress(plan, metrics) if plan else [], chart=chart, milestones=items,
                 next_due=next_due(items, today), today=today, year=year, locale=locale_code(),

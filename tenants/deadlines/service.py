@@ -16,6 +16,8 @@ from saas.extensions import db
 from saas.links import public_url
 from saas.tenancy import Bureau, Tenant, cross_tenant_reads
 from tenants.applications.models import Application
+from saas.templating import locale_code
+from tenants.schemes.service import schemes
 from tenants.schemes.standards import standard_of
 from tenants.stations.models import ServiceLog
 from tenants.visits.models import GuidanceVisit, VisitInstructor
@@ -36,6 +38,12 @@ def _md(year: int, value: str, fallback: str) -> date:
     except ValueError:
         month, day = (int(p) for p in fallback.split("-"))
         return date(year, month, day)
+
+
+def _scheme_title(code: str) -> str:
+    """A scheme in words, in the reader's language (never its code)."""
+    scheme = schemes().get(code)
+    return scheme.title(locale_code()) if scheme is not None else code
 
 
 def for_user(user: User, start: date, end: date) -> list[Deadline]:
@@ -63,8 +71,10 @@ def for_user(user: User, start: date, end: date) -> list[Deadline]:
         slugs = {t.id: t.slug for _r, t in memberships}
         if ids:
             for a in db.session.scalars(sa.select(Application).where(Application.tenant_id.in_(ids),
+                                                                      Application.status == "recognised",
                                                                       Application.rereview_due.is_not(None))):
-                out.append(Deadline(a.rereview_due, _("Re-review of the recognised base (%(scheme)s)", scheme=a.scheme),
+                out.append(Deadline(a.rereview_due, _("Re-review of the recognised base (%(scheme)s)",
+                                                      scheme=_scheme_title(a.scheme)),
                                     public_url("applications.show", tenant_slug=slugs[a.tenant_id], application_id=a.id), f"rereview-{a.id}"))
             for e in db.session.scalars(sa.select(ServiceLog).where(
                     ServiceLog.tenant_id.in_(ids), ServiceLog.follow_up == "open", ServiceLog.follow_up_due.is_not(None))):
@@ -88,6 +98,14 @@ def for_user(user: User, start: date, end: date) -> list[Deadline]:
                                     f"visit-{v.id}"))
         if user.is_reviewer:
             jurisdiction = db.session.get(Bureau, user.bureau_id).jurisdiction_ids()
+            # The re-reviews (CQ-3) and annual evaluations (XC-2) the bureau has to hold.
+            for a, t in db.session.execute(sa.select(Application, Tenant).join(Tenant, Tenant.id == Application.tenant_id)
+                                           .where(Tenant.bureau_id.in_(jurisdiction), Application.status == "recognised",
+                                                  Application.rereview_due.is_not(None))):
+                out.append(Deadline(a.rereview_due, _("Re-review of %(tenant)s (%(scheme)s) due", tenant=t.name,
+                                                      scheme=_scheme_title(a.scheme)),
+                                    public_url("applications.show", tenant_slug=t.slug, application_id=a.id),
+                                    f"rereview-{a.id}-bureau"))
             for a, t in db.session.execute(sa.select(Application, Tenant).join(Tenant, Tenant.id == Application.tenant_id)
                                            .where(Tenant.bureau_id.in_(jurisdiction), Application.status == "public_notice",
                                                   Application.notice_end.is_not(None))):

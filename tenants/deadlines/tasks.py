@@ -1,5 +1,6 @@
 """Reminders: every night, an in-app notification and an e-mail for each deadline 7 days and
-1 day ahead (one each: the run is keyed by date, and a deadline is due on one date)."""
+1 day ahead (one each: the run is keyed by date, and a deadline is due on one date); before
+them, recognitions whose term passed without a renewal lapse."""
 
 from __future__ import annotations
 
@@ -40,6 +41,9 @@ def nightly():
         from flask import current_app
 
         with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+            from tenants.applications.flow import lapse_overdue
+
+            lapse_overdue()  # first: a recognition whose term passed is no longer due for re-review
             send_reminders()
         schedule_nightly()
 

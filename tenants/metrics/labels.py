@@ -42,6 +42,11 @@ LABELS = {
 def label(name: str) -> str:
     if name in LABELS:
         return str(LABELS[name])
+    if name.startswith("service_logs."):  # one category of the service ledger (cq-park item 7)
+        from tenants.stations.forms import CATEGORY_LABELS
+
+        category = name.split(".", 1)[1]
+        return _("Services logged (%(category)s)", category=str(CATEGORY_LABELS.get(category, category)))
     from tenants.members.checklists import ITEM_TITLES
 
     return str(ITEM_TITLES.get(name, name))
@@ -68,9 +73,12 @@ def metric_url(name: str, year: int) -> str | None:
 
     from .service import LINKS, PERIOD_ARGS
 
-    if name not in LINKS:
+    if name.startswith("service_logs."):  # the ledger filtered to that category
+        endpoint, args = "stations.log", {"category": name.split(".", 1)[1]}
+    elif name in LINKS:
+        endpoint, args = LINKS[name]
+    else:
         return None
-    endpoint, args = LINKS[name]
     if not can_open(endpoint):
         return None
     kind = PERIOD_ARGS.get(endpoint)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from saas.extensions import db
 from saas.tenancy import TenantScoped, utcnow
@@ -30,13 +30,43 @@ REVOCATION_GROUNDS = ("false_material", "major_violation", "protection_gaps", "n
 EVENT_KINDS = ("recognised", "recorded", "evaluated", "renewed", "revoked")
 
 
-class UnitApplication(TenantScoped, db.Model):
+class Unit:
+    """The unit a row is about: a member enterprise or a guidance station, exactly one."""
+
+    kind: Mapped[str] = mapped_column(sa.String(16), default="enterprise")
+
+    @declared_attr
+    def enterprise_id(cls) -> Mapped[int | None]:
+        return mapped_column(sa.ForeignKey("enterprise.id", ondelete="CASCADE"))
+
+    @declared_attr
+    def station_id(cls) -> Mapped[int | None]:
+        return mapped_column(sa.ForeignKey("station.id", ondelete="CASCADE"))
+
+    @declared_attr
+    def enterprise(cls):
+        return relationship("Enterprise")
+
+    @declared_attr
+    def station(cls):
+        return relationship("Station")
+
+    @staticmethod
+    def unit_constraint() -> sa.CheckConstraint:
+        return sa.CheckConstraint("(kind = 'enterprise' AND enterprise_id IS NOT NULL AND station_id IS NULL) OR "
+                                  "(kind = 'station' AND station_id IS NOT NULL AND enterprise_id IS NULL)",
+                                  name="unit")
+
+    @property
+    def unit_name(self) -> str:
+        unit = self.enterprise if self.kind == "enterprise" else self.station
+        return unit.name if unit is not None else ""
+
+
+class UnitApplication(Unit, TenantScoped, db.Model):
     """An enterprise's (or a station's) application to be recognised as a demonstration unit."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(sa.String(16), default="enterprise")
-    enterprise_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enterprise.id", ondelete="CASCADE"))
-    station_id: Mapped[int | None] = mapped_column(sa.ForeignKey("station.id", ondelete="CASCADE"))
     scheme: Mapped[str] = mapped_column(sa.String(40))
     year: Mapped[int]
     status: Mapped[str] = mapped_column(sa.String(16), default="draft")
@@ -54,16 +84,12 @@ class UnitApplication(TenantScoped, db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    enterprise = relationship("Enterprise")
-    station = relationship("Station")
-
     __table_args__ = (
         sa.Index("ix_unit_application_tenant_status", "tenant_id", "status"),
         sa.Index("ix_unit_application_tenant_enterprise", "tenant_id", "enterprise_id"),
         sa.Index("ix_unit_application_tenant_station", "tenant_id", "station_id"),
         sa.CheckConstraint("kind IN ('enterprise', 'station')", name="kind"),
-        sa.CheckConstraint("(kind = 'enterprise' AND enterprise_id IS NOT NULL AND station_id IS NULL) OR "
-                           "(kind = 'station' AND station_id IS NOT NULL AND enterprise_id IS NULL)", name="unit"),
+        Unit.unit_constraint(),
     )
 
     @property
@@ -71,22 +97,14 @@ class UnitApplication(TenantScoped, db.Model):
         return self.status in UNIT_EDITABLE
 
     @property
-    def unit_name(self) -> str:
-        unit = self.enterprise if self.kind == "enterprise" else self.station
-        return unit.name if unit is not None else ""
-
-    @property
     def audit_label(self) -> str:
         return f"{self.unit_name} {self.scheme} {self.year}"
 
 
-class Recognition(TenantScoped, db.Model):
+class Recognition(Unit, TenantScoped, db.Model):
     """One period in which a unit is a recognised demonstration unit."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(sa.String(16), default="enterprise")
-    enterprise_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enterprise.id", ondelete="CASCADE"))
-    station_id: Mapped[int | None] = mapped_column(sa.ForeignKey("station.id", ondelete="CASCADE"))
     scheme: Mapped[str] = mapped_column(sa.String(40), default="")
     source: Mapped[str] = mapped_column(sa.String(16), default="platform")
     application_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit_application.id", ondelete="SET NULL"))
@@ -101,8 +119,6 @@ class Recognition(TenantScoped, db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    enterprise = relationship("Enterprise")
-    station = relationship("Station")
     events: Mapped[list[RecognitionEvent]] = relationship(order_by="RecognitionEvent.id",
                                                           back_populates="recognition")
 
@@ -111,14 +127,8 @@ class Recognition(TenantScoped, db.Model):
         sa.Index("ix_recognition_tenant_station", "tenant_id", "station_id"),
         sa.Index("ix_recognition_tenant_valid_until", "tenant_id", "valid_until"),
         sa.CheckConstraint("source IN ('platform', 'recorded')", name="source"),
-        sa.CheckConstraint("(kind = 'enterprise' AND enterprise_id IS NOT NULL AND station_id IS NULL) OR "
-                           "(kind = 'station' AND station_id IS NOT NULL AND enterprise_id IS NULL)", name="unit"),
+        Unit.unit_constraint(),
     )
-
-    @property
-    def unit_name(self) -> str:
-        unit = self.enterprise if self.kind == "enterprise" else self.station
-        return unit.name if unit is not None else ""
 
     @property
     def audit_label(self) -> str:

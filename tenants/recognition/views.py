@@ -76,6 +76,15 @@ def _scheme_choices(kinds=("enterprise", "station")) -> list[tuple[str, str]]:
     return out
 
 
+def _valid(form) -> bool:
+    """Validate a decision form; when it fails, say which fields and why (the page redirects)."""
+    if form.validate():
+        return True
+    flash(_("Check the fields: %(errors)s", errors="; ".join(e for errs in form.errors.values() for e in errs)),
+          "danger")
+    return False
+
+
 @contextmanager
 def _transaction(success: str):
     try:
@@ -216,9 +225,7 @@ def decide(unit_application_id):
     application = _application(unit_application_id)
     form = DecisionForm()
     recognise = request.form.get("action") == "recognise"
-    if not form.validate():
-        flash(_("Check the fields: %(errors)s", errors="; ".join(e for errs in form.errors.values() for e in errs)),
-              "danger")
+    if not _valid(form):
         return redirect(url_for("recognition.application", unit_application_id=application.id))
     with _transaction(_("Recognised: the unit now counts as a demonstration unit.") if recognise
                       else _("Not recognised; the reason is recorded.")):
@@ -278,10 +285,7 @@ def revoke(recognition_id):
     recognition = _recognition(recognition_id)
     form = RevokeForm()
     form.grounds.choices = list(services.grounds_labels().items())
-    if not form.validate():
-        flash(_("Check the fields: %(errors)s", errors="; ".join(e for errs in form.errors.values() for e in errs)),
-              "danger")
-    else:
+    if _valid(form):
         with _transaction(_("Revoked.")):
             services.revoke(recognition, form.on.data, form.grounds.data, form.note.data, current_user.id)
     return redirect(url_for("recognition.show", recognition_id=recognition.id))
@@ -292,9 +296,7 @@ def revoke(recognition_id):
 def renew(recognition_id):
     recognition = _recognition(recognition_id)
     form = RenewForm()
-    if not form.validate():
-        flash(_("Check the fields: %(errors)s", errors="; ".join(e for errs in form.errors.values() for e in errs)),
-              "danger")
+    if not _valid(form):
         return redirect(url_for("recognition.show", recognition_id=recognition.id))
     try:
         renewed = services.renew(recognition, form.on.data, form.certificate_no.data or "", form.note.data or "",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from flask import current_app, g, has_app_context
 from flask_babel import lazy_gettext as _l
@@ -31,6 +31,10 @@ from saas.tenancy import Bureau, Tenant, current_tenant_id
 # The AnnualPlan fields of the XC-3 targets (training ratio, publicity events, demonstration
 # enterprises to cultivate, members with rules): the only plan targets a source asks for.
 XC_PLAN_TARGETS = ("training_ratio_target", "publicity_events_target", "demonstration_target", "rules_ratio_target")
+
+
+# The city review's steps (CQ-3), in their order; each standard records the ones its source names.
+REVIEW_STEPS = ("materials", "data_check", "on_site", "expert")
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,12 @@ class Standard:
     plan_targets: tuple[str, ...] = ()
     dates: tuple[Dated, ...] = ()
     rereview_years: int | None = None  # a recognised base's re-review term (CQ-3: 2, XC-2: 1)
+    # The steps the city review records before the public notice (CQ-3: materials, data
+    # comparison, on-site check, expert assessment; XC-2: written pre-review and expert review;
+    # WH-3: written pre-review, spot checks and on-site visits; TJ-6: acceptance on site).
+    review_steps: tuple[str, ...] = REVIEW_STEPS
+    # A base recognised without a term is accepted again each year on this window (TJ-6).
+    acceptance: Dated | None = None
 
     def title(self, locale: str) -> str:
         return self.title_en if locale == "en" else self.title_zh
@@ -77,6 +87,21 @@ class Standard:
     def base_schemes(self, kind: str) -> list:
         return [s for s in self.applicable(kind) if not s.per_enterprise]
 
+    def term(self, start: date) -> tuple[date | None, date | None]:
+        """(valid until, next review due) of a base recognised or renewed on `start`: the last day
+        of the re-review term, by which the re-review is due (CQ-3 two years, XC-2 one); without
+        a term, no end of validity and the next acceptance window's last day (TJ-6)."""
+        if self.rereview_years:
+            try:
+                anniversary = start.replace(year=start.year + self.rereview_years)
+            except ValueError:  # 29 February: the term ends with February
+                anniversary = date(start.year + self.rereview_years, 3, 1)
+            last = anniversary - timedelta(days=1)
+            return last, last
+        if self.acceptance is not None:
+            return None, self.acceptance.days(start.year + 1)[1]
+        return None, None
+
     def unit_schemes(self, kind: str) -> list:
         """enterprise: cq-enterprise, wh-enterprise, xc-point; station: wh-station."""
         if kind == "enterprise":
@@ -86,21 +111,23 @@ class Standard:
 
 _HALF_YEAR = Dated("06-15", "06-15", _l("Half-year progress report"), "CQ-4",
                    _l("%(tenant)s: half-year progress report"), "report-{tenant}-{year}-06")
+_TJ_ACCEPTANCE = Dated("01-01", "04-30", _l("Acceptance of last year's bases, with the work report"), "TJ-6",
+                        _l("%(tenant)s: acceptance of last year's work ends (work report)"), "acceptance-{tenant}-{year}")
 _YEAR_END = Dated("12-15", "12-15", _l("Year-end progress report"), "CQ-4",
                   _l("%(tenant)s: year-end progress report"), "report-{tenant}-{year}-12")
 
 STANDARDS = {s.code: s for s in (
     Standard("cq", "重庆市标准", "Chongqing standards", ("重庆",), rereview_years=2, dates=(
         Dated("06-10", "06-10", _l("Application deadline in Chongqing"), "CQ-3"), _HALF_YEAR, _YEAR_END)),
-    Standard("wh", "武汉市标准", "Wuhan standards", ("武汉",)),
-    Standard("tj", "天津市红桥区标准", "Tianjin Hongqiao standards", ("天津",), dates=(
-        Dated("01-01", "04-30", _l("Acceptance of last year's bases, with the work report"), "TJ-6",
-              _l("%(tenant)s: acceptance of last year's work ends (work report)"), "acceptance-{tenant}-{year}"),
+    Standard("wh", "武汉市标准", "Wuhan standards", ("武汉",), review_steps=("materials", "data_check", "on_site")),
+    Standard("tj", "天津市红桥区标准", "Tianjin Hongqiao standards", ("天津",), review_steps=("materials", "on_site"),
+             acceptance=_TJ_ACCEPTANCE, dates=(
+        _TJ_ACCEPTANCE,
         Dated("05-01", "06-15", _l("Application window (May to mid-June)"), "TJ-6"),
         Dated("07-01", "12-31", _l("Guidance period"), "TJ-6"))),
     # Xicheng is Beijing's only standard here, so a Beijing bureau of another district follows it too.
     Standard("xc", "北京市西城区标准", "Beijing Xicheng standards", ("西城", "北京"), plan_targets=XC_PLAN_TARGETS,
-             rereview_years=1),
+             rereview_years=1, review_steps=("materials", "expert")),
 )}
 ALL = Standard("", "全部标准（未确定地区）", "All standards (region not determined)",
                plan_targets=XC_PLAN_TARGETS, dates=tuple(d for s in STANDARDS.values() for d in s.dates))

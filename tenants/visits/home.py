@@ -1,5 +1,7 @@
-"""The instructor's home (/instructor), phone first: my tenants, members due a visit this year
-(fewer than 2 — CQ-1), my open follow-ups. Reads across the tenants the instructor is assigned
+"""The instructor's home (/instructor), phone first, where they land: what waits for them
+(visits whose rectification is reported, follow-ups past their day — the count of the top
+bar's badge), visits not yet acknowledged, my tenants, members due a visit this year (fewer
+than 2 — CQ-1), my open follow-ups. Reads across the tenants the instructor is assigned
 to, and only those."""
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from saas.auth.models import Membership
 from saas.extensions import db
 from saas.tenancy import Tenant, cross_tenant_reads
 from tenants.members.models import Enterprise
+from tenants.workbench.instructor import unacknowledged, waiting_for_me
 
 from .models import VISITS_PER_YEAR, GuidanceVisit, InstructorEnterprise, VisitInstructor
 from .services import year_bounds
@@ -32,7 +35,7 @@ def home():
             .where(Membership.user_id == current_user.id, Membership.role == "instructor", Tenant.status == "active")
             .order_by(Tenant.name)).scalars().all()
         ids = [t.id for t in tenants]
-        due, follow_ups = [], []
+        due, follow_ups, to_check, unseen = [], [], [], []
         if ids:
             visits = (sa.select(GuidanceVisit.enterprise_id, sa.func.count(GuidanceVisit.id).label("n"))
                       .where(GuidanceVisit.tenant_id.in_(ids), GuidanceVisit.visited_on >= start,
@@ -56,6 +59,21 @@ def home():
                 .where(VisitInstructor.user_id == current_user.id, GuidanceVisit.status == "open",
                        GuidanceVisit.tenant_id.in_(ids))
                 .order_by(GuidanceVisit.follow_up_due.is_(None), GuidanceVisit.follow_up_due).limit(200)).all()
+            # The enterprise reported its rectification: the instructor checks it and closes the visit.
+            to_check = db.session.execute(
+                sa.select(GuidanceVisit, Enterprise.name)
+                .join(Enterprise, Enterprise.id == GuidanceVisit.enterprise_id)
+                .where(GuidanceVisit.id.in_(sa.select(waiting_for_me(current_user.id, date.today()).subquery().c.id)),
+                       GuidanceVisit.status == "rectified")
+                .order_by(GuidanceVisit.visited_on).limit(200)).all()
+            unseen = db.session.execute(
+                sa.select(GuidanceVisit, Enterprise.name)
+                .join(Enterprise, Enterprise.id == GuidanceVisit.enterprise_id)
+                .where(GuidanceVisit.id.in_(sa.select(unacknowledged(current_user.id).subquery().c.id)))
+                .order_by(GuidanceVisit.visited_on).limit(200)).all()
     slugs = {t.id: t.slug for t in tenants}
+    today = date.today()
+    overdue = sum(1 for v, _name in follow_ups if v.overdue(today))
     return render_template("visits/home.html", tenants=tenants, due=due, follow_ups=follow_ups, slugs=slugs,
-                           year=year, needed=VISITS_PER_YEAR, today=date.today())
+                           year=year, needed=VISITS_PER_YEAR, today=today, to_check=to_check, unseen=unseen,
+                           waiting=len(to_check) + overdue)

@@ -22,10 +22,11 @@ pytestmark = pytest.mark.browser
 
 WORDS = {
     "zh_CN": {"done": "已完成。", "reasons": "请填写理由。", "returned": "退回修改", "recommended": "已推荐",
-              "save_scores": "保存评分", "not_numbers": "分数须为数字。", "saved": "评分已保存。",
+              "save_scores": "保存评分", "not_numbers": "分数须为 0 至 5 之间的数字。", "saved": "评分已保存。",
               "objection": "记录异议"},
     "en": {"done": "Done.", "reasons": "Give the reasons.", "returned": "Returned for revision",
-           "recommended": "Recommended", "save_scores": "Save scores", "not_numbers": "Points are numbers.",
+           "recommended": "Recommended", "save_scores": "Save scores",
+           "not_numbers": "the points are a number from 0 to 5.",
            "saved": "Scores saved.", "objection": "Record an objection"},
 }
 
@@ -44,7 +45,8 @@ def _submitted_application(make, login_as, locale) -> tuple[int, int, object]:
     started = admin.post("/t/review/applications/start", data={"scheme": "cq-park", "year": str(Y)})
     application_id = int(re.search(r"/applications/(\d+)$", started.headers["Location"]).group(1))
     admin.post(f"/t/review/applications/{application_id}/sections", data=TEXTS)
-    assert admin.post(f"/t/review/applications/{application_id}/submit").status_code == 302
+    assert admin.post(f"/t/review/applications/{application_id}/submit",
+                      data={"confirmed": "yes", "acknowledge": "yes"}).status_code == 302
     return tenant.id, application_id, admin
 
 
@@ -54,18 +56,27 @@ def _sign_in(browser, live_server, email):
 
 
 def _save_scores(page, words, item_7: str) -> None:
-    page.fill("input[name=scorer]", "张专家")
-    page.fill("input[name=points-5]", "5")
-    page.fill("input[name=points-7]", item_7)
+    """The city reviewer's own sheet: every item (0 where nothing is due), item 7 as typed."""
+    for n in range(1, 18):
+        page.fill(f"input[form=scoring-own][name=points-{n}]", {5: "5", 7: item_7}.get(n, "0"))
     with page.expect_navigation():
-        page.click(f"text={words['save_scores']}")
+        page.click(f"form#scoring-own >> text={words['save_scores']}")
 
 
-def _move(page, to, comment=""):
-    page.select_option("select[name=to]", to)
-    page.fill("textarea[name=comment]", comment)
+ACTION = {"district_review": "accept", "city_review": "accept", "recommended": "approve", "public_notice": "approve",
+          "returned": "return", "materials": "materials", "data_check": "data_check", "on_site": "on_site"}
+
+
+def _move(page, to, comment="", **fields):
+    """The button that leads to `to`, pressed, then confirmed on the page that says what it
+    does (the opinion and `fields` filled there)."""
     with page.expect_navigation():
-        page.click("form[action$='/move'] button[type=submit]")
+        page.click(f"button[name=action][value={ACTION[to]}]")
+    page.fill("#confirm-decision textarea[name=opinion]", comment)
+    for name, value in fields.items():
+        page.fill(f"#confirm-decision [name={name}]", value)
+    with page.expect_navigation():
+        page.click("#confirm")
 
 
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
@@ -80,20 +91,24 @@ def test_reviewer_journey(live_server, browser, make, login_as, locale):
     district.wait_for_url(f"{live_server}/t/review/")
     district.goto(show)
     _move(district, "district_review")
-    assert words["done"] in district.content()
+    assert district.get_attribute("#status", "data-status") == "district_review"
     _move(district, "returned", comment="   ")
     assert words["reasons"] in district.content()
-    _move(district, "returned", comment="请补充典型案例的处理结果")
+    # Told on the same confirmation page, which keeps what was pressed: the reasons, then confirm.
+    district.fill("#confirm-decision textarea[name=opinion]", "请补充典型案例的处理结果")
+    with district.expect_navigation():
+        district.click("#confirm")
     assert words["returned"] in district.inner_text("main")
 
     # The park revises and resubmits (version 2); the district recommends it.
     admin.post(f"/t/review/applications/{application_id}/sections", data={**TEXTS, "cases": "追回图纸，依法处理。"})
-    assert admin.post(f"/t/review/applications/{application_id}/submit").status_code == 302
+    assert admin.post(f"/t/review/applications/{application_id}/submit",
+                      data={"confirmed": "yes", "acknowledge": "yes"}).status_code == 302
     district.goto(show)
     _move(district, "district_review")
     _move(district, "recommended", comment="同意推荐")
     assert words["recommended"] in district.inner_text("main")
-    assert district.locator("select[name=to]").count() == 0, "the city's steps are not the district's"
+    assert district.locator("button[name=action]").count() == 0, "the city's steps are not the district's"
 
     city, city_errors = _sign_in(browser, live_server, "city@example.com")
     city.goto(show)
@@ -102,9 +117,13 @@ def test_reviewer_journey(live_server, browser, make, login_as, locale):
     assert words["not_numbers"] in city.content()
     _save_scores(city, words, item_7="4")
     assert words["saved"] in city.content()
-    city.select_option("select[name=to]", "public_notice")
-    city.fill("input[name=notice_start]", date.today().isoformat())
-    _move(city, "public_notice")
+    for step in ("materials", "data_check", "on_site"):  # the city review's recorded steps (CQ-3)
+        _move(city, step, comment="核查无误")
+    city.check("#verdict-pass")
+    city.fill("#verdict-reason", "专家组同意通过")
+    with city.expect_navigation():
+        city.click("form[action$='/panel-verdict'] button[type=submit]")
+    _move(city, "public_notice", notice_start=date.today().isoformat())
     assert words["objection"] in city.inner_text("main"), "objections can be recorded during the notice"
     assert district_errors == [] and city_errors == []
 
@@ -116,5 +135,6 @@ def test_reviewer_journey(live_server, browser, make, login_as, locale):
         assert db.session.scalar(sa.select(ApplicationEvent.comment).where(
             ApplicationEvent.application_id == application_id, ApplicationEvent.to_status == "returned")) \
             == "请补充典型案例的处理结果"
-        assert db.session.execute(sa.select(ReviewScore.scorer, ReviewScore.item, ReviewScore.points)
-                                  .order_by(ReviewScore.item)).all() == [("张专家", "5", 5.0), ("张专家", "7", 4.0)]
+        assert sorted(db.session.execute(sa.select(ReviewScore.scorer, ReviewScore.item, ReviewScore.points)
+                                         .where(ReviewScore.points > 0)).all()) == \
+            [("city@example.com", "5", 5.0), ("city@example.com", "7", 4.0)]
