@@ -115,11 +115,14 @@ def _feature_rows(self, enterprise_id: int, instructor_id: int) -> dict:
     db.session.add_all([unit_application, recognition, invited])
     db.session.flush()
     invitation = TenantInvitation(user_id=invited.id, role="staff")
-    db.session.add(invitation)
+    from tenants.guidance.models import Publication
+
+    publication = Publication(kind="notice", title="通知", body="正文")
+    db.session.add_all([invitation, publication])
     db.session.commit()
     return {"unit_application_id": unit_application.id, "recognition_id": recognition.id,
             "invitation_id": invitation.id, "application_id": application.id, "version": 1, "event_id": event.id, "station_id": station.id, "staff_id": staff.id, "ledger_id": ledger.id, "log_id": log.id,
-            "visit_id": visit.id, "activity_id": activity.id}
+            "visit_id": visit.id, "activity_id": activity.id, "publication_id": publication.id}
 
 
 Factory.feature_rows = _feature_rows

@@ -28,23 +28,28 @@ ROLES = ("admin", "staff", "enterprise", "instructor", "reviewer")
 # recognised units and applications (enterprise users: their own), apply (an enterprise for
 # itself, the park on its behalf), prereview (the park), record (a recognition made before the
 # platform, from its certificate), decide (a bureau reviewer: recognise, refuse, revoke, renew).
+# guidance.*: notices, sector guidelines and typical cases for the members — view (enterprise
+# users: only what is out now, and their opening it is recorded), publish (also withdraw and see
+# who has read it).
 READ_ALL = {"tenant.view", "members.list", "members.view", "stations.view", "log.view", "visits.view", "team.view",
-            "training.events", "training.view", "readiness.view", "plans.view", "units.view"}
+            "training.events", "training.view", "readiness.view", "plans.view", "units.view",
+            "guidance.view"}
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(READ_ALL | {
         "jobs.view", "settings.view", "settings.manage", "users.manage", "audit.view",
         "members.manage", "members.records", "members.invite", "stations.manage", "log.write",
         "instructors.assign", "team.manage", "training.record", "training.manage", "readiness.declare",
         "plans.manage", "applications.view", "applications.write", "units.apply", "units.prereview", "units.record",
+        "guidance.publish",
     }),
     "staff": frozenset(READ_ALL | {"jobs.view", "members.manage", "members.records", "stations.manage",
                                    "log.write", "team.manage", "training.record", "training.manage",
                                    "readiness.declare", "plans.manage", "applications.view", "units.apply",
-                                   "units.prereview", "units.record"}),
+                                   "units.prereview", "units.record", "guidance.publish"}),
     # Confined to its own enterprise: see Access.may_see_enterprise.
     "enterprise": frozenset({"tenant.view", "jobs.view", "members.view", "members.records", "visits.view",
                              "visits.acknowledge", "training.events", "training.record", "units.view",
-                             "units.apply"}),
+                             "units.apply", "guidance.view"}),
     "instructor": frozenset(READ_ALL | {"jobs.view", "visits.record"}),
     # Bureau reviewers read the tenants of their jurisdiction and may assign instructors to them.
     "reviewer": frozenset(READ_ALL | {"instructors.assign", "readiness.override", "applications.view",

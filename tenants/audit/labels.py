@@ -30,6 +30,7 @@ OBJECTS = {
     "Membership": _l("Member of the workspace"), "Attachment": _l("File"),
     "TenantInvitation": _l("Invitation"), "UnitApplication": _l("Application of a demonstration unit"),
     "Recognition": _l("Recognition of a demonstration unit"),
+    "Publication": _l("Published guidance"),
 }
 # Columns no form edits, in the words of the pages that show them.
 FIELDS = {
@@ -51,12 +52,13 @@ FIELDS = {
     "decision_note": _l("Opinion"), "recommended_at": _l("Recommended at"), "decided_at": _l("Decided at"),
     "end_grounds": _l("Grounds"), "end_note": _l("Facts"), "user_id": _l("Account"),
     "panel_passed": _l("Passed by the expert panel"), "panel_reason": _l("The panel's reason"),
-    "outcome": _l("Outcome"), "resolved_on": _l("Resolved on"),
+    "outcome": _l("Outcome"), "resolved_on": _l("Resolved on"), "withdrawn_at": _l("Withdrawn at"),
 }
 HIDDEN = {"created_at", "updated_at", "created_by_id", "entered_by_id", "overridden_by_id", "uploaded_by_id",
           "submitted_by_id", "acknowledged_by_id", "stored_name", "sha256", "pdf_sha256", "pdf_path", "snapshot",
           "content_type", "owner_type", "owner_id", "plan_id", "application_id", "event_id", "invited_by_id",
-          "recorded_by_id", "decided_by_id", "resolved_by_id"}
+          "recorded_by_id", "decided_by_id", "resolved_by_id", "published_by_id",
+          "published_at"}
 VALUES = {"state": STATE_LABELS}
 
 @cache

@@ -8,6 +8,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import g, render_template
+from flask_login import current_user
 
 from saas.auth.permissions import can, permission_required
 from saas.charts import stacked_bars
@@ -16,6 +17,8 @@ from saas.tenancy import tenant_blueprint
 from saas.tenant_cache import fragment
 from saas.templating import locale_code, whole_page
 from tenants.applications.models import Application
+from tenants.guidance.forms import KIND_LABELS
+from tenants.guidance.services import latest_for
 from tenants.metrics.service import tenant_metrics
 from tenants.plans.services import plan_for, progress
 from tenants.schemes.service import default_scheme, readiness
@@ -38,7 +41,9 @@ def index():
     today = date.today()
     if g.access.role == "enterprise":
         # An enterprise user's home is its own enterprise; the base's figures are not theirs.
-        return render_template("dashboard/enterprise.html")
+        # Not cached: what this user has read of the base's guidance is theirs alone.
+        return render_template("dashboard/enterprise.html", guidance=latest_for(current_user.id),
+                               guidance_kinds=KIND_LABELS)
     show_links = can("members.list")
 
     def page():
