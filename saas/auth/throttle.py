@@ -30,8 +30,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app, request
 from limits import parse
-from sqlalchemy.exc import IntegrityError
 from limits.storage import MemoryStorage
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db, limiter

@@ -21,7 +21,7 @@ from saas.tenancy import utcnow
 from tenants.members.models import Enterprise
 from tenants.schemes.scoring import Result, evaluate
 from tenants.schemes.service import schemes
-from tenants.schemes.standards import current_standard
+from tenants.schemes.standards import current_standard, of_scheme
 from tenants.stations.models import Station
 
 from .models import REVOCATION_GROUNDS, UNIT_EDITABLE, Recognition, RecognitionEvent, UnitApplication
@@ -57,16 +57,9 @@ def event_labels() -> dict:
 
 
 def validity(scheme_code: str, recognised_on: date) -> date | None:
-    """The last valid day of a recognition under its scheme's re-review term (None: no term)."""
-    scheme = schemes().get(scheme_code)
-    years = getattr(scheme, "renewal_years", None)
-    if not years:
-        return None
-    try:
-        end = recognised_on.replace(year=recognised_on.year + years)
-    except ValueError:  # 29 February
-        end = recognised_on.replace(year=recognised_on.year + years, day=28)
-    return end - timedelta(days=1)
+    """The last valid day of a recognition: the re-review term of the scheme's set of standards,
+    the same term as a base's (None: no term)."""
+    return of_scheme(scheme_code).term(recognised_on)[0]
 
 
 def unit_schemes(kind: str) -> list:

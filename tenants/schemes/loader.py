@@ -83,9 +83,6 @@ class Scheme:
     groups: tuple[Group, ...]
     max: float | None = None
     pass_mark: float | None = None
-    # Years a unit's recognition holds before its re-review or evaluation (CQ: 2, XC: 1);
-    # None where the seed sets no term (valid until revoked).
-    renewal_years: int | None = None
     items: dict = field(default_factory=dict, compare=False)
 
     def title(self, locale: str) -> str:
@@ -170,12 +167,9 @@ def build(raw: dict, name: str, known_metrics: set[str]) -> Scheme:
             raise SchemeError(f"{name}: the groups are worth {worth:g}, not max = {maximum:g}")
         if pass_mark is not None and not 0 < pass_mark <= maximum:
             raise SchemeError(f"{name}: pass_mark must be between 0 and max")
-    renewal = raw.get("renewal_years")
-    if renewal is not None and (not isinstance(renewal, int) or not 1 <= renewal <= 10):
-        raise SchemeError(f"{name}: renewal_years must be a whole number of years from 1 to 10")
     return Scheme(code, _text(raw, "title_zh", name), _text(raw, "title_en", name), raw.get("source", ""), applies,
                   mode, tuple(groups), float(maximum) if maximum is not None else None,
-                  float(pass_mark) if pass_mark is not None else None, renewal, seen)
+                  float(pass_mark) if pass_mark is not None else None, seen)
 
 
 def load_all(directory: Path | None = None) -> dict[str, Scheme]:
