@@ -269,3 +269,12 @@ def test_the_count_links_to_the_units_of_that_year(base):
     page = base.admin.get(f"/t/park/units/?year={Y - 1}").get_data(as_text=True)
     assert "光谷精密制造有限公司" in page and "L-1" in page
     assert "L-1" not in base.admin.get(f"/t/park/units/?year={Y - 2}").get_data(as_text=True)
+
+
+def test_thirty_simultaneous_starts_make_one_application(base):
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        statuses = list(pool.map(lambda _i: base.enterprise.post("/t/park/units/apply", data={
+            "unit": f"enterprise:{base.eid}", "scheme": "cq-enterprise", "year": Y}).status_code, range(30)))
+    assert set(statuses) == {302}
+    with reading(base.id):
+        assert db.session.scalar(sa.select(sa.func.count(UnitApplication.id))) == 1

@@ -85,6 +85,11 @@ def start(kind: str, unit_id: int, scheme_code: str, year: int, user_id: int | N
     if unit is None or (kind == "enterprise" and unit.status == "withdrawn") or \
             (kind == "station" and not unit.active):
         raise UnitError(_("Choose a current member enterprise or station."), "unit")
+    # Take the unit's row before looking: an UPDATE that changes nothing holds it (PostgreSQL) or
+    # the database (SQLite) until the commit, so of simultaneous starts the first creates the
+    # draft and the others find it, never a second one.
+    db.session.execute(sa.update(model).where(model.id == unit_id).values(name=model.name)
+                       .execution_options(synchronize_session=False))
     column = UnitApplication.enterprise_id if kind == "enterprise" else UnitApplication.station_id
     existing = db.session.scalar(sa.select(UnitApplication).where(
         column == unit_id, UnitApplication.scheme == scheme_code, UnitApplication.year == year,
