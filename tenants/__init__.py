@@ -1,7 +1,7 @@
 """The tenant workspace: one package (and blueprint) per feature, all under /t/<slug>/."""
 
 FEATURES = ("dashboard", "members", "stations", "visits", "training", "schemes", "plans", "applications", "recognition", "bureau",
-            "workbench", "deadlines", "audit", "settings", "guidance")
+            "workbench", "deadlines", "audit", "settings", "guidance", "reports", "surveys", "referrals")
 
 
 def init_app(app):
