@@ -4,7 +4,8 @@ Documents are rendered from a plain dict (never ORM objects) with autoescaping, 
 user typed is text in the PDF. wkhtmltopdf runs with JavaScript and local file access disabled
 and no network; fonts are the system's Noto CJK (Debian's fonts-noto-cjk), named in CSS.
 Debian's build uses an unpatched Qt: no header/footer switches and no repeated <thead>, so long
-tables are cut into page-sized chunks by templates/pdf/_table.html.
+tables are cut into page-sized chunks by templates/pdf/_table.html. Every PDF leaves through
+`html_to_pdf`, which also repairs the fonts' text maps (saas/pdf/text.py: 示 not ⽰).
 """
 
 from __future__ import annotations
@@ -62,7 +63,9 @@ def html_to_pdf(html: str, created: datetime | None = None, options: dict | None
     pdf = pdfkit.from_string(html, False, options={**OPTIONS, **(options or {})}, configuration=config)
     if created is not None:
         pdf = _CREATION_DATE.sub(lambda m: m.group(1) + created.strftime("%Y%m%d%H%M%S").encode(), pdf, count=1)
-    return pdf
+    from .text import fix_text_map  # the extracted text must be the characters written
+
+    return fix_text_map(pdf)
 
 
 def render_pdf(template: str, context: dict, created: datetime | None = None) -> bytes:
