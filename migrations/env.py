@@ -1,6 +1,7 @@
 import logging
 from logging.config import fileConfig
 
+import sqlalchemy as sa
 from flask import current_app
 
 from alembic import context
@@ -94,7 +95,11 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
-    connectable = get_engine()
+    # Migrations run as the owner of the tables when DATABASE_OWNER_URL is set; the app's own
+    # role (DATABASE_URL's) is then granted rows, never the tables (saas/rls.py).
+    owner_url = current_app.config.get("DATABASE_OWNER_URL")
+    app_engine = get_engine()
+    connectable = sa.create_engine(owner_url, poolclass=sa.pool.NullPool) if owner_url else app_engine
 
     with connectable.connect() as connection:
         # SQLite: a batch migration recreates a table (copy, drop, rename). With foreign keys
@@ -115,6 +120,12 @@ def run_migrations_online():
         try:
             with context.begin_transaction():
                 context.run_migrations()
+            if owner_url and connection.dialect.name == "postgresql" \
+                    and app_engine.url.username != connection.engine.url.username:
+                from saas.rls import grant_app_role
+
+                grant_app_role(connection, app_engine.url.username)
+                connection.commit()
             if sqlite:
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:

@@ -104,6 +104,9 @@ def configure_platform(app: Flask) -> None:
     auth.init_app(app)
     jobs.init_app(app)
     planner_statistics.init_app(app)
+    from . import retention
+
+    retention.init_app(app)
     admin.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(notifications.bp)

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import has_request_context
+from flask import g, has_request_context
 from flask_login import current_user
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -19,7 +19,9 @@ from .bulk import insert_rows
 from .extensions import db
 from .tenancy import TenantScoped, utcnow
 
-ACTIONS = ("create", "update", "status", "delete")
+# export: personal data left the app (a roster with contacts, a person's data); erase: a person's
+# data erased on request (tenants/members/privacy.py). Both recorded explicitly with `record`.
+ACTIONS = ("create", "update", "status", "delete", "export", "erase")
 # Never copied into the log.
 SECRET_FIELDS = {"password_hash"}
 
@@ -85,13 +87,51 @@ def acting_as(user_id: int | None):
 
 
 def _actor() -> int | None:
-    if has_request_context() and current_user and current_user.is_authenticated:
-        return current_user.id
+    if has_request_context():
+        if current_user and current_user.is_authenticated:
+            return current_user.id
+        api_user = g.get("api_user")  # an API token's user (saas/api tenant_route)
+        if api_user is not None:
+            return api_user.id
     return _acting_user.get()
+
+
+UNRECORDED = "audit.unrecorded"  # session.info key: objects whose next flush is not recorded
 
 
 def _audited(obj) -> bool:
     return isinstance(obj, TenantScoped) and getattr(obj, "__audited__", True)
+
+
+def unrecorded(obj) -> None:
+    """Leave `obj`'s pending change out of the log (an erasure: the old values are what must go);
+    the caller records what happened with `record` instead."""
+    db.session.info.setdefault(UNRECORDED, set()).add(id(obj))
+
+
+def record(action: str, object_type: str, object_id: int, label="", changes: dict | None = None) -> None:
+    """An explicit event (an export, an erasure) in the current tenant, by the current user."""
+    from .tenancy import current_tenant_id
+
+    if action not in ACTIONS:
+        raise ValueError(action)
+    db.session.execute(sa.insert(AuditEvent.__table__),
+                       [_event(current_tenant_id(), _actor(), action, object_type, object_id, label, changes or {})])
+
+
+def redact(object_type: str, object_ids, fields: dict, label: str | None = None) -> int:
+    """Overwrite the stored values of `fields` (name → replacement) in every event of these
+    objects, and their label: what an erasure must reach too. The number of events rewritten."""
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.object_type == object_type,
+                                                            AuditEvent.object_id.in_(list(object_ids)))).all()
+    for event_row in events:
+        changes = {key: ([fields[key] if v not in (None, "") else v for v in value] if key in fields else value)
+                   for key, value in (event_row.changes or {}).items()}
+        if changes != event_row.changes:
+            event_row.changes = changes
+        if label is not None and event_row.label != label:
+            event_row.label = label
+    return len(events)
 
 
 def _event(tenant_id: int, user_id: int | None, action: str, object_type: str, object_id: int, label,
@@ -105,10 +145,11 @@ def _event(tenant_id: int, user_id: int | None, action: str, object_type: str, o
 def _record(session, flush_context):
     rows = []
     user_id = _actor()
+    skip = session.info.pop(UNRECORDED, ())
     for group, new, deleted in ((session.new, True, False), (session.dirty, False, False),
                                 (session.deleted, False, True)):
         for obj in group:
-            if not _audited(obj):
+            if not _audited(obj) or id(obj) in skip:
                 continue
             changes = _changes(obj, new, deleted)
             if not changes and not (new or deleted):

@@ -55,6 +55,9 @@ def insert_rows(table: sa.Table, rows: list[dict], key: str | None = None) -> No
         connection.dialect.identifier_preparer.format_table(table),
         ", ".join(connection.dialect.identifier_preparer.format_column(c) for c in columns))
     dialect = connection.dialect
+    from .rls import apply
+
+    apply(connection)  # COPY goes to the driver: the transaction's tenant for row-level security
     try:
         with connection.connection.driver_connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
             for row in rows:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+import zipfile
 
 import click
 import sqlalchemy as sa
@@ -65,6 +66,81 @@ def tenants_create(slug, name, kind, bureau, region, standard):
         _fail(str(exc))
     db.session.commit()
     click.echo(f"tenant {tenant.id}: {tenant.slug} — {tenant.name} (standards: {tenant.standard or 'all'})")
+
+
+def _tenant(slug: str) -> Tenant:
+    return db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug)) or _fail(f"no tenant {slug!r}")
+
+
+@tenants.command("export")
+@click.argument("slug")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="The archive (.zip) to write.")
+def tenants_export(slug, out):
+    """Export one tenant (rows, files, audit log) as a single archive."""
+    from .tenant_archive import export_tenant
+
+    summary = export_tenant(_tenant(slug).id, out)
+    click.echo(f"{slug}: {summary['rows']} rows of {summary['tables']} tables, {summary['files']} files -> {out}")
+
+
+@tenants.command("import")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+@click.option("--slug", default=None, help="Short name of the new tenant (default: the archive's).")
+def tenants_import(archive, slug):
+    """Load a tenant archive as a new tenant: new ids, files copied, all or nothing."""
+    from .tenant_archive import ArchiveError, import_tenant
+
+    try:
+        result = import_tenant(archive, slug)
+    except (ArchiveError, zipfile.BadZipFile) as exc:
+        _fail(str(exc))
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"tenant {result.tenant.id}: {result.tenant.slug}: {result.rows} rows, {result.files} files, "
+               f"{result.users_created} accounts created (without a password)")
+
+
+@tenants.command("suspend")
+@click.argument("slug")
+def tenants_suspend(slug):
+    """Suspend a tenant: no sign-in, data kept, purged after 30 days."""
+    from .tenant_lifecycle import suspend
+
+    tenant = _tenant(slug)
+    if not suspend(tenant, None):
+        _fail(f"{slug} is not active")
+    db.session.commit()
+    click.echo(f"{slug} suspended; purged after {tenant.purge_after:%Y-%m-%d}")
+
+
+@tenants.command("restore")
+@click.argument("slug")
+def tenants_restore(slug):
+    """Make a suspended tenant active again."""
+    from .tenant_lifecycle import restore
+
+    if not restore(_tenant(slug)):
+        _fail(f"{slug} is not suspended")
+    db.session.commit()
+    click.echo(f"{slug} is active again")
+
+
+@tenants.command("purge")
+@click.argument("slug")
+@click.option("--yes", is_flag=True, help="Confirm: delete every row and file of the tenant.")
+def tenants_purge(slug, yes):
+    """Delete a suspended tenant's rows and files for good (a platform record stays)."""
+    from .tenant_lifecycle import LifecycleError, purge
+
+    if not yes:
+        _fail("purging cannot be undone: add --yes")
+    try:
+        record = purge(_tenant(slug), slug, None)
+    except LifecycleError as exc:
+        _fail(str(exc))
+    click.echo(f"{slug} purged: {sum(v for k, v in record.row_counts.items() if k != 'files')} rows, "
+               f"{record.row_counts.get('files', 0)} files")
 
 
 @users.command("create")
@@ -134,3 +210,6 @@ def register(app):
         app.cli.add_command(group)
     app.cli.add_command(serve_command)
     app.cli.add_command(translations)
+    from .backup import init_app as init_backups
+
+    init_backups(app)  # `flask backup`, `flask restore`, and the worker's nightly backup

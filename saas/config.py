@@ -8,6 +8,7 @@ start-up instead of failing on the first request.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlparse
@@ -50,16 +51,31 @@ def load_config(instance_path: str) -> dict:
         database_url = "postgresql://" + database_url[len("postgres://"):]
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    # The owner of the tables, for migrations (and the grants they give the app's role); the
+    # app itself connects as DATABASE_URL's role, under row-level security (saas/rls.py).
+    owner_url = os.environ.get("DATABASE_OWNER_URL") or ""
+    if owner_url.startswith("postgresql://"):
+        owner_url = "postgresql+psycopg://" + owner_url[len("postgresql://"):]
     production = env == "production"
     return {
         "APP_ENV": env,
         "SECRET_KEY": _secret_key(instance, env),
         "SQLALCHEMY_DATABASE_URI": database_url,
+        "DATABASE_OWNER_URL": owner_url or None,
+        # Refuse to start when the app's PostgreSQL role would pass through row-level security
+        # (a superuser, BYPASSRLS, or the tables' owner).
+        "RLS_REQUIRED": _bool(os.environ.get("RLS_REQUIRED"), False),
         # A PostgreSQL server can restart under us: saas.database pre-pings its pool's connections.
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         # None means: use the embedded Valkey server under instance/valkey.
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(instance / "uploads"),
+        # Backups (saas/backup.py): where `flask backup` and the nightly job write archives; the
+        # worker makes one every day at BACKUP_SCHEDULE (HH:MM, server time; unset: never) and
+        # keeps the BACKUP_KEEP newest. PostgreSQL is dumped and restored as DATABASE_OWNER_URL.
+        "BACKUP_DIR": os.environ.get("BACKUP_DIR") or str(instance / "backups"),
+        "BACKUP_SCHEDULE": (os.environ.get("BACKUP_SCHEDULE") or "").strip(),
+        "BACKUP_KEEP": int(os.environ.get("BACKUP_KEEP", "7")),
         # One uploaded file; the whole request may be a little larger (form fields, several files).
         "UPLOAD_MAX_BYTES": int(os.environ.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024,
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024 * 2 + 1024 * 1024,
@@ -106,6 +122,12 @@ def load_config(instance_path: str) -> dict:
         "TENANT_CACHE": _bool(os.environ.get("TENANT_CACHE"), True),
         "DEMO_PASSWORD": os.environ.get("DEMO_PASSWORD", "demo-pass-2026"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        # Retention of personal data (saas/retention.py, nightly): the audit log (0 = for ever;
+        # else at least 180 days), signed-out session records after their cookie's expiry, known
+        # sign-in devices and addresses after their last use.
+        "AUDIT_RETENTION_DAYS": int(os.environ.get("AUDIT_RETENTION_DAYS") or "0"),
+        "SESSION_RETENTION_DAYS": int(os.environ.get("SESSION_RETENTION_DAYS") or "0"),
+        "KNOWN_SIGN_IN_DAYS": int(os.environ.get("KNOWN_SIGN_IN_DAYS") or "180"),
     }
 
 
@@ -139,3 +161,15 @@ def validate(config: dict) -> None:
         raise ConfigError("MAX_UPLOAD_MB must be a positive number")
     if config.get("JOB_MAINTENANCE_SECONDS", 60) < 10:
         raise ConfigError("JOB_MAINTENANCE_SECONDS must be at least 10")
+    audit_days = config.get("AUDIT_RETENTION_DAYS", 0)
+    if audit_days and not 180 <= audit_days <= 36500:
+        raise ConfigError("AUDIT_RETENTION_DAYS must be 0 (keep for ever) or from 180 to 36500 days")
+    if not 0 <= config.get("SESSION_RETENTION_DAYS", 0) <= 3650:
+        raise ConfigError("SESSION_RETENTION_DAYS must be from 0 to 3650 days")
+    if not 1 <= config.get("KNOWN_SIGN_IN_DAYS", 180) <= 3650:
+        raise ConfigError("KNOWN_SIGN_IN_DAYS must be from 1 to 3650 days")
+    schedule = config.get("BACKUP_SCHEDULE") or ""
+    if schedule and not re.fullmatch(r"([01]?[0-9]|2[0-3]):[0-5][0-9]", schedule):
+        raise ConfigError(f"BACKUP_SCHEDULE must be a time of day such as 02:30, not {schedule!r}")
+    if config.get("BACKUP_KEEP", 7) < 1:
+        raise ConfigError("BACKUP_KEEP must be at least 1")

@@ -158,6 +158,20 @@ def _remove_session(_exc=None):
             db.session.registry.clear()
 
 
+def owner_engine():
+    """The engine of the tables' owner (DATABASE_OWNER_URL) for maintenance the app's role may
+    not do — ANALYZE, backups; the app's own engine where no separate owner is configured."""
+    from flask import current_app
+
+    url = current_app.config.get("DATABASE_OWNER_URL")
+    if not url:
+        return db.engine
+    engine = current_app.extensions.get("owner_engine")
+    if engine is None:
+        engine = current_app.extensions["owner_engine"] = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    return engine
+
+
 def init_app(app):
     app.teardown_appcontext_funcs[:] = [f for f in app.teardown_appcontext_funcs
                                         if getattr(f, "__name__", "") != "_teardown_session"]
@@ -170,6 +184,13 @@ def init_app(app):
         checkout, checkin = _pre_ping(engine.dialect)
         event.listen(engine.pool, "checkout", checkout)
         event.listen(engine.pool, "checkin", checkin)
+        from .rls import check_role, install
+
+        install(engine)  # the tenant of each transaction, for row-level security
+        if app.config.get("RLS_REQUIRED"):
+            problem = check_role(engine)
+            if problem:
+                raise RuntimeError(f"RLS_REQUIRED: {problem}")
     app.teardown_request(leave_tenant)
     # Import every model so metadata (and Alembic autogenerate) sees the whole schema.
     from . import audit, files, mail, notifications, tenant_cache  # noqa: F401

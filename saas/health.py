@@ -19,7 +19,17 @@ def healthz():
         db.session.rollback()
         database = "unavailable"
     queue = "ok" if queues.available() else "unavailable"
-    return jsonify({"database": database, "queue": queue}), 200 if database == "ok" else 503
+    body = {"database": database, "queue": queue}
+    if queue == "ok":
+        # What an operator watches (README, "Upgrades and what to watch"): jobs waiting per
+        # queue and jobs RQ gave up on (failed after their retries). Counts only.
+        try:
+            waiting = {name: queues.queue(name).count for name in queues.QUEUES}
+            failed = {name: queues.queue(name).failed_job_registry.count for name in queues.QUEUES}
+            body.update({"queued": waiting, "failed": failed})
+        except Exception:  # a Redis that went away between the ping and the counts
+            body["queue"] = "unavailable"
+    return jsonify(body), 200 if database == "ok" else 503
 
 
 @bp.route("/livez")

@@ -12,7 +12,6 @@ from datetime import datetime, time
 
 import click
 
-from .extensions import db
 from .jobs.schedule import schedule_daily
 
 NIGHTLY_AT = time(3, 30)
@@ -21,7 +20,9 @@ SQLITE_ANALYSIS_LIMIT = 1000
 
 
 def refresh() -> None:
-    with db.engine.begin() as conn:
+    from .database import owner_engine
+
+    with owner_engine().begin() as conn:  # ANALYZE is the tables' owner's (saas/rls.py)
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")
         conn.exec_driver_sql("ANALYZE")

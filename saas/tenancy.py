@@ -44,10 +44,17 @@ class TenantScopeError(RuntimeError):
 
 _current_tenant_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("tenant_id", default=None)
 _cross_tenant: contextvars.ContextVar[str | None] = contextvars.ContextVar("cross_tenant", default=None)
+# While a flush writes rows of one tenant with no tenant in scope (objects added inside a
+# tenant_scope block and flushed after it): that tenant, for the database's row-level security.
+_flush_tenant: contextvars.ContextVar[int | None] = contextvars.ContextVar("flush_tenant", default=None)
 
 
 def current_tenant_id() -> int | None:
     return _current_tenant_id.get()
+
+
+def flush_tenant_id() -> int | None:
+    return _flush_tenant.get()
 
 
 def set_tenant(tenant_id: int | None) -> contextvars.Token:
@@ -150,6 +157,28 @@ def _stamp_tenant(session, flush_context, instances):
             obj.tenant_id = tenant_id
         elif tenant_id is not None and obj.tenant_id != tenant_id:
             raise TenantScopeError(f"{type(obj).__name__} of another tenant written")
+    if tenant_id is None:
+        # Rows of one tenant written with none in scope (added inside a tenant_scope block,
+        # flushed after it): the database's row-level security is told that tenant for this
+        # flush only (saas/rls.py). Rows of several tenants get none, and the database refuses.
+        owners = {obj.tenant_id for obj in list(session.new) + list(session.dirty) + list(session.deleted)
+                  if getattr(obj, "__tenant_scoped__", False)}
+        if len(owners) == 1:
+            session.info["flush_tenant"] = _flush_tenant.set(owners.pop())
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _flush_done(session, flush_context):
+    token = session.info.pop("flush_tenant", None)
+    if token is not None:
+        _flush_tenant.reset(token)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _flush_failed(session, previous_transaction):
+    token = session.info.pop("flush_tenant", None)  # a flush that raised never reached postexec
+    if token is not None:
+        _flush_tenant.set(None)
 
 
 class Bureau(db.Model):
@@ -204,6 +233,11 @@ class Tenant(db.Model):
     # Changes with every committed write to the tenant's rows (saas/tenant_cache.py).
     data_version: Mapped[str] = mapped_column(sa.String(16), default=new_data_version,
                                               server_default="0")
+    # Deletion in two steps (saas/tenant_lifecycle.py): suspended (no sign-in, data kept,
+    # reversible), then purged once `purge_after` has passed or a platform admin confirms.
+    suspended_at: Mapped[datetime | None]
+    suspended_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    purge_after: Mapped[datetime | None]
 
     bureau: Mapped[Bureau | None] = relationship()
 

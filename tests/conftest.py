@@ -28,6 +28,10 @@ def _prepare_environment() -> None:
     os.environ["SECRET_KEY"] = "test-secret-key-" + "x" * 32
     os.environ.pop("MAIL_SERVER", None)
     os.environ["DATABASE_URL"] = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_TMP / 'test.db'}"
+    # PostgreSQL with row-level security (CI): the app connects as TEST_DATABASE_URL's role, the
+    # schema is built and emptied by the owner's (saas/rls.py).
+    if os.environ.get("TEST_DATABASE_OWNER_URL"):
+        os.environ["DATABASE_OWNER_URL"] = os.environ["TEST_DATABASE_OWNER_URL"]
     if os.environ.get("TEST_REDIS_URL"):
         os.environ["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
     else:
@@ -68,6 +72,14 @@ class Client(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+def owner_engine():
+    """The engine of the tables' owner: the app's own where no separate owner is configured."""
+    url = os.environ.get("DATABASE_OWNER_URL")
+    if not url:
+        return db.engine
+    return sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=sa.pool.NullPool)
+
+
 def _reset_postgres(url: str) -> None:
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
@@ -79,7 +91,7 @@ def _reset_postgres(url: str) -> None:
 @pytest.fixture(scope="session")
 def app():
     if os.environ["DATABASE_URL"].startswith("postgres"):
-        _reset_postgres(os.environ["DATABASE_URL"])
+        _reset_postgres(os.environ.get("DATABASE_OWNER_URL") or os.environ["DATABASE_URL"])
     application = create_app(TEST_CONFIG)
     application.test_client_class = Client
     with application.app_context():
@@ -99,7 +111,7 @@ def _clean(app):
     with app.app_context():
         db.session.remove()
         tables = [t for t in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as conn:
+        with owner_engine().begin() as conn:  # TRUNCATE is the owner's (the app role may not)
             if conn.dialect.name == "postgresql":
                 names = ", ".join(f'"{t.name}"' for t in tables)
                 conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

@@ -119,10 +119,50 @@ def _feature_rows(self, enterprise_id: int, instructor_id: int) -> dict:
 
     publication = Publication(kind="notice", title="通知", body="正文")
     db.session.add_all([invitation, publication])
+    from tenants.referrals.models import Referral
+
+    complaint = ServiceLog(served_on=date(2025, 3, 5), station_id=station.id, category="complaint",
+                           case_status="referred", enterprise_id=enterprise_id, summary="投诉")
+    db.session.add(complaint)
+    db.session.flush()
+    referral = Referral(service_log_id=complaint.id, station_name="指导站", summary="投诉", request="调查")
+    db.session.add(referral)
+    from tenants.surveys.models import SurveyAnswer, SurveyRound
+
+    survey_round = SurveyRound(year=2025, title="问卷", open_until=date(2099, 12, 31))
+    db.session.add(survey_round)
+    db.session.flush()
+    survey_answer = SurveyAnswer(round_id=survey_round.id, enterprise_id=enterprise_id)
+    db.session.add(survey_answer)
+    from tenants.reports.models import PeriodicReport, ReportVersion
+
+    report = PeriodicReport(kind="cq_half_year", year=2025, period_start=date(2025, 1, 1),
+                            period_end=date(2025, 6, 15), due_on=date(2025, 6, 15), status="submitted",
+                            version=1, sections={"progress": "进展"}, snapshot={})
+    db.session.add(report)
+    db.session.flush()
+    db.session.add(ReportVersion(report_id=report.id, version=1, snapshot={}))
     db.session.commit()
     return {"unit_application_id": unit_application.id, "recognition_id": recognition.id,
             "invitation_id": invitation.id, "application_id": application.id, "version": 1, "event_id": event.id, "station_id": station.id, "staff_id": staff.id, "ledger_id": ledger.id, "log_id": log.id,
-            "visit_id": visit.id, "activity_id": activity.id, "publication_id": publication.id}
+            "visit_id": visit.id, "activity_id": activity.id, "publication_id": publication.id,
+            "referral_id": referral.id, "survey_round_id": survey_round.id, "survey_answer_id": survey_answer.id,
+            "report_id": report.id, "person_id": _liaison_id(enterprise_id)}
+
+
+def _liaison_id(enterprise_id: int) -> int:
+    """A liaison person of the enterprise (one made with it, else a new one): its id."""
+    import sqlalchemy as sa
+
+    from tenants.members.models import LiaisonPerson
+
+    person_id = db.session.scalar(sa.select(LiaisonPerson.id).where(LiaisonPerson.enterprise_id == enterprise_id))
+    if person_id is None:
+        person = LiaisonPerson(enterprise_id=enterprise_id, name="联络员", started_on=date(2025, 1, 1))
+        db.session.add(person)
+        db.session.commit()
+        person_id = person.id
+    return person_id
 
 
 Factory.feature_rows = _feature_rows

@@ -430,10 +430,15 @@ def test_real_responses_of_every_operation_match_the_document(app, world, client
     check(world.tok("reviewer"), "GET", "/api/v1/bureaus/{bureau_id}/overview", 200, args={"bureau_id": world.bureau_a})
     check(world.tok("reviewer"), "GET", "/api/v1/bureaus/{bureau_id}/overview", 200,
           args={"bureau_id": world.bureau_a}, query_string={"year": 2025})
+    rollup = check(world.tok("reviewer"), "GET", "/api/v1/bureaus/{bureau_id}/rollup", 200,
+                   args={"bureau_id": world.bureau_a}, query_string={"year": 2025}).get_json()
+    assert rollup["bureau"]["id"] == world.bureau_a and rollup["lines"], "the bureau's own node at least"
     # The reviewer's workbench: the application submitted above waits for A's district reviewer.
     bench = check(world.tok("reviewer"), "GET", "/api/v1/bureaus/{bureau_id}/workbench", 200,
                   args={"bureau_id": world.bureau_a}).get_json()
-    assert [(i["kind"], i["id"]) for i in bench["items"]] == [("application", application_id)]
+    # … and so does the half-year report feature_rows submitted.
+    assert [(i["kind"], i["id"]) for i in bench["items"]] == [("application", application_id),
+                                                               ("report", world.ids["report_id"])]
     check(world.tok("reviewer"), "GET", "/api/v1/bureaus/{bureau_id}/workbench", 200, args={"bureau_id": world.bureau_a},
           query_string={"tab": "all", "stage": "district_review", "year": 2024, "scheme": "cq-park", "per_page": 1})
     check(world.tok("reviewer"), "GET", "/api/v1/bureaus/{bureau_id}/workbench", 400, args={"bureau_id": world.bureau_a},
@@ -1092,11 +1097,14 @@ def test_service_log_filters(world, call):
         assert body["total"] == len(body["items"])
         return [(e["served_on"], e["category"]) for e in body["items"]]
 
-    assert ids() == [("2025-03-01", "consultation"), ("2025-02-10", "consultation"), ("2025-01-10", "publicity")]
-    assert ids(**{"from": "2025-02-01"}) == [("2025-03-01", "consultation"), ("2025-02-10", "consultation")]
+    # feature_rows made a consultation on 1 March and a complaint (referred) on 5 March.
+    assert ids() == [("2025-03-05", "complaint"), ("2025-03-01", "consultation"), ("2025-02-10", "consultation"),
+                     ("2025-01-10", "publicity")]
+    assert ids(**{"from": "2025-02-01"}) == [("2025-03-05", "complaint"), ("2025-03-01", "consultation"),
+                                             ("2025-02-10", "consultation")]
     assert ids(to="2025-02-10") == [("2025-02-10", "consultation"), ("2025-01-10", "publicity")]
     assert ids(category="publicity") == [("2025-01-10", "publicity")]
-    assert ids(enterprise_id=world.e1) == [("2025-03-01", "consultation")]
+    assert ids(enterprise_id=world.e1) == [("2025-03-05", "complaint"), ("2025-03-01", "consultation")]
 
 
 def iter_values(node, key=None):

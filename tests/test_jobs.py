@@ -128,7 +128,8 @@ def test_nightly_jobs_are_queued_once_per_night_at_their_time(app, ctx):
 
     schedules = app.extensions["worker_schedules"]
     ids = [schedule(evening) for schedule in schedules] + [schedule(evening) for schedule in schedules]
-    assert sorted(set(ids)) == ["readiness-nightly-20260302", "reminders-20260302", "statistics-20260302"]
+    assert sorted(set(ids)) == ["readiness-nightly-20260302", "reminders-20260302", "reports-overdue-20260302",
+                                "retention-20260302", "statistics-20260302", "tenant-purge-20260302"]
     queue = queues.queue("default")
     assert sorted(queue.scheduled_job_registry.get_job_ids()) == sorted(set(ids))
     job = queue.fetch_job("reminders-20260302")

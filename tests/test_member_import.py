@@ -20,13 +20,15 @@ from saas.jobs import JobRecord
 from saas.tenancy import tenant_scope
 from tenants.members.checklists import ITEMS
 from tenants.members.models import ChecklistItem, Enterprise, LiaisonPerson, SurveyYear, Vulnerability
-from tenants.members.spreadsheet import COLUMNS
+from tenants.members.spreadsheet import COLUMNS, export_columns
 
 from .factories import credit_code_for
 from .test_jobs import run_worker
 from .test_members import count, park, reading, text  # noqa: F401  (park is a fixture)
 
 ZH_HEADERS = [zh for _key, zh, _en in COLUMNS]
+# A roster export leaves the liaison's contact details out unless asked for (test_personal_data.py).
+EXPORT_HEADERS = [zh for _key, zh, _en in export_columns(False)]
 KEY_BY_ENGLISH = {en: key for key, _zh, en in COLUMNS}
 
 
@@ -398,8 +400,8 @@ def test_export_xlsx_has_title_time_and_every_enterprise(park, roster):
     assert "示范园区" in rows[0][0]
     stamp = re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", rows[0][1]).group(0)
     assert abs((datetime.now() - datetime.strptime(stamp, "%Y-%m-%d %H:%M")).total_seconds()) < 120
-    assert [h.removesuffix(" *") for h in rows[1]] == ZH_HEADERS
-    data = [dict(zip([k for k, _zh, _en in COLUMNS], r)) for r in rows[3:]]
+    assert [h.removesuffix(" *") for h in rows[1]] == EXPORT_HEADERS
+    data = [dict(zip([k for k, _zh, _en in export_columns(False)], r)) for r in rows[3:]]
     assert [d["name"] for d in data] == ["A 高新企业", "B 示范企业", "C 无联络员", "D 已退出"]
     a, b, c, d = data
     assert (a["high_tech"], a["specialised"], a["gazelle"], a["status"], a["liaison_name"]) == \
@@ -415,7 +417,7 @@ def test_export_csv_has_bom_and_chinese_headers(park, roster):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert rows[0] == ZH_HEADERS
+    assert rows[0] == EXPORT_HEADERS
     assert sorted(r[0] for r in rows[1:]) == ["A 高新企业", "B 示范企业", "C 无联络员", "D 已退出"]
 
 
@@ -483,4 +485,5 @@ def test_liaison_numbers_are_checked_and_the_landline_has_its_own_column(park):
         assert person.started_on == date(2024, 3, 1)
     export = load_workbook(io.BytesIO(park.admin.get(f"{park.url}/export.xlsx").data)).active
     headers = [h.removesuffix(" *") for h in next(export.iter_rows(min_row=2, max_row=2, values_only=True))]
-    assert "联络员座机" in headers
+    assert "联络员座机" not in headers  # contact details only when asked for (test_personal_data.py)
+    assert [k for k, _zh, _en in COLUMNS if _zh == "联络员座机"] == ["liaison_landline"]

@@ -22,12 +22,14 @@ def analysed(table: str) -> bool:
 
 
 def clear_statistics() -> None:
-    with db.engine.begin() as conn:
+    from .conftest import owner_engine
+
+    with owner_engine().begin() as conn:
         if conn.dialect.name == "sqlite":
             if conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").scalar():
                 conn.exec_driver_sql("DELETE FROM sqlite_stat1")
         else:
-            # pg_statistic is the catalogue behind pg_stats; a superuser may clear it (tests run as postgres).
+            # pg_statistic is the catalogue behind pg_stats; a superuser may clear it (the tests' owner is postgres).
             conn.exec_driver_sql("DELETE FROM pg_statistic WHERE starelid = 'enterprise'::regclass")
 
 

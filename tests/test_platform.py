@@ -76,9 +76,24 @@ def test_create_app_does_not_connect(monkeypatch):
     assert health.get_json() == {"database": "unavailable", "queue": "unavailable"}
 
 
-def test_health_ok(client):
+def test_health_ok_with_what_an_operator_watches(client, app):
+    """Queue depth and failed jobs per queue, counted by RQ in Redis (README, what to watch)."""
+    from rq.job import Job
+
+    from saas.jobs import queues
+
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.get_json() == {"database": "ok", "queue": "ok"}
+    body = response.get_json()
+    assert response.status_code == 200 and (body["database"], body["queue"]) == ("ok", "ok")
+    assert body["queued"] == {name: 0 for name in queues.QUEUES}
+    assert body["failed"] == {name: 0 for name in queues.QUEUES}
+    with app.app_context():
+        queues.queue("imports").enqueue("builtins.print", "x")
+        failed = queues.queue("documents").enqueue("builtins.print", "y")
+        failed.set_status("failed")
+        queues.queue("documents").failed_job_registry.add(Job.fetch(failed.id, connection=queues.connection()), -1)
+    body = client.get("/healthz").get_json()
+    assert body["queued"]["imports"] == 1 and body["failed"]["documents"] == 1
 
 
 def test_server_error_shows_a_reference_never_a_traceback(caplog):

@@ -37,7 +37,8 @@ def test_every_form_rejects_a_missing_csrf_token(app, two_tenants, monkeypatch):
             url = build(rule, a.slug, ids)
         elif rule.arguments:
             values = {"code": "en", "token": "x", "tenant_id": a.id, "bureau_id": 1, "user_id": 1, "token_id": 1,
-                      "year": 2025, "invitation_id": 1, "answer": "accept"}
+                      "year": 2025, "invitation_id": 1, "answer": "accept",
+                      "bureau_round_id": 1, "bureau_publication_id": 1}
             url = rule.rule
             for arg in rule.arguments:
                 url = re.sub(rf"<(?:[^<>]+:)?{arg}>", str(values[arg]), url)

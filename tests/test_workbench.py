@@ -376,3 +376,11 @@ def test_api_workbench(world, client):
     admin = token("admin@example.com", world.park)
     assert client.get(f"/api/v1/bureaus/{world.district.id}/workbench", headers=admin).status_code == 404
     assert client.get(f"/api/v1/bureaus/{world.district.id}/workbench").status_code == 401
+
+
+def test_the_api_documents_every_kind_of_work_item():
+    """A new kind of item (reports, referrals…) must be in the OpenAPI enum, or clients reject it."""
+    from saas.api.openapi import SCHEMAS
+    from tenants.workbench.items import KINDS
+
+    assert SCHEMAS["WorkbenchItem"]["properties"]["kind"]["enum"] == list(KINDS)

@@ -17,8 +17,17 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # A liaison person erased on request keeps the row and its dates (the dated figures), not who.
+    # (Exports with contacts and erasures are audit events: no table of their own.)
+    with op.batch_alter_table('liaison_person', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('erased_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('erased_by_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_liaison_person_erased_by_id_user'), 'user', ['erased_by_id'], ['id'],
+                                    ondelete='SET NULL')
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('liaison_person', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_liaison_person_erased_by_id_user'), type_='foreignkey')
+        batch_op.drop_column('erased_by_id')
+        batch_op.drop_column('erased_at')

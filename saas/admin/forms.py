@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 
 from ..auth.forms import strip
 from wtforms import EmailField, SelectField, StringField, SubmitField
@@ -47,3 +48,19 @@ class ConfirmForm(FlaskForm):
     """A POST-only form carrying the CSRF token for confirmed actions."""
 
     submit = SubmitField(_l("Confirm"))
+
+
+class PurgeForm(FlaskForm):
+    """Purging cannot be undone: the admin types the tenant's short name to confirm."""
+
+    slug = StringField(_l("Type the tenant's short name to confirm"), filters=[strip],
+                       validators=[DataRequired(), Length(max=64)])
+    submit = SubmitField(_l("Purge for good"))
+
+
+class ImportArchiveForm(FlaskForm):
+    archive = FileField(_l("Tenant archive (.zip)"), validators=[FileRequired()])
+    slug = StringField(_l("Short name of the new tenant"), filters=[strip],
+                       validators=[Optional(), Length(max=64)],
+                       description=_l("Leave empty to keep the archive's own short name."))
+    submit = SubmitField(_l("Import"))

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from tenants.schemes.standards import STANDARDS, derive
 
 from ..extensions import db
+from ..tenant_lifecycle import mark_status
 from ..tenancy import BUREAU_LEVELS, SLUG_RE, TENANT_KINDS, Bureau, Tenant
 
 LEVEL_ORDER = {"district": 0, "city": 1, "province": 2}
@@ -63,6 +64,7 @@ def save_tenant(tenant: Tenant | None, *, slug: str, name: str, kind: str, regio
     tenant = tenant or Tenant()
     tenant.slug, tenant.name, tenant.kind = slug, name.strip(), kind
     tenant.region, tenant.default_locale, tenant.bureau, tenant.status = region.strip(), default_locale, bureau, status
+    mark_status(tenant)  # the suspension dates follow the status (saas/tenant_lifecycle.py)
     # Stored, not recomputed: a base keeps its rules when its bureau changes, until the admin
     # chooses again. "" stays only where no set's place is named (every set is then offered).
     tenant.standard = (tenant.standard if standard is None else standard) or derive(bureau, tenant.region)

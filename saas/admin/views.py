@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from ..auth.models import User
 from ..auth.services import AccountError, invite
 from ..extensions import db
-from ..mail import SentMail
+from ..mail import MAIL_STATUSES, SentMail, requeue
 from ..pagination import paginate
 from ..templating import locale_code
 from ..tenancy import Bureau, Tenant
@@ -156,5 +156,25 @@ def set_active(user_id):
 
 @bp.route("/mail")
 def mail():
-    return render_template("admin/mail.html",
-                           page=paginate(sa.select(SentMail).order_by(SentMail.id.desc()), per_page=20))
+    status = request.args.get("status", "")
+    select = sa.select(SentMail).order_by(SentMail.id.desc())
+    if status in MAIL_STATUSES:
+        select = select.where(SentMail.status == status)
+    else:
+        status = ""
+    return render_template("admin/mail.html", page=paginate(select, per_page=20), status=status,
+                           statuses=MAIL_STATUSES, form=ConfirmForm())
+
+
+@bp.route("/mail/resend", methods=["POST"])
+def resend_mail():
+    """A failed message queued again (the outbox job sends it after the commit)."""
+    form = ConfirmForm()
+    mail_id = request.form.get("mail_id", type=int)
+    if form.validate_on_submit() and mail_id is not None and 0 < mail_id < 2**31:
+        if requeue(mail_id):
+            db.session.commit()
+            flash(_("The message is queued again."), "success")
+        else:
+            flash(_("Only a message that failed can be sent again."), "warning")
+    return redirect(url_for("admin.mail", status="failed"))

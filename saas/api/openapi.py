@@ -173,9 +173,18 @@ SCHEMAS = {
         ["row", "name", "credit_code", "fields"]),
     "BureauOverview": obj({"bureau": {"type": "object"}, "year": I, "totals": {"type": "object"},
                            "tenants": {"type": "array", "items": {"type": "object"}}}, ["bureau", "year", "totals", "tenants"]),
+    # The bureau roll-up (tenants/bureau/api.py): one line per bureau or base, depth first.
+    "RollupLine": obj({"level": {"enum": ["province", "city", "district", "base"]}, "name": S,
+                       "parent": {"type": ["string", "null"]}, "depth": I,
+                       "figures": {"type": "object", "additionalProperties": {"type": "integer"}},
+                       "bureau_id": I, "targets": {"type": "object"}, "cq4": {"type": "object"},
+                       "tenant": obj({"slug": S, "name": S}, ["slug", "name"])},
+                      ["level", "name", "parent", "depth", "figures"]),
+    "Rollup": obj({"bureau": obj({"id": I, "name": S, "level": S}), "year": I,
+                   "lines": {"type": "array", "items": ref("RollupLine")}}, ["bureau", "year", "lines"]),
     # The reviewer's workbench (tenants/workbench): stage, kind and scheme also in words.
     "WorkbenchItem": obj({"kind": {"enum": ["application", "objection", "rereview", "unit", "unit_rereview",
-                                            "recognition"]},
+                                            "recognition", "referral", "report"]},
                           "id": I, "tenant": obj({"slug": S, "name": S}, ["slug", "name"]),
                           "unit": {"type": ["string", "null"]}, "scheme": S, "scheme_title": S,
                           "year": {"type": ["integer", "null"]}, "status": S, "stage": S, "kind_label": S,
@@ -219,7 +228,11 @@ T = "/api/v1/tenants/{tenant_slug}"
 PATHS = {
     f"{T}/": {"get": op("Tenant profile", ref("Tenant"))},
     f"{T}/enterprises": {
-        "get": op("Member enterprises", page("Enterprise"), params=[*PAGING, _query("status", S)], codes=(400, 401, 403, 404)),
+        # contacts=include: the liaison's contacts in full where the role may see them (recorded in
+        # the audit log; 403 for a role that may see none); otherwise masked (personal data).
+        "get": op("Member enterprises", page("Enterprise"),
+                  params=[*PAGING, _query("status", S), _query("contacts", {"enum": ["include", "mask"]})],
+                  codes=(400, 401, 403, 404, 422)),
         "post": op("Add an enterprise", ref("Enterprise"), "201", "EnterpriseCreate", codes=(400, 401, 403, 404, 409, 422))},
     f"{T}/enterprises/{{enterprise_id}}": {
         "get": op("One enterprise", ref("Enterprise"), params=[_id("enterprise_id")]),
@@ -300,6 +313,13 @@ PATHS = {
         "summary": "A bureau's jurisdiction (its reviewers only)",
         "parameters": [_id("bureau_id"), _query("year", I)],
         "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": ref("BureauOverview")}}},
+                      **{str(c): ERRORS[str(c)] for c in (400, 401, 404)}}}},
+    "/api/v1/bureaus/{bureau_id}/rollup": {"get": {
+        "summary": "A bureau's roll-up: its jurisdiction as a tree with the year's totals and targets at each level "
+                   "(its reviewers only; node: a bureau of the jurisdiction)",
+        "parameters": [_id("bureau_id"), _query("year", {"type": "integer", "minimum": 2000, "maximum": 2100}),
+                       _query("node", {"type": "integer", "minimum": 1, "maximum": 2147483647})],
+        "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": ref("Rollup")}}},
                       **{str(c): ERRORS[str(c)] for c in (400, 401, 404)}}}},
     "/api/v1/bureaus/{bureau_id}/workbench": {"get": {
         "summary": "A reviewer's workbench: what waits for them (todo), what they acted on (done), all the work of "

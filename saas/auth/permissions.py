@@ -31,29 +31,47 @@ ROLES = ("admin", "staff", "enterprise", "instructor", "reviewer")
 # guidance.*: notices, sector guidelines and typical cases for the members — view (enterprise
 # users: only what is out now, and their opening it is recorded), publish (also withdraw and see
 # who has read it).
+# surveys.*: questionnaire rounds (LC-2) — view (the rounds; enterprise users: those sent to
+# them), results (a round's response rate, totals, who has not answered), manage (send, remind,
+# close), answer (an enterprise user, for its own enterprise only).
+# referrals.*: complaints of the station ledger referred to the bureau (LC-3) — view (the
+# referral as sent, its status and history; not instructors), send (refer a complaint, withdraw
+# it while received), handle (a bureau reviewer: accept, investigated, close, decline).
+# reports.*: the base's periodic reports to its bureau (CQ-4, TJ-6, XC-2) — view, edit (draft,
+# write, submit: the base's admins and staff), decide (a bureau reviewer: accept or return).
+# members.contacts: liaison persons' mobiles, landlines and e-mails in full, on every page, export
+# and API answer (personal data, PIPL; everyone else sees them masked: tenants/members/privacy.py);
+# members.contacts_assigned: the same, but only for the enterprises the instructor is assigned to;
+# members.erase: export or erase everything stored about one liaison person, on their request.
+# tenant.export: the whole tenant as one archive (saas/tenant_archive.py), for its admins.
 READ_ALL = {"tenant.view", "members.list", "members.view", "stations.view", "log.view", "visits.view", "team.view",
             "training.events", "training.view", "readiness.view", "plans.view", "units.view",
-            "guidance.view"}
+            "guidance.view", "surveys.view", "surveys.results"}
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(READ_ALL | {
         "jobs.view", "settings.view", "settings.manage", "users.manage", "audit.view",
         "members.manage", "members.records", "members.invite", "stations.manage", "log.write",
         "instructors.assign", "team.manage", "training.record", "training.manage", "readiness.declare",
         "plans.manage", "applications.view", "applications.write", "units.apply", "units.prereview", "units.record",
-        "guidance.publish",
+        "guidance.publish", "surveys.manage",
+        "referrals.view", "referrals.send", "reports.view", "reports.edit",
+        "members.contacts", "members.erase", "tenant.export",
     }),
     "staff": frozenset(READ_ALL | {"jobs.view", "members.manage", "members.records", "stations.manage",
                                    "log.write", "team.manage", "training.record", "training.manage",
                                    "readiness.declare", "plans.manage", "applications.view", "units.apply",
-                                   "units.prereview", "units.record", "guidance.publish"}),
+                                   "units.prereview", "units.record", "guidance.publish",
+                                   "surveys.manage", "referrals.view", "referrals.send",
+                                   "reports.view", "reports.edit", "members.contacts"}),
     # Confined to its own enterprise: see Access.may_see_enterprise.
     "enterprise": frozenset({"tenant.view", "jobs.view", "members.view", "members.records", "visits.view",
                              "visits.acknowledge", "training.events", "training.record", "units.view",
-                             "units.apply", "guidance.view"}),
-    "instructor": frozenset(READ_ALL | {"jobs.view", "visits.record"}),
+                             "units.apply", "guidance.view", "surveys.view", "surveys.answer"}),
+    "instructor": frozenset(READ_ALL | {"jobs.view", "visits.record", "members.contacts_assigned"}),
     # Bureau reviewers read the tenants of their jurisdiction and may assign instructors to them.
     "reviewer": frozenset(READ_ALL | {"instructors.assign", "readiness.override", "applications.view",
-                                      "applications.review", "units.decide"}),
+                                      "applications.review", "units.decide", "referrals.view", "referrals.handle",
+                                      "reports.view", "reports.decide"}),
 }
 
 ACTIONS = frozenset().union(*PERMISSIONS.values())

@@ -78,13 +78,18 @@ def _sources() -> list[str]:
     return out
 
 
+def _known_for() -> timedelta:
+    """How long a device or address stays known after its last use (KNOWN_SIGN_IN_DAYS)."""
+    return timedelta(days=current_app.config.get("KNOWN_SIGN_IN_DAYS", KNOWN_FOR.days))
+
+
 def _known_source(email: str) -> str | None:
     """The first of this request's sources the account has signed in from, if any."""
     sources = _sources()
     known = set(db.session.scalars(
         sa.select(KnownSignIn.source).join(User, User.id == KnownSignIn.user_id)
         .where(User.email == User.normalise_email(email), KnownSignIn.source.in_(sources),
-               KnownSignIn.last_seen_at > utcnow() - KNOWN_FOR)))
+               KnownSignIn.last_seen_at > utcnow() - _known_for())))
     return next((s for s in reversed(sources) if s in known), None)
 
 
@@ -172,6 +177,7 @@ def remember_source(user: User, response) -> None:
                 db.session.add(KnownSignIn(user_id=user.id, source=source, last_seen_at=now))
         except IntegrityError:
             pass
-    # Forgotten after half a year; keeps the table at the size of recent use.
+    # Forgotten after half a year (KNOWN_SIGN_IN_DAYS; the nightly retention job forgets those of
+    # accounts that no longer sign in, saas/retention.py); keeps the table at the size of recent use.
     db.session.execute(sa.delete(KnownSignIn).where(KnownSignIn.user_id == user.id,
-                                                    KnownSignIn.last_seen_at < now - KNOWN_FOR))
+                                                    KnownSignIn.last_seen_at < now - _known_for()))

@@ -111,6 +111,20 @@ class Task:
         self._send(record)
         return record
 
+    def enqueue_platform(self, *args, job_id: str) -> str:
+        """Queue a platform job, outside every tenant, that keeps its own state in its own rows
+        (the mail outbox, saas/mail.py) instead of a JobRecord: same queue, timeout, retries and
+        failure TTL. The task gets `None` for its context. Raises QueueUnavailable."""
+        retry = Retry(max=self.retries, interval=list(self.intervals)) if self.retries else None
+        try:
+            queues.queue(self.queue).enqueue(run_platform, self.name, list(args), job_id=job_id,
+                                             job_timeout=self.timeout, retry=retry,
+                                             failure_ttl=current_app.config["JOB_FAILURE_TTL"],
+                                             result_ttl=3600)
+        except (redis.RedisError, OSError) as exc:
+            raise queues.QueueUnavailable() from exc
+        return job_id
+
     def _send(self, record: JobRecord) -> None:
         retry = Retry(max=self.retries, interval=list(self.intervals)) if self.retries else None
         try:
@@ -190,6 +204,27 @@ def run(record_id: int, tenant_id: int):
             return None
         _finish(record_id, "done", "", result)
         return None
+
+
+def run_platform(name: str, args: list):
+    """What RQ executes for `Task.enqueue_platform`: the app, no tenant; the task records its own
+    outcome. A transient failure is raised again, so RQ retries it (the task's `retries`)."""
+    global _engine_pid
+    with _app_context():
+        if _engine_pid != os.getpid():
+            db.engine.dispose(close=False)
+            _engine_pid = os.getpid()
+        task = REGISTRY.get(name) or _import_task(name)
+        try:
+            return task.func(None, *args)
+        except (*TRANSIENT, JobFailed):
+            # No JobRecord here: RQ keeps the failure and its message (the nightly backup).
+            db.session.rollback()
+            raise
+        except Exception:
+            db.session.rollback()
+            log.exception("platform job %s failed", name)
+            return None
 
 
 def _finish(record_id: int, status: str, message: str, result: dict | None = None) -> None:

@@ -33,7 +33,11 @@ def section_title(code: str) -> str:
 
 def _members(end: date) -> list[dict]:
     """The members as they stood on the period's last day: liaison in office then, and whether
-    a recognition as a demonstration unit was valid then (the same definitions as the metrics)."""
+    a recognition as a demonstration unit was valid then (the same definitions as the metrics).
+    The dossier goes to the bureau's reviewers, who do not contact liaison persons: mobiles
+    masked (personal data, tenants/members/privacy.py)."""
+    from tenants.members.privacy import mask_mobile
+
     in_office = sa.and_(LiaisonPerson.enterprise_id == Enterprise.id, LiaisonPerson.started_on <= end,
                         sa.or_(LiaisonPerson.ended_on.is_(None), LiaisonPerson.ended_on > end))
     rows = db.session.execute(
@@ -42,7 +46,7 @@ def _members(end: date) -> list[dict]:
         .outerjoin(LiaisonPerson, in_office)
         .where(active_on(end)).order_by(Enterprise.name)).all()
     return [{"name": r[0], "credit_code": r[1], "status": str(STATUS_LABELS[r[2]]), "demonstration": bool(r[6]),
-             "employees": r[3], "liaison": r[4] or "", "mobile": r[5] or ""} for r in rows]
+             "employees": r[3], "liaison": r[4] or "", "mobile": mask_mobile(r[5])} for r in rows]
 
 
 def build(application: Application, tenant: Tenant) -> dict:

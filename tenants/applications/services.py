@@ -138,7 +138,7 @@ def _record(application: Application, old: str, new: str, user_id: int | None, c
     scheme = schemes().get(application.scheme)  # in words: the notification is read, not parsed
     notify(_admins(), _("Application %(scheme)s %(year)d: %(status)s",
                         scheme=scheme.title(locale_code()) if scheme else application.scheme,
-                        year=application.year, status=status_labels()[new]), link)
+                        year=application.year, status=status_labels()[new]), link, kind="review")
 
 
 def _claim(application: Application, version: int) -> bool:

@@ -18,7 +18,7 @@ from wtforms.fields.core import UnboundField
 from tenants.members.checklists import ITEM_TITLES, STATE_LABELS
 
 OBJECTS = {
-    "Enterprise": _l("Member enterprise"), "LiaisonPerson": _l("Liaison person"),
+    "Enterprise": _l("Member enterprise"), "LiaisonPerson": _l("Liaison person"), "Roster": _l("Roster"),
     "ChecklistItem": _l("Checklist item"), "SurveyYear": _l("Survey figures"), "Vulnerability": _l("Vulnerability"),
     "Station": _l("Guidance station"), "StationStaff": _l("Station staff"), "ServiceLog": _l("Service log entry"),
     "GuidanceVisit": _l("Guidance visit"), "InstructorEnterprise": _l("Instructor assignment"),
@@ -31,6 +31,8 @@ OBJECTS = {
     "TenantInvitation": _l("Invitation"), "UnitApplication": _l("Application of a demonstration unit"),
     "Recognition": _l("Recognition of a demonstration unit"),
     "Publication": _l("Published guidance"),
+    "SurveyRound": _l("Questionnaire"), "SurveyAnswer": _l("Questionnaire answer"),
+    "Referral": _l("Referred complaint"), "PeriodicReport": _l("Periodic report"),
 }
 # Columns no form edits, in the words of the pages that show them.
 FIELDS = {
@@ -53,12 +55,20 @@ FIELDS = {
     "end_grounds": _l("Grounds"), "end_note": _l("Facts"), "user_id": _l("Account"),
     "panel_passed": _l("Passed by the expert panel"), "panel_reason": _l("The panel's reason"),
     "outcome": _l("Outcome"), "resolved_on": _l("Resolved on"), "withdrawn_at": _l("Withdrawn at"),
+    "contacts": _l("With liaison contacts"), "rows": _l("Rows"), "personal_data": _l("Personal data"),
+    "erased": _l("Erased"), "erased_at": _l("Erased at"),
+    "closed_at": _l("Closed at"), "reminded_on": _l("Last reminder"),
+    "survey_round_id": _l("Filled from a questionnaire"),
+    "period_start": _l("Period from"), "period_end": _l("Period until"), "due_on": _l("Due on"),
+    "first_submitted_at": _l("First submitted at"), "bureau_comment": _l("The bureau's comments"),
+    "station_name": _l("Guidance station"), "referred_at": _l("Referred at"),
 }
-HIDDEN = {"created_at", "updated_at", "created_by_id", "entered_by_id", "overridden_by_id", "uploaded_by_id",
+HIDDEN = {"erased_by_id", "created_at", "updated_at", "created_by_id", "entered_by_id", "overridden_by_id", "uploaded_by_id",
           "submitted_by_id", "acknowledged_by_id", "stored_name", "sha256", "pdf_sha256", "pdf_path", "snapshot",
           "content_type", "owner_type", "owner_id", "plan_id", "application_id", "event_id", "invited_by_id",
           "recorded_by_id", "decided_by_id", "resolved_by_id", "published_by_id",
-          "published_at"}
+          "published_at", "round_id", "bureau_round_id", "bureau_publication_id",
+          "overdue_notified_at", "service_log_id", "referred_by_id", "changed_at"}
 VALUES = {"state": STATE_LABELS}
 
 @cache

@@ -1,26 +1,33 @@
 """The jurisdiction view: every tenant under a bureau with its figures, in a fixed number of
-grouped queries across those tenants (read through the named cross-tenant escape hatch)."""
+grouped queries across those tenants (read through the named cross-tenant escape hatch).
+
+The member figures are the metrics service's own definitions (tenants/metrics/service.py:
+active_on, liaison_on, recognised_enterprise, adopted_by; the training coverage's per_member
+and is_trained), grouped by tenant: a base's row says what its own dashboard says for the year
+(tests/test_rollup.py compares them figure by figure)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from saas.extensions import db
 from saas.tenancy import Bureau, Tenant, cross_tenant_reads
-from tenants.applications.models import Application
+from tenants.applications.models import Application, ApplicationEvent
 from tenants.members.models import Enterprise
 from tenants.members.queries import active_on
+from tenants.metrics.service import adopted_by, liaison_on
 from tenants.recognition.queries import recognised_enterprise
 from tenants.schemes.models import ReadinessSnapshot
 from tenants.stations.models import Station
-from tenants.training.models import Attendance, TrainingEvent
+from tenants.training.coverage import Period, is_trained, per_member
 
+from .indicators import RECOGNISED_BASES_INDICATOR  # noqa: F401  (CQ-4: at least 15 recognised bases)
 from .models import BureauTarget
 
-RECOGNISED_BASES_INDICATOR = 15  # CQ-4: a pilot district has at least 15 recognised bases
+REASON = "bureau jurisdiction view: figures of the tenants under this bureau"
 
 
 @dataclass
@@ -35,6 +42,10 @@ class Row:
     application: str = ""
     score: float | None = None
     maximum: float | None = None
+    liaison: int = 0  # active members with a liaison person in office on the year's last day
+    base_recognised: bool = False  # the base held a recognition on the year's last day (dated)
+    reports_on_time: int = 0  # the year's reports received by their due date
+    reports_due: int = 0  # the year's reports due so far
 
     @property
     def trained_ratio(self) -> float | None:
@@ -45,30 +56,43 @@ def _grouped(select) -> dict:
     return dict(db.session.execute(select).all())
 
 
-def jurisdiction(bureau: Bureau, year: int) -> list[Row]:
-    end, start = date(year, 12, 31), date(year, 1, 1)
-    ids = bureau.jurisdiction_ids()
-    tenants = db.session.scalars(sa.select(Tenant).where(Tenant.bureau_id.in_(ids), Tenant.status == "active")
-                                 .order_by(Tenant.name)).all()
-    tids = [t.id for t in tenants]
-    rows = {t.id: Row(t) for t in tenants}
-    if not tids:
-        return []
-    with cross_tenant_reads("bureau jurisdiction view: figures of the tenants under this bureau"):
-        active = _grouped(sa.select(Enterprise.tenant_id, sa.func.count(Enterprise.id))
-                          .where(Enterprise.tenant_id.in_(tids), active_on(end)).group_by(Enterprise.tenant_id))
-        demo = _grouped(sa.select(Enterprise.tenant_id, sa.func.count(Enterprise.id))
-                        .where(Enterprise.tenant_id.in_(tids), active_on(end), recognised_enterprise(end))
-                        .group_by(Enterprise.tenant_id))
-        adopted = _grouped(sa.select(Enterprise.tenant_id, sa.func.count(Enterprise.id))
-                           .where(Enterprise.tenant_id.in_(tids), active_on(end), Enterprise.adopted_standard.is_(True))
-                           .group_by(Enterprise.tenant_id))
-        trained = _grouped(sa.select(Enterprise.tenant_id, sa.func.count(sa.distinct(Enterprise.id)))
-                           .join(Attendance, Attendance.enterprise_id == Enterprise.id)
-                           .join(TrainingEvent, TrainingEvent.id == Attendance.event_id)
-                           .where(Enterprise.tenant_id.in_(tids), active_on(end), TrainingEvent.held_on >= start,
-                                  TrainingEvent.held_on <= end)
-                           .group_by(Enterprise.tenant_id))
+def base_recognised(day: date):
+    """SQL EXISTS for the enclosing Tenant row: the base held a recognition on `day` — recognised
+    by then, within its term, not revoked by then (a lapse ends the term: valid_until). Dated as
+    the units' recognitions are, so a year's count does not move with today's decisions."""
+    next_day = datetime.combine(day + timedelta(days=1), time.min)
+    revoked = sa.exists().where(ApplicationEvent.tenant_id == Application.tenant_id,
+                                ApplicationEvent.application_id == Application.id,
+                                ApplicationEvent.to_status == "revoked", ApplicationEvent.from_status != "revoked",
+                                ApplicationEvent.created_at < next_day)
+    return sa.exists().where(Application.tenant_id == Tenant.id,
+                             Application.status.in_(("recognised", "lapsed", "revoked")),
+                             Application.recognised_on <= day,
+                             sa.or_(Application.valid_until.is_(None), Application.valid_until >= day),
+                             sa.not_(revoked))
+
+
+def jurisdiction(bureau: Bureau | None, year: int, bureau_ids: list[int] | tuple[int, ...] | None = None,
+                 today: date | None = None) -> list[Row]:
+    """Every active tenant under `bureau` (or directly under one of `bureau_ids`) with its figures
+    of `year`: ten statements whatever the number of tenants."""
+    period = Period.year(year)
+    end = period.end
+    ids = list(bureau_ids) if bureau_ids is not None else bureau.jurisdiction_ids()
+    one = lambda cond: sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)  # noqa: E731
+    with cross_tenant_reads(REASON):
+        found = db.session.execute(sa.select(Tenant, base_recognised(end)).where(
+            Tenant.bureau_id.in_(ids), Tenant.status == "active").order_by(Tenant.name, Tenant.id)).all()
+        rows = {t.id: Row(t, base_recognised=bool(flag)) for t, flag in found}
+        tids = list(rows)
+        if not tids:
+            return []
+        members = {t: (int(a), int(li), int(d), int(ad)) for t, a, li, d, ad in db.session.execute(
+            sa.select(Enterprise.tenant_id, sa.func.count(Enterprise.id), one(liaison_on(end)),
+                      one(recognised_enterprise(end)), one(adopted_by(end)))
+            .where(Enterprise.tenant_id.in_(tids), active_on(end)).group_by(Enterprise.tenant_id))}
+        m = per_member(period, tids)  # the coverage page's rows: trained = is_trained, as its figures
+        trained = _grouped(sa.select(m.c.tenant_id, one(is_trained(m))).group_by(m.c.tenant_id))
         stations = _grouped(sa.select(Station.tenant_id, sa.func.count(Station.id))
                             .where(Station.tenant_id.in_(tids), Station.active.is_(True)).group_by(Station.tenant_id))
         recognised = set(db.session.scalars(sa.select(Application.tenant_id).where(
@@ -83,18 +107,22 @@ def jurisdiction(bureau: Bureau, year: int) -> list[Row]:
             sa.select(ReadinessSnapshot.tenant_id, ReadinessSnapshot.score, ReadinessSnapshot.maximum)
             .join(newest, sa.and_(newest.c.tenant_id == ReadinessSnapshot.tenant_id, newest.c.day == ReadinessSnapshot.day))
             .where(ReadinessSnapshot.year == year))}
+        from tenants.reports.queries import on_time_counts
+
+        reports = on_time_counts(tids, year, today)
     for tid, row in rows.items():
-        row.active, row.demonstration, row.adopted = active.get(tid, 0), demo.get(tid, 0), adopted.get(tid, 0)
-        row.trained, row.stations, row.recognised = trained.get(tid, 0), stations.get(tid, 0), tid in recognised
+        row.active, row.liaison, row.demonstration, row.adopted = members.get(tid, (0, 0, 0, 0))
+        row.trained, row.stations, row.recognised = int(trained.get(tid, 0)), stations.get(tid, 0), tid in recognised
         row.application = latest_app.get(tid, "")
         row.score, row.maximum = scores.get(tid, (None, None))
+        row.reports_on_time, row.reports_due = reports.get(tid, (0, 0))
     return list(rows.values())
 
 
 def totals(rows: list[Row]) -> dict:
     return {"bases": sum(1 for r in rows if r.recognised), "stations": sum(r.stations for r in rows),
             "demonstration_units": sum(r.demonstration for r in rows), "adopted_standard": sum(r.adopted for r in rows),
-            "tenants": len(rows)}
+            "liaison_enterprises": sum(r.liaison for r in rows), "tenants": len(rows)}
 
 
 def target(bureau: Bureau, year: int) -> BureauTarget | None:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 
 from saas import files, xlsx
 from saas.extensions import db
@@ -17,17 +18,18 @@ from tenants.applications.services import status_labels
 from tenants.plans.services import YEARS
 
 from .models import BureauTarget
-from .service import RECOGNISED_BASES_INDICATOR, jurisdiction, target, totals
+from .service import RECOGNISED_BASES_INDICATOR, jurisdiction, target, totals  # noqa: F401
 
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")
-TARGET_FIELDS = ("bases", "stations", "demonstration_units", "adopted_standard")
+TARGET_FIELDS = ("bases", "stations", "demonstration_units", "adopted_standard", "liaison_enterprises")
 TARGET_MAX = 1_000_000  # bases, stations or enterprises of one jurisdiction: far more than any has
 
 
 def target_labels() -> dict:
     return {"bases": _("Recognised bases"), "stations": _("Guidance stations"),
             "demonstration_units": _("Demonstration units"),
-            "adopted_standard": _("Members that adopted the local standard")}
+            "adopted_standard": _("Members that adopted the local standard"),
+            "liaison_enterprises": _("Liaison enterprises")}
 
 
 def _bureau() -> Bureau:
@@ -58,6 +60,12 @@ def save_target(year):
     bureau = _bureau()
     if year not in YEARS:  # the page offers no other year; a target out of them could not be seen again
         abort(404)
+    store_target(bureau, year)
+    return redirect(url_for("bureau.index", year=year))
+
+
+def store_target(bureau: Bureau, year: int) -> bool:
+    """The form's targets of `bureau` for `year` (empty: none set), or a message and nothing saved."""
     row = target(bureau, year) or BureauTarget(bureau_id=bureau.id, year=year)
     count = whole(0, TARGET_MAX)
     for field in TARGET_FIELDS:
@@ -68,11 +76,16 @@ def save_target(year):
             db.session.rollback()
             flash(_("%(field)s: a whole number from 0 to %(max)d.", field=target_labels()[field], max=TARGET_MAX),
                   "danger")
-            return redirect(url_for("bureau.index", year=year))
+            return False
     db.session.add(row)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same year's target created by a second submission meanwhile
+        db.session.rollback()
+        flash(_("Someone else saved these targets at the same time: check them and save again."), "warning")
+        return False
     flash(_("Saved."), "success")
-    return redirect(url_for("bureau.index", year=year))
+    return True
 
 
 @bp.route("/export.xlsx")

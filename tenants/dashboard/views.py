@@ -42,8 +42,10 @@ def index():
     if g.access.role == "enterprise":
         # An enterprise user's home is its own enterprise; the base's figures are not theirs.
         # Not cached: what this user has read of the base's guidance is theirs alone.
+        from tenants.surveys.services import open_for
+
         return render_template("dashboard/enterprise.html", guidance=latest_for(current_user.id),
-                               guidance_kinds=KIND_LABELS)
+                               guidance_kinds=KIND_LABELS, open_surveys=open_for(g.access.enterprise_id))
     show_links = can("members.list")
 
     def page():

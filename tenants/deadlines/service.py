@@ -6,7 +6,7 @@ reminders."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -19,7 +19,7 @@ from tenants.applications.models import Application
 from saas.templating import locale_code
 from tenants.schemes.service import schemes
 from tenants.schemes.standards import standard_of
-from tenants.stations.models import ServiceLog
+from tenants.stations.models import ServiceLog, Station
 from tenants.visits.models import GuidanceVisit, VisitInstructor
 
 
@@ -29,6 +29,7 @@ class Deadline:
     title: str
     url: str
     uid: str
+    at: time | None = None  # a time of day (Asia/Shanghai); None: an all-day deadline
 
 
 def _md(year: int, value: str, fallback: str) -> date:
@@ -50,11 +51,14 @@ def for_user(user: User, start: date, end: date) -> list[Deadline]:
     """The user's deadlines between two dates, across the tenants they work in."""
     out: list[Deadline] = []
     with cross_tenant_reads("a user's own deadlines across their tenants"):
+        # Every bureau at once (a small table): a tenant's bureau and the bureaus above it,
+        # which its set of standards is derived from, are then found without a statement each.
+        bureaus = {b.id: b for b in db.session.scalars(sa.select(Bureau))}
         memberships = db.session.execute(sa.select(Membership.role, Tenant).join(Tenant, Tenant.id == Membership.tenant_id)
                                          .where(Membership.user_id == user.id, Tenant.status == "active")).all()
         managed = [t for role, t in memberships if role in ("admin", "staff")]
         for tenant in managed:
-            bureau = db.session.get(Bureau, tenant.bureau_id) if tenant.bureau_id else None
+            bureau = bureaus.get(tenant.bureau_id)
             own = [d for d in standard_of(tenant).dates if d.reminder is not None]  # no other set's
             for year in range(start.year, end.year + 1):
                 opens = _md(year, bureau.application_opens if bureau else "", "05-01")
@@ -96,8 +100,9 @@ def for_user(user: User, start: date, end: date) -> list[Deadline]:
                 out.append(Deadline(v.follow_up_due, _("Follow-up of a guidance visit (%(date)s)", date=v.visited_on.isoformat()),
                                     public_url("visits.show", tenant_slug=slugs[v.tenant_id], visit_id=v.id),
                                     f"visit-{v.id}"))
-        if user.is_reviewer:
-            jurisdiction = db.session.get(Bureau, user.bureau_id).jurisdiction_ids()
+        if user.is_reviewer and user.bureau_id in bureaus:
+            jurisdiction = bureaus[user.bureau_id].jurisdiction_ids()
+            out += _jurisdiction(jurisdiction, {t.id for t in managed}, start, end)
             # The re-reviews (CQ-3) and annual evaluations (XC-2) the bureau has to hold.
             for a, t in db.session.execute(sa.select(Application, Tenant).join(Tenant, Tenant.id == Application.tenant_id)
                                            .where(Tenant.bureau_id.in_(jurisdiction), Application.status == "recognised",
@@ -113,3 +118,35 @@ def for_user(user: User, start: date, end: date) -> list[Deadline]:
                                     public_url("applications.show", tenant_slug=t.slug, application_id=a.id),
                                     f"notice-{a.id}"))
     return sorted((d for d in out if start <= d.day <= end), key=lambda d: (d.day, d.title))
+
+
+def _jurisdiction(jurisdiction: list[int], managed: set[int], start: date, end: date) -> list[Deadline]:
+    """A reviewer's deadlines of the bases of the jurisdiction (inside cross_tenant_reads), in a
+    constant number of statements: the bases' report dates of their set of standards (CQ-4,
+    TJ-6) and the demonstration units whose term ends (tenants.recognition.services.due)."""
+    from tenants.members.models import Enterprise
+    from tenants.recognition.models import Recognition
+    from tenants.recognition.services import due
+
+    out: list[Deadline] = []
+    tenants = db.session.scalars(sa.select(Tenant).where(Tenant.bureau_id.in_(jurisdiction),
+                                                         Tenant.status == "active").order_by(Tenant.id)).all()
+    for tenant in tenants:
+        if tenant.id in managed:
+            continue  # already there as the base's own
+        own = [d for d in standard_of(tenant).dates if d.reminder is not None]
+        for year in range(start.year, end.year + 1):
+            out += [Deadline(d.days(year)[1], str(d.reminder) % {"tenant": tenant.name},
+                             public_url(d.link, tenant_slug=tenant.slug, year=year),
+                             d.uid.format(tenant=tenant.id, year=year) + "-bureau") for d in own]
+    units = (due().add_columns(Tenant.slug, Tenant.name, Enterprise.name, Station.name)
+             .join(Tenant, Tenant.id == Recognition.tenant_id)
+             .outerjoin(Enterprise, Enterprise.id == Recognition.enterprise_id)
+             .outerjoin(Station, Station.id == Recognition.station_id)
+             .where(Tenant.bureau_id.in_(jurisdiction), Tenant.status == "active"))
+    for r, slug, tenant_name, enterprise, station in db.session.execute(units):
+        out.append(Deadline(r.valid_until, _("%(tenant)s: the term of demonstration unit %(unit)s ends",
+                                             tenant=tenant_name, unit=enterprise or station or ""),
+                            public_url("recognition.show", tenant_slug=slug, recognition_id=r.id),
+                            f"unit-term-{r.id}"))
+    return out

@@ -28,7 +28,8 @@ def send_reminders(today: date | None = None) -> int:
         with force_locale(user.locale or "zh_CN"):
             due = [d for d in for_user(user, min(targets), max(targets)) if d.day in targets]
             for d in due:
-                notify([user], _("Due %(date)s: %(title)s", date=d.day.isoformat(), title=d.title), d.url)
+                notify([user], _("Due %(date)s: %(title)s", date=d.day.isoformat(), title=d.title), d.url,
+                       kind="deadline")
                 sent += 1
     db.session.commit()
     return sent
@@ -45,6 +46,9 @@ def nightly():
 
             lapse_overdue()  # first: a recognition whose term passed is no longer due for re-review
             send_reminders()
+        from saas.mail import sweep
+
+        sweep()  # mail whose job was lost (Redis down at the commit) is queued again
         schedule_nightly()
 
 

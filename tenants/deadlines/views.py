@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, current_app, render_template
+from flask_babel import force_locale, gettext as _
 from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -13,6 +14,7 @@ from saas.auth.models import User
 from saas.extensions import db, limiter
 from saas.links import public_url
 
+from . import ical
 from .service import for_user
 
 bp = Blueprint("deadlines", __name__)
@@ -36,10 +38,6 @@ def index():
     return render_template("deadlines/index.html", items=items, today=today, feed=feed)
 
 
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
 @bp.route("/calendar/<token>.ics")
 @limiter.limit("60 per hour")
 def calendar(token):
@@ -51,15 +49,7 @@ def calendar(token):
     if user is None or not user.active or user.session_token != data.get("p"):
         abort(404)
     today = date.today()
-    stamp = datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//tradesecret-bases//deadlines//ZH", "CALSCALE:GREGORIAN",
-             "X-WR-CALNAME:" + _escape("商业秘密保护示范基地")]
-    for d in for_user(user, today - timedelta(days=30), today + WINDOW):
-        lines += ["BEGIN:VEVENT", f"UID:{d.uid}@tradesecret-bases", f"DTSTAMP:{stamp}",
-                  f"DTSTART;VALUE=DATE:{d.day:%Y%m%d}", f"DTEND;VALUE=DATE:{d.day + timedelta(days=1):%Y%m%d}",
-                  "SUMMARY:" + _escape(d.title), "URL:" + d.url,
-                  "BEGIN:VALARM", "TRIGGER:-P7D", "ACTION:DISPLAY", "DESCRIPTION:" + _escape(d.title), "END:VALARM",
-                  "END:VEVENT"]
-    lines.append("END:VCALENDAR")
-    return Response("\r\n".join(lines) + "\r\n", mimetype="text/calendar",
+    with force_locale(user.locale or "zh_CN"):
+        body = ical.calendar(for_user(user, today - timedelta(days=30), today + WINDOW), _("Trade Secret Protection Bases"))
+    return Response(body, mimetype="text/calendar",
                     headers={"Content-Disposition": "inline; filename=deadlines.ics"})

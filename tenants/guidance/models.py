@@ -26,15 +26,40 @@ class Publication(TenantScoped, db.Model):
     published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     # Withdrawn, never deleted: members no longer see it, the publisher keeps it and its readers.
     withdrawn_at: Mapped[datetime | None]
+    # Set on the copies of a bureau's publication to the members of every base of its jurisdiction.
+    bureau_publication_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("bureau_publication.id", ondelete="SET NULL"))
 
     __table_args__ = (
         sa.CheckConstraint("kind IN ('notice', 'guideline', 'case')", name="kind"),
         sa.Index("ix_publication_tenant_published", "tenant_id", "published_at"),
+        sa.Index("ix_publication_tenant_bureau_publication", "tenant_id", "bureau_publication_id"),
     )
 
     @property
     def audit_label(self) -> str:
         return self.title
+
+
+class BureauPublication(db.Model):
+    """A bureau's publication to the members of every active base of its jurisdiction (LC-4):
+    the text is here and in one Publication per base (bureau_publication_id), each with its own
+    copy of the files under that tenant, so a base's members read it like the base's own."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bureau_id: Mapped[int] = mapped_column(sa.ForeignKey("bureau.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    title: Mapped[str] = mapped_column(sa.String(TITLE_MAX))
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    sector: Mapped[str] = mapped_column(sa.String(120), default="")
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    withdrawn_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('notice', 'guideline', 'case')", name="kind"),
+        sa.Index("ix_bureau_publication_bureau_published", "bureau_id", "published_at"),
+    )
 
 
 class PublicationRead(TenantScoped, db.Model):

@@ -84,6 +84,10 @@ def withdraw(publication_id):
     publication = services.publication_or_404(publication_id, False)
     back = url_for("guidance.show", publication_id=publication.id)
     form = ConfirmForm()
+    if publication.bureau_publication_id is not None:  # the bureau's: withdrawn by the bureau, everywhere
+        return render_template("_confirm_page.html", form=form, back=back, action=None,
+                               question=_("%(title)s was published by the bureau to every base; only the bureau "
+                                          "can withdraw it.", title=publication.title))
     if publication.withdrawn_at is None and form.validate_on_submit():
         services.withdraw(publication)
         db.session.commit()

@@ -19,6 +19,7 @@ from . import uploads
 from .checklists import ITEMS, STATES
 from .importer import MODES, preview_import, run_import
 from .models import FLAGS, STATUSES, Enterprise
+from .privacy import contacts, may_see_any_contacts, record_export
 from .spreadsheet import read_rows
 from .tasks import BACKGROUND_BYTES, BACKGROUND_ROWS, import_members
 from .services import MemberError, apply_profile, change_status, checklist, enterprise_or_404, normalise_credit_code, \
@@ -29,12 +30,13 @@ FIELDS = ("name", "credit_code", "industry", "employees", "status", "joined_on",
 LIAISON_TEXT = ("position", "mobile", "landline", "email")
 
 
-def serialise(e: Enterprise) -> dict:
+def serialise(e: Enterprise, full: bool | None = None) -> dict:
+    """One enterprise; the liaison's contact details in full only for those who may see them
+    (tenants/members/privacy.py), masked otherwise, or as `full` says."""
     person = e.current_liaison
     return {"id": e.id, "name": e.name, "credit_code": e.credit_code, "industry": e.industry, "employees": e.employees,
             "status": e.status, "joined_on": iso(e.joined_on), "flags": e.flags, "adopted_standard": e.adopted_standard,
-            "liaison": {"name": person.name, "position": person.position, "mobile": person.mobile,
-                        "landline": person.landline, "email": person.email} if person else None}
+            "liaison": {"name": person.name, "position": person.position, **contacts(person, full)} if person else None}
 
 
 def _date(data: dict, key: str, fields: dict):
@@ -113,10 +115,22 @@ def _profile(data: dict, partial: bool) -> tuple[dict, dict | None]:
 
 @tenant_route("/enterprises", "members.list")
 def enterprises():
+    """The roster, a list that leaves the app like an export: contact details masked unless
+    `contacts=include` is asked by a role that may see them (then recorded in the audit log)."""
     select = sa.select(Enterprise).options(selectinload(Enterprise.liaisons)).order_by(Enterprise.name, Enterprise.id)
     if request.args.get("status") in STATUSES:
         select = select.where(Enterprise.status == request.args["status"])
-    return page_of(select, serialise)
+    include = request.args.get("contacts", "")
+    if include not in ("", "include", "mask"):
+        raise ApiError(422, "contacts must be include or mask", {"contacts": "include or mask"})
+    if include != "include":
+        return page_of(select, lambda e: serialise(e, full=False))
+    if not may_see_any_contacts():
+        raise ApiError(403, "this role may not see liaison contact details")
+    result = page_of(select, lambda e: serialise(e, full=None))
+    record_export("API: enterprises with liaison contacts", True, len(result.get("items", [])))
+    db.session.commit()
+    return result
 
 
 @tenant_route("/enterprises", "members.manage", methods=("POST",))

@@ -11,7 +11,8 @@ from saas.auth.services import create_user, grant
 from saas.extensions import db
 from saas.tenancy import Tenant, tenant_scope
 
-from .services import by_credit_code, save_checklist, save_enterprise, save_survey
+from .privacy import erase
+from .services import by_credit_code, save_checklist, save_enterprise, save_survey, set_liaison
 from .checklists import ITEMS
 
 PARK = [
@@ -50,7 +51,16 @@ def seed(password: str) -> list[str]:
                     **{f: True for f in flags}}
             person = {"name": liaison, "position": position, "mobile": f"1380713{n:04d}",
                       "email": f"liaison{n}@demo.example", "on": date(2023, 3, 1)} if liaison else None
-            enterprise = save_enterprise(None, data, person)
+            if n == 9 and person:
+                # A former liaison who asked to be erased (PIPL): the row and its dates stay.
+                enterprise = save_enterprise(None, data, {"name": "高远", "position": "行政主管",
+                                                          "mobile": "13807139999", "email": "gaoyuan@demo.example",
+                                                          "on": date(2023, 3, 1)})
+                set_liaison(enterprise, **{**person, "on": date(2024, 7, 1)})
+                db.session.flush()
+                erase(enterprise.liaisons[-1])
+            else:
+                enterprise = save_enterprise(None, data, person)
             if status not in ("liaison", "demonstration"):
                 data["status"] = status
                 data["withdrawal_reason"] = "企业迁出园区"

@@ -107,3 +107,21 @@ class ImportForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     submit = SubmitField(_l("Confirm"))
+
+
+class RosterExportForm(FlaskForm):
+    """The roster export with a choice: liaison contacts are left out unless asked for (and
+    an export with them is recorded in the audit log)."""
+
+    format = RadioField(_l("Format"), choices=[("xlsx", _l("Excel (.xlsx)")), ("csv", _l("CSV (.csv)"))],
+                        default="xlsx", validators=[DataRequired()])
+    contacts = BooleanField(_l("Include the liaison persons' mobiles, landlines and e-mail addresses"),
+                            description=_l("Personal data: only for contacting them. The export is recorded in the "
+                                           "audit log."))
+    submit = SubmitField(_l("Export"))
+
+
+class ErasureForm(FlaskForm):
+    name = StringField(_l("Type the person's name to confirm"), filters=[strip],
+                       validators=[DataRequired(), Length(max=120)])
+    submit = SubmitField(_l("Erase for good"))

@@ -283,6 +283,8 @@ def _liaison(values: dict, current: LiaisonPerson | None = None) -> dict | None:
     name = (values.get("liaison_name") or "").strip()
     if not name:
         return None
+    if current is not None and current.erased_at is not None and current.name == name:
+        return None  # erased on request (tenants/members/privacy.py): never filled in again
     same = current is not None and current.name == name
     person = {"name": name}
     for key in LIAISON_DETAILS:

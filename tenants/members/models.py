@@ -78,6 +78,10 @@ class LiaisonPerson(TenantScoped, db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), default="")
     started_on: Mapped[date]
     ended_on: Mapped[date | None]
+    # Erased on the person's request (tenants/members/privacy.py): the row and its dates stay (the
+    # figures are dated), who it was does not. Never undone.
+    erased_at: Mapped[datetime | None]
+    erased_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
 
     enterprise: Mapped[Enterprise] = relationship(back_populates="liaisons")
 
@@ -120,6 +124,8 @@ class SurveyYear(TenantScoped, db.Model):
     key_posts_tiered: Mapped[int] = mapped_column(default=0)
     incidents_suffered: Mapped[int] = mapped_column(default=0)  # last two years
     incidents_caused: Mapped[int] = mapped_column(default=0)
+    # The questionnaire round (tenants.surveys) whose submitted answer last wrote these figures.
+    survey_round_id: Mapped[int | None] = mapped_column(sa.ForeignKey("survey_round.id", ondelete="SET NULL"))
 
     enterprise: Mapped[Enterprise] = relationship()
 
@@ -128,6 +134,16 @@ class SurveyYear(TenantScoped, db.Model):
     @property
     def audit_label(self) -> str:
         return str(self.year)
+
+    @property
+    def survey_round_title(self) -> str:
+        """The title of the questionnaire round these figures came from (one query: for one
+        row's page, never a list)."""
+        if not self.survey_round_id:
+            return ""
+        from tenants.surveys.models import SurveyRound
+
+        return db.session.scalar(sa.select(SurveyRound.title).where(SurveyRound.id == self.survey_round_id)) or ""
 
     @property
     def headcount(self) -> int:

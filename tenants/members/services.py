@@ -215,7 +215,14 @@ def set_liaison(enterprise: Enterprise, name: str, position: str = "", mobile: s
         return None
     on = on or date.today()
     current = enterprise.current_liaison if enterprise.id else None
-    if current is not None and current.name == name:
+    if current is not None and current.erased_at is not None:
+        # An erased person is never filled in again (tenants/members/privacy.py): their row
+        # unchanged (a re-imported export), or someone else from `on`.
+        if name == current.name and not any((position, mobile, email, landline)):
+            return current
+        if name == current.name:
+            raise MemberError(_("The liaison person was erased on request: name the new liaison person."), "name")
+    elif current is not None and current.name == name:
         current.position, current.mobile, current.email = position or "", mobile or "", email or ""
         if landline is not None:
             current.landline = landline
@@ -272,10 +279,18 @@ def save_survey(enterprise: Enterprise, year: int, counts: dict[str, int]) -> Su
     enterprise's employees. A count of people above the headcount is refused, never cut down."""
     row = survey(enterprise, year)
     for field in SURVEY_FIELDS:
-        value = int(counts.get(field) or 0)
-        if value < 0:
+        setattr(row, field, int(counts.get(field) or 0))
+    check_survey(row)
+    db.session.add(row)
+    return row
+
+
+def check_survey(row) -> None:
+    """The rules of a year's figures (also of a questionnaire answer, tenants.surveys): no
+    negative count, no count of people above the headcount. Raises MemberError."""
+    for field in SURVEY_FIELDS:
+        if (getattr(row, field) or 0) < 0:
             raise MemberError(_("%(field)s: counts cannot be negative.", field=SURVEY_LABELS[field]), field)
-        setattr(row, field, value)
     headcount = row.headcount
     for field in SURVEY_PEOPLE:
         value = getattr(row, field)
@@ -285,8 +300,6 @@ def save_survey(enterprise: Enterprise, year: int, counts: dict[str, int]) -> Su
         if value > headcount:
             raise MemberError(_("%(field)s: %(n)d is more than the %(employees)d employees.",
                                 field=SURVEY_LABELS[field], n=value, employees=headcount), field)
-    db.session.add(row)
-    return row
 
 
 def surveys(enterprise: Enterprise) -> list[SurveyYear]:

@@ -150,7 +150,17 @@ def _header_rows(sheet, bold: bool = False) -> None:
     sheet.append([en for _k, _zh, en in COLUMNS])
 
 
-def export_values(enterprise) -> list:
+CONTACT_KEYS = ("liaison_mobile", "liaison_landline", "liaison_email")
+
+
+def export_columns(contacts: bool) -> list[tuple[str, str, str]]:
+    """The export's columns: without the liaison's contact details unless asked for (personal
+    data, tenants/members/privacy.py). A sheet without those columns leaves them as they are
+    when imported, so an export re-imported still changes nothing."""
+    return [c for c in COLUMNS if contacts or c[0] not in CONTACT_KEYS]
+
+
+def export_values(enterprise, keys: list[str] | None = None) -> list:
     liaison = enterprise.current
     yes = lambda v: "是" if v else "否"  # noqa: E731
     values = {
@@ -163,18 +173,23 @@ def export_values(enterprise) -> list:
         "liaison_email": liaison.email if liaison else "",
     }
     values.update({b: yes(getattr(enterprise, b)) for b in BOOLS})
-    return [values[k] for k in KEYS]
+    return [values[k] for k in keys or KEYS]
 
 
-def roster_xlsx(tenant_name: str, enterprises, exported_at: datetime) -> bytes:
+def roster_xlsx(tenant_name: str, enterprises, exported_at: datetime, contacts: bool = False) -> bytes:
+    columns = export_columns(contacts)
+    keys = [c[0] for c in columns]
     book = xlsx.Book()
     sheet = book.sheet("联系企业")
     sheet.append([f"{tenant_name} 联系企业名录", f"导出时间 {exported_at:%Y-%m-%d %H:%M}"])
-    _header_rows(sheet)
+    sheet.append([zh + (" *" if k in REQUIRED else "") for k, zh, _en in columns], bold=False)
+    sheet.append([en for _k, _zh, en in columns])
     for enterprise in enterprises:
-        sheet.append(export_values(enterprise))
+        sheet.append(export_values(enterprise, keys))
     return book.to_bytes()
 
 
-def roster_csv(enterprises) -> bytes:
-    return xlsx.csv_bytes([[zh for _k, zh, _en in COLUMNS], *(export_values(e) for e in enterprises)])
+def roster_csv(enterprises, contacts: bool = False) -> bytes:
+    columns = export_columns(contacts)
+    keys = [c[0] for c in columns]
+    return xlsx.csv_bytes([[zh for _k, zh, _en in columns], *(export_values(e, keys) for e in enterprises)])

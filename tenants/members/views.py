@@ -26,6 +26,7 @@ from tenants.visits.models import GuidanceVisit
 from .blueprint import bp
 from .checklists import GROUPS, ITEMS
 from .forms import EnterpriseForm, LiaisonForm, StatusForm
+from .privacy import contacts_key, may_see_any_contacts
 from .queries import RosterFilter, roster, status_counts
 from .services import MemberError, change_status, checklist, enterprise_or_404, save_enterprise, set_liaison, \
     surveys, vulnerabilities
@@ -39,11 +40,13 @@ PROFILE = ("name", "credit_code", "industry", "employees", "joined_on", "high_te
 def index():
     f = RosterFilter.from_args(request.args)
     can_manage = can("members.manage")
-    key = (tuple(sorted(f.args().items())), page_number(), can_manage)
+    can_export_contacts = can_manage and may_see_any_contacts()
+    key = (tuple(sorted(f.args().items())), page_number(), can_manage, contacts_key())
 
     def page():
         body = fragment("roster", key, lambda: render_template(
-            "members/_roster.html", page=paginate(roster(f)), f=f, counts=status_counts(), can_manage=can_manage))
+            "members/_roster.html", page=paginate(roster(f)), f=f, counts=status_counts(), can_manage=can_manage,
+            can_export_contacts=can_export_contacts))
         return render_template("members/index.html", roster=body)
 
     return whole_page("roster", key, page)
@@ -133,7 +136,9 @@ def status(enterprise_id):
 @permission_required("members.manage")
 def liaison(enterprise_id):
     enterprise = enterprise_or_404(enterprise_id)
-    form = LiaisonForm(obj=enterprise.current_liaison)
+    current = enterprise.current_liaison
+    # An erased person is not filled in again: the form names the next one.
+    form = LiaisonForm(obj=current if current is not None and current.erased_at is None else None)
     if form.validate_on_submit():
         try:
             set_liaison(enterprise, form.name.data, form.position.data, form.mobile.data, form.email.data,

@@ -86,6 +86,13 @@ def liaison_on(day: date):
                              sa.or_(LiaisonPerson.ended_on.is_(None), LiaisonPerson.ended_on > day))
 
 
+def adopted_by(day: date):
+    """SQL for the enclosing Enterprise row: it had adopted the local standard by `day`. Adoption
+    is dated: a member that adopted the standard later did not count then."""
+    return sa.and_(Enterprise.adopted_standard.is_(True),
+                   sa.or_(Enterprise.adopted_on.is_(None), Enterprise.adopted_on <= day))
+
+
 def trained_by_others(period: Period):
     """Members trained in the period by the base, a station, the bureau or a third party: an
     enterprise's own internal training is its own work, not a training the unit gave (WH-2)."""
@@ -101,9 +108,7 @@ def _members(period: Period) -> dict:
         ChecklistItem.tenant_id == Enterprise.tenant_id, ChecklistItem.enterprise_id == Enterprise.id,
         ChecklistItem.code.in_(codes), ChecklistItem.state == "in_place")
     one = lambda cond: sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)  # noqa: E731
-    # Adoption is dated: a member that adopted the standard later did not count then.
-    adopted_by_end = sa.and_(Enterprise.adopted_standard.is_(True),
-                             sa.or_(Enterprise.adopted_on.is_(None), Enterprise.adopted_on <= period.end))
+    adopted_by_end = adopted_by(period.end)
     row = db.session.execute(sa.select(
         sa.func.count(Enterprise.id), one(has_liaison), one(recognised_enterprise(period.end)),
         one(adopted_by_end), one(in_place([RULES_ITEM])), one(in_place(CORE_ITEMS)),

@@ -56,6 +56,30 @@ class Dated:
 
 
 @dataclass(frozen=True)
+class ReportType:
+    """A periodic report the set asks of a base (tenants.reports): the period its figures cover
+    (MM-DD to MM-DD of the report's year) and its due date — a `Dated` of the set, `due_offset`
+    years after the report's year (TJ-6: last year's work report by the end of April) — or none
+    where the source names no date (XC-2's yearly evaluation: the bureau sets its own)."""
+
+    key: str
+    title: object  # a lazy string
+    source: str
+    starts: str = "01-01"
+    ends: str = "12-31"
+    due: Dated | None = None
+    due_offset: int = 0
+    sections: tuple[str, ...] = ()  # the narrative sections (titles: tenants.reports.services)
+
+    def period(self, year: int) -> tuple[date, date]:
+        (m1, d1), (m2, d2) = ((int(p) for p in md.split("-")) for md in (self.starts, self.ends))
+        return date(year, m1, d1), date(year, m2, d2)
+
+    def due_on(self, year: int) -> date | None:
+        return self.due.days(year + self.due_offset)[1] if self.due is not None else None
+
+
+@dataclass(frozen=True)
 class Standard:
     code: str
     title_zh: str
@@ -70,6 +94,8 @@ class Standard:
     review_steps: tuple[str, ...] = REVIEW_STEPS
     # A base recognised without a term is accepted again each year on this window (TJ-6).
     acceptance: Dated | None = None
+    # The periodic reports of a base to its bureau (CQ-4, TJ-6, XC-2/XC-3).
+    reports: tuple[ReportType, ...] = ()
 
     def title(self, locale: str) -> str:
         return self.title_en if locale == "en" else self.title_zh
@@ -109,28 +135,48 @@ class Standard:
         return [s for s in self.schemes() if "station" in s.applies_to]
 
 
+# The reports' deadlines link to the report itself (tenants.reports: one endpoint per report
+# type, taking the deadline's year), so the calendar feed and the reminders open it.
 _HALF_YEAR = Dated("06-15", "06-15", _l("Half-year progress report"), "CQ-4",
-                   _l("%(tenant)s: half-year progress report"), "report-{tenant}-{year}-06")
+                   _l("%(tenant)s: half-year progress report"), "report-{tenant}-{year}-06", "reports.due_cq_half_year")
 _TJ_ACCEPTANCE = Dated("01-01", "04-30", _l("Acceptance of last year's bases, with the work report"), "TJ-6",
-                        _l("%(tenant)s: acceptance of last year's work ends (work report)"), "acceptance-{tenant}-{year}")
+                        _l("%(tenant)s: acceptance of last year's work ends (work report)"),
+                        "acceptance-{tenant}-{year}", "reports.due_tj_work_report")
 _YEAR_END = Dated("12-15", "12-15", _l("Year-end progress report"), "CQ-4",
-                  _l("%(tenant)s: year-end progress report"), "report-{tenant}-{year}-12")
+                  _l("%(tenant)s: year-end progress report"), "report-{tenant}-{year}-12", "reports.due_cq_year_end")
+
+# CQ-4: progress "by 15 June and 15 December" — each covers the year so far, up to its date.
+# TJ-6: the work report of last year, submitted at the acceptance (January to April).
+# XC-2/XC-3: the yearly evaluation of the base against its annual work plan; no date named.
+_PROGRESS_SECTIONS = ("progress", "measures", "problems", "next_steps")
+REPORT_TYPES = {r.key: r for r in (
+    ReportType("cq_half_year", _l("Half-year progress report"), "CQ-4", "01-01", "06-15", _HALF_YEAR,
+               sections=_PROGRESS_SECTIONS),
+    ReportType("cq_year_end", _l("Year-end progress report"), "CQ-4", "01-01", "12-15", _YEAR_END,
+               sections=_PROGRESS_SECTIONS),
+    ReportType("tj_work_report", _l("Work report of the year (for the acceptance)"), "TJ-6", "01-01", "12-31",
+               _TJ_ACCEPTANCE, due_offset=1, sections=("needs", "advantages", "compliance", "duties")),
+    ReportType("xc_annual_summary", _l("Annual summary for the yearly evaluation"), "XC-2", "01-01", "12-31",
+               sections=("plan_done", "training_publicity", "exchange", "problems", "next_steps")),
+)}
 
 STANDARDS = {s.code: s for s in (
-    Standard("cq", "重庆市标准", "Chongqing standards", ("重庆",), rereview_years=2, dates=(
+    Standard("cq", "重庆市标准", "Chongqing standards", ("重庆",), rereview_years=2,
+             reports=(REPORT_TYPES["cq_half_year"], REPORT_TYPES["cq_year_end"]), dates=(
         Dated("06-10", "06-10", _l("Application deadline in Chongqing"), "CQ-3"), _HALF_YEAR, _YEAR_END)),
     Standard("wh", "武汉市标准", "Wuhan standards", ("武汉",), review_steps=("materials", "data_check", "on_site")),
     Standard("tj", "天津市红桥区标准", "Tianjin Hongqiao standards", ("天津",), review_steps=("materials", "on_site"),
-             acceptance=_TJ_ACCEPTANCE, dates=(
+             acceptance=_TJ_ACCEPTANCE, reports=(REPORT_TYPES["tj_work_report"],), dates=(
         _TJ_ACCEPTANCE,
         Dated("05-01", "06-15", _l("Application window (May to mid-June)"), "TJ-6"),
         Dated("07-01", "12-31", _l("Guidance period"), "TJ-6"))),
     # Xicheng is Beijing's only standard here, so a Beijing bureau of another district follows it too.
     Standard("xc", "北京市西城区标准", "Beijing Xicheng standards", ("西城", "北京"), plan_targets=XC_PLAN_TARGETS,
-             rereview_years=1, review_steps=("materials", "expert")),
+             rereview_years=1, review_steps=("materials", "expert"), reports=(REPORT_TYPES["xc_annual_summary"],)),
 )}
 ALL = Standard("", "全部标准（未确定地区）", "All standards (region not determined)",
-               plan_targets=XC_PLAN_TARGETS, dates=tuple(d for s in STANDARDS.values() for d in s.dates))
+               plan_targets=XC_PLAN_TARGETS, dates=tuple(d for s in STANDARDS.values() for d in s.dates),
+               reports=tuple(REPORT_TYPES.values()))
 
 
 def derive(bureau: Bureau | None, region: str = "") -> str:

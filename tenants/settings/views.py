@@ -40,7 +40,7 @@ def profile():
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("settings.profile"))
-    return render_template("settings/profile.html", form=form)
+    return render_template("settings/profile.html", form=form, confirm=ConfirmForm())
 
 
 @bp.route("/users")
@@ -147,4 +147,21 @@ def export():
     except QueueUnavailable:
         flash(_("Background work is unavailable right now. Please try again later."), "danger")
         return redirect(url_for("settings.users"))
+    return redirect(url_for("jobs.show", job_id=record.id))
+
+
+@bp.route("/export", methods=["POST"])
+@permission_required("tenant.export")
+def export_all():
+    """The whole tenant as one archive (saas/tenant_archive.py), built in the background."""
+    from saas.tenant_archive import export_archive
+
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form was not valid; nothing changed."), "danger")
+        return redirect(url_for("settings.profile"))
+    try:
+        record = export_archive.enqueue(key=f"tenant-archive:{g.tenant.id}", user_id=current_user.id)
+    except QueueUnavailable:
+        flash(_("Background work is unavailable right now. Please try again later."), "danger")
+        return redirect(url_for("settings.profile"))
     return redirect(url_for("jobs.show", job_id=record.id))

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from saas import files, xlsx
-from saas.auth.permissions import permission_required
+from saas.auth.permissions import can, permission_required
 from saas.charts import stacked_bars
 from saas.extensions import db
 from saas.numbers import db_id
@@ -85,7 +85,17 @@ def edit_log(log_id=None):
             db.session.rollback()
             form.file.errors.append(str(exc))
     attachments = files.attachments_of("service_log", entry.id) if entry else []
-    return render_template("stations/log_entry.html", form=form, entry=entry, attachments=attachments)
+    return render_template("stations/log_entry.html", form=form, entry=entry, attachments=attachments,
+                           **_referral(entry))
+
+
+def _referral(entry: ServiceLog | None) -> dict:
+    """The entry's referral to the bureau (LC-3), shown with its status, history and outcome."""
+    if entry is None or not can("referrals.view"):
+        return {"referral": None}
+    from tenants.referrals.services import of_entry, status_labels
+
+    return {"referral": of_entry(entry.id), "referral_status_labels": status_labels()}
 
 
 @bp.route("/log/<int:log_id>/files/<int:attachment_id>")

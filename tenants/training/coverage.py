@@ -52,10 +52,13 @@ def active_clause(period: Period):
     return active_on(period.end)
 
 
-def per_member(period: Period):
+def per_member(period: Period, tenant_ids: list[int] | None = None):
     """Subquery: one row per active member with its distinct trained staff (and what it is made
-    of: the distinct names, the largest session) and the events attended in the period."""
+    of: the distinct names, the largest session) and the events attended in the period.
+    `tenant_ids`: the members of those tenants (read across tenants, the bureau roll-up)."""
     held = sa.and_(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end)
+    if tenant_ids is not None:
+        held = sa.and_(held, TrainingEvent.tenant_id.in_(tenant_ids))
     attended = (sa.select(Attendance.enterprise_id, sa.func.max(Attendance.headcount).label("largest"),
                           sa.func.count(sa.distinct(Attendance.event_id)).label("events"))
                 .join(TrainingEvent, TrainingEvent.id == Attendance.event_id).where(held)
@@ -65,19 +68,28 @@ def per_member(period: Period):
              .join(TrainingEvent, TrainingEvent.id == Attendance.event_id).where(held)
              .group_by(Attendance.enterprise_id).subquery())
     largest, names = sa.func.coalesce(attended.c.largest, 0), sa.func.coalesce(named.c.named, 0)
-    return (sa.select(Enterprise.id, Enterprise.name, Enterprise.employees,
-                      sa.case((names > largest, names), else_=largest).label("trained_staff"),
-                      names.label("named"), largest.label("largest"),
-                      sa.func.coalesce(attended.c.events, 0).label("events"))
-            .outerjoin(attended, attended.c.enterprise_id == Enterprise.id)
-            .outerjoin(named, named.c.enterprise_id == Enterprise.id)
-            .where(active_clause(period)).subquery())
+    select = (sa.select(Enterprise.id, Enterprise.name, Enterprise.employees,
+                        sa.case((names > largest, names), else_=largest).label("trained_staff"),
+                        names.label("named"), largest.label("largest"),
+                        sa.func.coalesce(attended.c.events, 0).label("events"), Enterprise.tenant_id)
+              .outerjoin(attended, attended.c.enterprise_id == Enterprise.id)
+              .outerjoin(named, named.c.enterprise_id == Enterprise.id)
+              .where(active_clause(period)))
+    if tenant_ids is not None:
+        select = select.where(Enterprise.tenant_id.in_(tenant_ids))
+    return select.subquery()
 
 
 def all_staff(m):
     """A per_member row's "all staff trained" (none without an employee count): the one rule the
     coverage page, its export, the enterprise's own figures and the schemes' metrics read."""
     return sa.and_(m.c.employees > 0, m.c.trained_staff >= m.c.employees)
+
+
+def is_trained(m):
+    """A per_member row's "trained in the period": at least one attendance (twice counts once).
+    The coverage figures and the bureau roll-up count this one rule."""
+    return m.c.events > 0
 
 
 @dataclass
@@ -116,7 +128,7 @@ def figures(period: Period) -> Figures:
     m = per_member(period)
     active, trained, everyone = db.session.execute(sa.select(
         sa.func.count(m.c.id),
-        sa.func.coalesce(sa.func.sum(sa.case((m.c.events > 0, 1), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((is_trained(m), 1), else_=0)), 0),
         sa.func.coalesce(sa.func.sum(sa.case((all_staff(m), 1), else_=0)), 0))).one()
     rows = db.session.execute(
         sa.select(TrainingEvent.kind, sa.func.count(TrainingEvent.id), sa.func.coalesce(sa.func.sum(TrainingEvent.hours), 0))

@@ -22,6 +22,7 @@ from tenants.members.models import Enterprise
 from . import names as trainee_names
 from .blueprint import bp
 from .coverage import FILTERS, Period, figures, member_rows, monthly
+from tenants.members.privacy import may_see_any_contacts, record_export, shown
 from .forms import KIND_LABELS, ORGANISER_LABELS, ConfirmForm, EventForm, NamesForm, SignInForm, UploadForm
 from .models import KINDS, ORGANISERS, Attendance, TrainingEvent
 from .services import TrainingError, apply_event, event_or_404, headcount_problems, may_edit, may_read_file, \
@@ -300,11 +301,20 @@ def export():
     xlsx.append(ws, [_("Training hours"), fig.hours])
     ws = book.sheet(_("By enterprise"))
     xlsx.append(ws, title)
+    # Liaison mobiles are personal data: only when asked for by a role that may see them
+    # (?contacts=include), recorded in the audit log (tenants/members/privacy.py).
+    contacts = request.args.get("contacts") == "include" and may_see_any_contacts()
     xlsx.append(ws, [_("Enterprise"), _("Employees"), _("Employees trained"), _("Events attended"), _("All staff trained"),
-               _("Liaison person"), _("Mobile")])
+               _("Liaison person"), *([_("Mobile")] if contacts else [])])
+    count = 0
     for r in db.session.execute(member_rows(period)):
+        count += 1
         xlsx.append(ws, [r.name, r.employees, r.trained_staff, r.events,
-                   _("yes") if r.all_staff else _("no"), r.liaison or "", r.mobile or ""])
+                   _("yes") if r.all_staff else _("no"), r.liaison or "",
+                   *([shown(r.mobile, "mobile", r.id)] if contacts else [])])
+    if contacts:
+        record_export(_("Training ledger with liaison mobiles"), True, count)
+        db.session.commit()
     return files.download(book.to_bytes(), _("training-ledger") + f"-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx")
 
 

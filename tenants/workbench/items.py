@@ -8,7 +8,12 @@ Kinds of item (the `kind` column):
 - rereview: a recognised base whose re-review (CQ-3) or evaluation (XC-2) falls due;
 - unit: a unit's application (enterprise, station, point) recommended by the park;
 - unit_rereview: a unit's recognition whose term ends (tenants.recognition.services.due);
-- recognition: a unit's recognition the reviewer renewed or revoked (the "done" tab only).
+- recognition: a unit's recognition the reviewer renewed or revoked (the "done" tab only);
+- referral: a complaint a station referred to the bureau (LC-3, tenants.referrals): open ones
+  wait for the reviewers of the bureau it was sent to; done once the reviewer moved it;
+- report: a base's periodic report (CQ-4, TJ-6, XC-2; tenants.reports) submitted and waiting
+  for any reviewer of the jurisdiction (the tenant's bureau or one above it) to accept or return
+  it; done once the reviewer decided it. Its `scheme` column holds the report's type.
 
 Who waits for whom comes from the review chain's one table (applications.services.TRANSITIONS):
 the district steps wait for the reviewers of the tenant's own bureau, the city steps for the
@@ -33,10 +38,12 @@ from tenants.applications.services import TRANSITIONS
 from tenants.members.models import Enterprise
 from tenants.recognition.models import Recognition, RecognitionEvent, UnitApplication
 from tenants.recognition.services import SOON, due
+from tenants.referrals.models import OPEN as REFERRAL_OPEN, Referral, ReferralEvent
+from tenants.reports.models import PeriodicReport, ReportEvent
 from tenants.stations.models import Station
 
 TABS = ("todo", "done", "all")
-KINDS = ("application", "objection", "rereview", "unit", "unit_rereview", "recognition")
+KINDS = ("application", "objection", "rereview", "unit", "unit_rereview", "recognition", "referral", "report")
 # The units the bureau has had a say on (a unit application waiting for the park is not its work).
 UNIT_AT_BUREAU = ("recommended", "recognised", "refused")
 # Stages of the filter → the kinds (and their statuses; None: all of them) each one takes in.
@@ -47,8 +54,10 @@ STAGES = {
     "returned": {"application": ("returned",)},
     "unit_decision": {"unit": ("recommended",)},
     "rereview": {"rereview": None, "unit_rereview": None},
+    "referral": {"referral": REFERRAL_OPEN},
+    "report": {"report": ("submitted",)},
     "decided": {"application": ("recognised", "rejected", "revoked", "lapsed"), "unit": ("recognised", "refused"),
-                "recognition": None},
+                "recognition": None, "referral": ("closed", "declined")},
 }
 
 
@@ -221,6 +230,43 @@ def _recognition(tab: str, who: Reviewer):
                          .where(acted.is_not(None)))
 
 
+def _referral(tab: str, who: Reviewer):
+    """Complaints referred by a station: open and sent to the reviewer's bureau (todo), moved by
+    this reviewer (done), all but those the station withdrew (all). No scheme; the year referred."""
+    moved_by_me = sa.select(sa.func.max(ReferralEvent.created_at)).where(
+        ReferralEvent.tenant_id == Referral.tenant_id, ReferralEvent.referral_id == Referral.id,
+        ReferralEvent.user_id == who.user_id).scalar_subquery()
+    since = _day(moved_by_me) if tab == "done" else _day(Referral.changed_at)
+    select = (sa.select(*_columns("referral", Referral.id, Referral.id, Referral.station_name,
+                                  sa.cast(sa.null(), sa.String),
+                                  sa.cast(sa.extract("year", Referral.referred_at), sa.Integer),
+                                  Referral.status, since, None))
+              .join(Tenant, Tenant.id == Referral.tenant_id))
+    if tab == "todo":
+        return select.where(Referral.bureau_id == who.bureau_id, Referral.status.in_(REFERRAL_OPEN))
+    if tab == "done":
+        return select.where(moved_by_me.is_not(None))
+    return select.where(Referral.status != "withdrawn")
+
+
+def _report(tab: str, who: Reviewer):
+    """Periodic reports submitted by the bases (todo), decided by this reviewer (done), all but
+    drafts (all). No deadline: a submitted report is not late, whatever its due date."""
+    decided_by_me = sa.select(sa.func.max(ReportEvent.created_at)).where(
+        ReportEvent.tenant_id == PeriodicReport.tenant_id, ReportEvent.report_id == PeriodicReport.id,
+        ReportEvent.user_id == who.user_id, ReportEvent.to_status.in_(("accepted", "returned"))).scalar_subquery()
+    since = _day(decided_by_me) if tab == "done" else \
+        _day(sa.func.coalesce(PeriodicReport.decided_at, PeriodicReport.submitted_at, PeriodicReport.created_at))
+    select = (sa.select(*_columns("report", PeriodicReport.id, PeriodicReport.id, None, PeriodicReport.kind,
+                                  PeriodicReport.year, PeriodicReport.status, since, None))
+              .join(Tenant, Tenant.id == PeriodicReport.tenant_id))
+    if tab == "todo":
+        return select.where(PeriodicReport.status == "submitted")
+    if tab == "done":
+        return select.where(decided_by_me.is_not(None))
+    return select.where(PeriodicReport.status != "draft")
+
+
 def _filtered(select, kind: str, who: Reviewer, filters: Filters):
     """The member with the filters applied, or None when the stage takes no item of this kind."""
     if select is None:
@@ -243,7 +289,8 @@ def members(tab: str, who: Reviewer, filters: Filters, today: date) -> list:
     out = []
     for kind, select in (("application", _application(tab, who)), ("objection", _objection(tab, who)),
                          ("rereview", _rereview(tab, who, today)), ("unit", _unit(tab, who)),
-                         ("unit_rereview", _unit_rereview(tab, who, today)), ("recognition", _recognition(tab, who))):
+                         ("unit_rereview", _unit_rereview(tab, who, today)), ("recognition", _recognition(tab, who)),
+                         ("referral", _referral(tab, who)), ("report", _report(tab, who))):
         select = _filtered(select, kind, who, filters)
         if select is not None:
             out.append(select)

@@ -40,13 +40,17 @@ def stage_labels() -> dict:
     return {"district_review": _("District review"), "city_review": _("City review"),
             "public_notice": _("Public notice"), "returned": _("Returned for revision"),
             "unit_decision": _("Unit applications waiting for the bureau"),
-            "rereview": _("Re-review or evaluation due"), "decided": _("Decided")}
+            "rereview": _("Re-review or evaluation due"), "decided": _("Decided"),
+            "referral": _("Referred complaints with the bureau"),
+            "report": _("Periodic reports waiting for the bureau")}
 
 
 def kind_labels() -> dict:
     return {"application": _("Base application"), "objection": _("Objection to resolve"),
             "rereview": _("Re-review of a recognised base"), "unit": _("Unit application"),
-            "unit_rereview": _("Re-review of a demonstration unit"), "recognition": _("Unit recognition")}
+            "unit_rereview": _("Re-review of a demonstration unit"), "recognition": _("Unit recognition"),
+            "referral": _("Complaint referred by a station"),
+            "report": _("Periodic report of a base")}
 
 
 def empty_messages() -> dict:
@@ -120,6 +124,10 @@ def _url(kind: str, slug: str, link_id: int) -> str:
         return url_for("applications.show", tenant_slug=slug, application_id=link_id)
     if kind == "unit":
         return url_for("recognition.application", tenant_slug=slug, unit_application_id=link_id)
+    if kind == "referral":
+        return url_for("referrals.show", tenant_slug=slug, referral_id=link_id)
+    if kind == "report":
+        return url_for("reports.show", tenant_slug=slug, report_id=link_id)
     return url_for("recognition.show", tenant_slug=slug, recognition_id=link_id)
 
 
@@ -140,6 +148,10 @@ def _stage(row, labels: dict) -> str:
         return _("Re-review or evaluation due")
     if row.kind == "recognition":
         return _("Revoked") if row.status == "revoked" else _("Renewed after re-review")
+    if row.kind == "referral":
+        return labels["referral"].get(row.status, _("Unknown stage"))
+    if row.kind == "report":
+        return labels["report"].get(row.status, _("Unknown stage"))
     table = labels["unit"] if row.kind == "unit" else labels["application"]
     return table.get(row.status, _("Unknown stage"))
 
@@ -147,8 +159,17 @@ def _stage(row, labels: dict) -> str:
 def _labels() -> dict:
     from tenants.applications.services import status_labels as application_status
     from tenants.recognition.services import status_labels as unit_status
+    from tenants.referrals.services import status_labels as referral_status
+    from tenants.reports.services import status_labels as report_status
 
-    return {"application": application_status(), "unit": unit_status(), "kind": kind_labels()}
+    return {"application": application_status(), "unit": unit_status(), "kind": kind_labels(),
+            "referral": referral_status(), "report": report_status()}
+
+
+def report_title(kind: str) -> str:
+    from tenants.reports.services import kind_title
+
+    return kind_title(kind or "")
 
 
 def scheme_title(code: str, locale: str) -> str:
@@ -166,7 +187,9 @@ def to_items(rows, today: date) -> list[Item]:
         if row.kind in ("rereview", "unit_rereview") and deadline is not None:
             since = min(deadline - SOON, today)  # due from SOON before its day
         out.append(Item(kind=row.kind, id=row.item_id, tenant_slug=row.slug, tenant_name=row.tenant_name,
-                        unit_name=row.unit_name, scheme=row.scheme or "", scheme_title=scheme_title(row.scheme, locale),
+                        unit_name=row.unit_name, scheme=row.scheme or "",
+                        scheme_title="" if row.kind == "referral" else
+                        report_title(row.scheme) if row.kind == "report" else scheme_title(row.scheme, locale),
                         year=row.year, status=row.status, stage=_stage(row, labels),
                         kind_label=labels["kind"][row.kind], since=since,
                         days=max((today - since).days, 0) if since is not None else None, deadline=deadline,

@@ -15,7 +15,9 @@ per check; the run writes tests/perf/soak.json and exits non-zero if any check f
 4. redis   — Redis (a Valkey we own) stops while the app serves: pages render, a job action says
              so clearly, and the app recovers by itself when Redis is back.
 5. postgres — PostgreSQL restarts under load: failures are error responses (no hang, no broken
-             connection), later requests succeed (pool pre-ping), every acknowledged write is kept.
+             connection), later requests succeed (pool pre-ping), every acknowledged write is kept;
+             then `flask backup`, `flask restore` into a new database, and every acknowledged
+             write is found in the restored one.
 """
 
 from __future__ import annotations
@@ -148,7 +150,7 @@ with app.app_context():
     def token_headers(self) -> dict:
         return {"Authorization": f"Bearer {self.tenant['token']}"}
 
-    def sql(self, code_: str):
+    def sql(self, code_: str, env: dict | None = None):
         """Run Python with an app context and a tenant scope; returns what it prints (JSON)."""
         script = f"""
 import json
@@ -160,15 +162,16 @@ app = create_app()
 with app.app_context(), tenant_scope({self.tenant['tenant_id']}):
 {chr(10).join('    ' + line for line in code_.strip().splitlines())}
 """
-        out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=self.env, capture_output=True, text=True)
+        out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env or self.env, capture_output=True,
+                             text=True)
         if out.returncode:
             raise RuntimeError(out.stderr[-3000:])
         return json.loads(out.stdout.strip().splitlines()[-1])
 
-    def stored_codes(self) -> set[str]:
+    def stored_codes(self, env: dict | None = None) -> set[str]:
         return set(self.sql("""
 from tenants.members.models import Enterprise
-print(json.dumps(db.session.scalars(sa.select(Enterprise.credit_code)).all()))"""))
+print(json.dumps(db.session.scalars(sa.select(Enterprise.credit_code)).all()))""", env))
 
     def stored_trainings(self) -> set[int]:
         return set(self.sql("""
@@ -546,8 +549,39 @@ def postgres_restart(redis_url: str) -> None:
         check("postgres", "later requests succeed", after == Counter({200: 20}), dict(after))
         lost = ledger.codes - stack.stored_codes()
         check("postgres", "acknowledged writes all stored", not lost, f"{len(ledger.codes)} acknowledged, {len(lost)} missing")
+        backup_and_restore(stack, ledger, "postgres")
     finally:
         stack.close()
+        drop_database(name)
+
+
+def backup_and_restore(stack: Stack, ledger: Ledger, scenario: str) -> None:
+    """`flask backup` of the stack's database and uploads, `flask restore` into a new database and
+    upload directory: it matches the manifest and holds every acknowledged write."""
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    out = subprocess.run(flask + ["backup", "--dir", str(stack.tmp / "backups")], cwd=ROOT, env=stack.env,
+                         capture_output=True, text=True)
+    check(scenario, "backup made", out.returncode == 0,
+          " ".join(out.stdout.split()) if out.returncode == 0 else out.stderr[-500:])
+    if out.returncode:
+        return
+    archive = out.stdout.splitlines()[0].strip()
+    name, _url = pg_database()
+    env = {**stack.env, "UPLOAD_DIR": str(stack.tmp / "restored-uploads")}
+    for key in ("DATABASE_URL", "DATABASE_OWNER_URL"):  # the same roles, the new database
+        if env.get(key):
+            env[key] = env[key].rsplit("/", 1)[0] + "/" + name
+    try:
+        started = time.time()
+        out = subprocess.run(flask + ["restore", archive, "--yes"], cwd=ROOT, env=env, capture_output=True, text=True)
+        check(scenario, "restored into a new database, rows and files as in the manifest", out.returncode == 0,
+              f"{time.time() - started:.1f} s: " + (" ".join(out.stdout.split()[-14:]) if out.returncode == 0
+                                                   else out.stderr[-500:]))
+        if out.returncode == 0:
+            lost = ledger.codes - stack.stored_codes(env)
+            check(scenario, "the restored database holds every acknowledged write", not lost,
+                  f"{len(ledger.codes)} acknowledged, {len(lost)} missing")
+    finally:
         drop_database(name)
 
 
