@@ -51,20 +51,32 @@ def insert_rows(table: sa.Table, rows: list[dict], key: str | None = None) -> No
     defaults = [c for c in table.columns if c.key not in rows[0] and c.default is not None]
     columns = [table.c[name] for name in given] + defaults
     json_columns = {i for i, c in enumerate(columns) if isinstance(c.type, sa.JSON)}
-    copy_sql = "COPY {} ({}) FROM STDIN".format(
-        connection.dialect.identifier_preparer.format_table(table),
-        ", ".join(connection.dialect.identifier_preparer.format_column(c) for c in columns))
+    quote = connection.dialect.identifier_preparer
+    names = ", ".join(quote.format_column(c) for c in columns)
+    target = quote.format_table(table)
+    # PostgreSQL refuses COPY FROM into a table under row-level security (saas/rls.py): a
+    # tenant's rows are copied into a temporary table of the same shape, then moved by one
+    # INSERT … SELECT, which the policies check row by row — still one round trip for the rows.
+    staging = quote.quote(f"bulk_{table.name}") if scoped else None
+    copy_sql = f"COPY {staging or target} ({names}) FROM STDIN"
     dialect = connection.dialect
     from .rls import apply
 
     apply(connection)  # COPY goes to the driver: the transaction's tenant for row-level security
     try:
-        with connection.connection.driver_connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
-            for row in rows:
-                values = [row[name] for name in given] + [_default(c) for c in defaults]
-                for i in json_columns:
-                    values[i] = None if values[i] is None else json.dumps(values[i])
-                copy.write_row(values)
+        with connection.connection.driver_connection.cursor() as cursor:
+            if staging:
+                cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {target} INCLUDING DEFAULTS) "
+                               f"ON COMMIT DELETE ROWS")
+            with cursor.copy(copy_sql) as copy:
+                for row in rows:
+                    values = [row[name] for name in given] + [_default(c) for c in defaults]
+                    for i in json_columns:
+                        values[i] = None if values[i] is None else json.dumps(values[i])
+                    copy.write_row(values)
+            if staging:
+                cursor.execute(f"INSERT INTO {target} ({names}) SELECT {names} FROM {staging}")
+                cursor.execute(f"TRUNCATE {staging}")
     except dialect.loaded_dbapi.Error as error:
         # As SQLAlchemy's own, like any statement's: a unique key another transaction has just
         # written is an IntegrityError (imports catch it), a lost server an OperationalError.

@@ -119,9 +119,19 @@ def _scoped_tables() -> frozenset:
 def _scope_selects(state):
     if not state.is_select or _cross_tenant.get() is not None:
         return
-    # Column refreshes re-read rows that a scoped query already returned.
+    # Column refreshes re-read rows that a scoped query already returned: the ORM lets them
+    # through, and the database's row-level security is told the row's own tenant (kept on the
+    # object when it was loaded or written) for this statement.
     if state.is_column_load:
-        return
+        refreshed = state.load_options._refresh_state
+        tenant_id = refreshed.info.get("tenant_id") if refreshed is not None else None
+        if tenant_id is None or _current_tenant_id.get() is not None:
+            return
+        token = _flush_tenant.set(tenant_id)
+        try:
+            return state.invoke_statement()
+        finally:
+            _flush_tenant.reset(token)
     tenant_id = _current_tenant_id.get()
     if tenant_id is None:
         # Fail closed: any tenant-owned table anywhere in the statement (entity, select_from,
@@ -165,6 +175,23 @@ def _stamp_tenant(session, flush_context, instances):
                   if getattr(obj, "__tenant_scoped__", False)}
         if len(owners) == 1:
             session.info["flush_tenant"] = _flush_tenant.set(owners.pop())
+
+
+def _remember_tenant(target, *_args) -> None:
+    """The tenant of a loaded or written tenant-owned object, for its later refreshes."""
+    tenant_id = target.__dict__.get("tenant_id")
+    if tenant_id is not None:
+        sa.inspect(target).info["tenant_id"] = tenant_id
+
+
+event.listen(TenantScoped, "load", _remember_tenant, propagate=True)
+event.listen(TenantScoped, "refresh", _remember_tenant, propagate=True)
+
+
+@event.listens_for(Session, "pending_to_persistent")
+def _written(session, instance):
+    if getattr(instance, "__tenant_scoped__", False):
+        _remember_tenant(instance)
 
 
 @event.listens_for(Session, "after_flush_postexec")

@@ -18,7 +18,11 @@ def analysed(table: str) -> bool:
         names = db.session.scalar(sa.text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"))
         return bool(names) and bool(db.session.scalar(
             sa.text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = :t"), {"t": table}))
-    return bool(db.session.scalar(sa.text("SELECT count(*) FROM pg_stats WHERE tablename = :t"), {"t": table}))
+    # pg_stats hides tables under row-level security from roles it applies to: ask as the owner.
+    from .conftest import owner_engine
+
+    with owner_engine().connect() as conn:
+        return bool(conn.scalar(sa.text("SELECT count(*) FROM pg_stats WHERE tablename = :t"), {"t": table}))
 
 
 def clear_statistics() -> None:

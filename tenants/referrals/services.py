@@ -37,14 +37,14 @@ class ReferralError(ValueError):
 
 
 def status_labels() -> dict:
-    return {"received": _("Received by the bureau"), "accepted": _("Accepted"), "investigated": _("Investigated"),
+    return {"received": _("Received by the bureau"), "accepted": _("Case accepted"), "investigated": _("Investigated"),
             "closed": _("Closed by the bureau"), "declined": _("Declined"), "withdrawn": _("Withdrawn by the station")}
 
 
 def action_labels() -> dict:
     """The button that makes each move."""
     return {"accepted": _("Accept the case"), "investigated": _("Mark as investigated"),
-            "closed": _("Close with the outcome"), "declined": _("Decline"), "withdrawn": _("Withdraw the referral")}
+            "closed": _("Close with the outcome"), "declined": _("Decline the case"), "withdrawn": _("Withdraw the referral")}
 
 
 @dataclass(frozen=True)

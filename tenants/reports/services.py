@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import g
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import format_date, gettext as _, lazy_gettext as _l
 
 from saas.auth.models import Membership, User
 from saas.extensions import db
@@ -166,7 +166,7 @@ def draft_text(kind: ReportType, period: Period, metrics: dict) -> dict:
               "events, including %(publicity)s legal publicity events; instructors made %(visits)s guidance visits; "
               "the guidance stations logged %(services)s services, including %(complaints)s complaints; "
               "%(units)s members are recognised demonstration units.",
-              start=period.start.isoformat(), end=period.end.isoformat(), members=m["active_members"],
+              start=format_date(period.start, "long"), end=format_date(period.end, "long"), members=m["active_members"],
               liaison=m["members_with_liaison"], trained=m["trained_enterprises"],
               ratio=m["trained_enterprise_ratio"], events=m["training_events"], publicity=m["publicity_events"],
               visits=m["visits"], services=m["service_logs"], complaints=m["complaints"],
