@@ -400,8 +400,9 @@ def test_export_xlsx_has_title_time_and_every_enterprise(park, roster):
     assert "示范园区" in rows[0][0]
     stamp = re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", rows[0][1]).group(0)
     assert abs((datetime.now() - datetime.strptime(stamp, "%Y-%m-%d %H:%M")).total_seconds()) < 120
-    assert [h.removesuffix(" *") for h in rows[1]] == EXPORT_HEADERS
-    data = [dict(zip([k for k, _zh, _en in export_columns(False)], r)) for r in rows[3:]]
+    # One header row, in the reader's language (this admin reads English), then the data.
+    assert [h.removesuffix(" *") for h in rows[1]] == [en for _k, _zh, en in export_columns(False)]
+    data = [dict(zip([k for k, _zh, _en in export_columns(False)], r)) for r in rows[2:]]
     assert [d["name"] for d in data] == ["A 高新企业", "B 示范企业", "C 无联络员", "D 已退出"]
     a, b, c, d = data
     assert (a["high_tech"], a["specialised"], a["gazelle"], a["status"], a["liaison_name"]) == \
@@ -453,7 +454,7 @@ def test_export_reimported_in_update_mode_changes_nothing(park, roster):
 def test_export_writes_text_as_text(park, make):
     make.enterprise(park.tenant, name="=HYPERLINK(\"http://evil.example\",\"点我\")", industry="=1+2")
     ws = load_workbook(io.BytesIO(park.admin.get(f"{park.url}/export.xlsx").data)).active
-    name, industry = ws.cell(4, 1), ws.cell(4, 3)
+    name, industry = ws.cell(3, 1), ws.cell(3, 3)  # title, header, then the data
     assert (name.data_type, industry.data_type) == ("s", "s")
     assert industry.value == "=1+2"
 
@@ -487,3 +488,32 @@ def test_liaison_numbers_are_checked_and_the_landline_has_its_own_column(park):
     headers = [h.removesuffix(" *") for h in next(export.iter_rows(min_row=2, max_row=2, values_only=True))]
     assert "联络员座机" not in headers  # contact details only when asked for (test_personal_data.py)
     assert [k for k, _zh, _en in COLUMNS if _zh == "联络员座机"] == ["liaison_landline"]
+
+
+def test_the_templates_note_names_the_row_where_data_starts():
+    """The note at the top says which row the first enterprise goes on: the row after the headers."""
+    import io
+    import re
+
+    from openpyxl import load_workbook
+
+    from tenants.members.spreadsheet import template
+
+    rows = list(load_workbook(io.BytesIO(template())).active.iter_rows(values_only=True))
+    first_data_row = len(rows) + 1
+    assert re.search(r"从第 (\d+) 行起", rows[0][0]).group(1) == str(first_data_row)
+    assert re.search(r"from row (\d+)", rows[1][0]).group(1) == str(first_data_row)
+
+
+def test_a_chinese_reader_gets_one_chinese_header_row(park, roster, make, login_as):
+    """In the Chinese UI the export has no English header row (issue 22); the importer knows the
+    columns by either name (test_template_without_its_english_header_row_still_imports)."""
+    user = make.user("zh-admin@example.com", tenant=park.tenant, role="admin")
+    user.locale = "zh_CN"  # this park's default language is English
+    db.session.commit()
+    client = login_as("zh-admin@example.com")
+    data = client.get(f"{park.url}/export.xlsx").data
+    rows = list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
+    assert [h.removesuffix(" *") for h in rows[1]] == EXPORT_HEADERS
+    assert not any(v == "Unified social credit code" for r in rows for v in r)
+    assert sorted(r[0] for r in rows[2:]) == ["A 高新企业", "B 示范企业", "C 无联络员", "D 已退出"]

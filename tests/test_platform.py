@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -225,3 +226,13 @@ def test_session_teardown_survives_a_lost_connection(app):
         db.session.registry.set(Dead())
         _remove_session()  # must not raise
         assert Dead.calls == 2 and not db.session.registry.has()
+
+
+def test_every_page_starts_with_a_skip_link_to_its_content(client):
+    """Keyboard users skip the two navigation bars (issue 22): the first link of the body goes
+    to the main content, which can take the focus."""
+    page = client.get("/login").get_data(as_text=True)
+    body = page[page.index("<body>"):]
+    first_link = re.search(r'<a [^>]*href="([^"]+)"[^>]*>([^<]+)</a>', body)
+    assert first_link.group(1) == "#content" and first_link.group(2) == "跳到正文"
+    assert '<main class="container-fluid py-3" id="content" tabindex="-1">' in body

@@ -40,7 +40,7 @@ class BureauForm(FlaskForm):
 
 class InviteAdminForm(FlaskForm):
     email = EmailField(_l("Email"), filters=[strip], validators=[DataRequired(), Email(), Length(max=254)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     submit = SubmitField(_l("Send invitation"))
 
 

@@ -163,7 +163,8 @@ def _everyone():
 @permission_required("members.manage")
 def export_xlsx():
     now = datetime.now()
-    return files.download(roster_xlsx(g.tenant.name, _everyone(), now), _("members") + f"-{now:%Y%m%d}.xlsx", XLSX)
+    book = roster_xlsx(g.tenant.name, _everyone(), now, english=locale_code() == "en")
+    return files.download(book, _("members") + f"-{now:%Y%m%d}.xlsx", XLSX)
 
 
 @bp.route("/export.csv")

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from saas import files
 from saas.auth.permissions import permission_required
 from saas.extensions import db
+from saas.templating import locale_code
 
 from .blueprint import bp
 from .forms import ErasureForm, RosterExportForm
@@ -40,7 +41,8 @@ def export_choice():
         if form.format.data == "csv":
             return files.download(roster_csv(enterprises, contacts=contacts), _("members") + f"-{now:%Y%m%d}.csv",
                                   "text/csv; charset=utf-8")
-        return files.download(roster_xlsx(g.tenant.name, enterprises, now, contacts=contacts),
+        book = roster_xlsx(g.tenant.name, enterprises, now, contacts=contacts, english=locale_code() == "en")
+        return files.download(book,
                               _("members") + f"-{now:%Y%m%d}.xlsx", XLSX)
     return render_template("_form_page.html", form=form, title=_("Export the roster"),
                            intro=_("Liaison persons' contact details are personal data: include them only when the "

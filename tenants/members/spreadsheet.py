@@ -137,10 +137,11 @@ def parse_bool(value) -> bool:
 def template() -> bytes:
     book = xlsx.Book()
     sheet = book.sheet("联系企业")
-    sheet.append(["联系企业名录导入模板 — 从第 4 行起每行填写一家企业；带 * 的列必填；日期格式如 2024-03-01；"
-                  "是/否列填“是”或“否”；状态填：联系企业 / 培育对象 / 已退出（须填退出原因）；示范单位由认定产生，不在此填写。"])
-    sheet.append(["Import template — one enterprise per row from row 4; columns marked * are required; dates like "
-                  "2024-03-01; yes/no columns take 是 or 否; status: 联系企业 / 培育对象 / 已退出."])
+    sheet.append(["联系企业名录导入模板 — 从第 5 行起（第 3、4 行为中英文表头）每行填写一家企业；带 * 的列必填；"
+                  "日期格式如 2024-03-01；是/否列填“是”或“否”；状态填：联系企业 / 培育对象 / 已退出（须填退出原因）；示范单位由认定产生，不在此填写。"])
+    sheet.append(["Import template — one enterprise per row from row 5 (rows 3 and 4 are the Chinese and English "
+                  "headers); columns marked * are required; dates like 2024-03-01; yes/no columns take 是 or 否; "
+                  "status: 联系企业 / 培育对象 / 已退出."])
     _header_rows(sheet, bold=True)
     return book.to_bytes()
 
@@ -176,14 +177,16 @@ def export_values(enterprise, keys: list[str] | None = None) -> list:
     return [values[k] for k in keys or KEYS]
 
 
-def roster_xlsx(tenant_name: str, enterprises, exported_at: datetime, contacts: bool = False) -> bytes:
+def roster_xlsx(tenant_name: str, enterprises, exported_at: datetime, contacts: bool = False,
+                english: bool = False) -> bytes:
+    """The roster as a workbook that imports again: one header row, in the reader's language
+    (the importer knows the columns by either name)."""
     columns = export_columns(contacts)
     keys = [c[0] for c in columns]
     book = xlsx.Book()
     sheet = book.sheet("联系企业")
     sheet.append([f"{tenant_name} 联系企业名录", f"导出时间 {exported_at:%Y-%m-%d %H:%M}"])
-    sheet.append([zh + (" *" if k in REQUIRED else "") for k, zh, _en in columns], bold=False)
-    sheet.append([en for _k, _zh, en in columns])
+    sheet.append([(en if english else zh) + (" *" if k in REQUIRED else "") for k, zh, en in columns], bold=False)
     for enterprise in enterprises:
         sheet.append(export_values(enterprise, keys))
     return book.to_bytes()

@@ -25,7 +25,7 @@ class TenantProfileForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     email = EmailField(_l("Email"), filters=[strip], validators=[DataRequired(), Email(), Length(max=254)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="staff")
     enterprise_id = SelectField(_l("Member enterprise (for enterprise users)"), coerce=int, default=0)
     submit = SubmitField(_l("Send invitation"))
