@@ -142,9 +142,17 @@ def apply(connection) -> None:
         return
     # On a cursor of its own: the statement's cursor may be a server-side one (yield_per,
     # stream_results), on which an execute only DECLAREs a portal that nobody fetches.
-    with connection.connection.driver_connection.cursor() as own:
-        own.execute("SELECT set_config(%s, %s, true), set_config(%s, %s, true)",
-                    (TENANT_SETTING, wanted[0], CROSS_SETTING, wanted[1]))
+    sql = "SELECT set_config(%s, %s, true), set_config(%s, %s, true)"
+    dialect = connection.dialect
+    try:
+        with connection.connection.driver_connection.cursor() as own:
+            own.execute(sql, (TENANT_SETTING, wanted[0], CROSS_SETTING, wanted[1]))
+    except dialect.loaded_dbapi.Error as error:
+        # Raised from a statement event, outside SQLAlchemy's own handling: made SQLAlchemy's
+        # here, like any statement's (a server shutting down is an OperationalError, which the
+        # app answers with 503; the pool's pre-ping drops the dead connection).
+        raise sa.exc.DBAPIError.instance(sql, None, error, dialect.loaded_dbapi.Error, hide_parameters=True,
+                                         dialect=dialect) from error
     connection.info[_STATE] = wanted
 
 

@@ -18,6 +18,7 @@ from tenants.applications.models import Application
 from tenants.members.checklists import CORE_ITEMS
 from tenants.members.models import ChecklistItem, Enterprise, LiaisonPerson, SurveyYear
 from tenants.plans.models import AnnualPlan
+from tenants.recognition.models import Recognition
 from tenants.schemes.models import SchemeChoice
 from tenants.stations.models import CATEGORIES, ServiceLog, Station
 from tenants.training.models import Attendance, TrainingEvent
@@ -50,9 +51,13 @@ def build(slug: str, members: int, tenant_no: int = 1, seed: int = 7) -> dict:
         t = tenant.id
         _insert(Enterprise, [{"tenant_id": t, "name": f"企业{n:05d}", "credit_code": code(n, tenant_no),
                               "industry": "制造业", "employees": rnd.randint(10, 800),
-                              "status": "demonstration" if n % 20 == 0 else "cultivating" if n % 7 == 0 else "liaison",
+                              "status": "cultivating" if n % 7 == 0 and n % 20 else "liaison",
                               "joined_on": date(years[-1], 1, 1) + timedelta(days=n % 365)} for n in range(members)])
         ids = db.session.scalars(sa.select(Enterprise.id).order_by(Enterprise.id)).all()
+        # Demonstration units are recognitions a bureau decided (tenants.recognition), not a status.
+        _insert(Recognition, [{"tenant_id": t, "kind": "enterprise", "enterprise_id": e, "scheme": "cq-enterprise",
+                               "source": "recorded", "certificate_no": f"BENCH-{i:05d}", "issued_by": "市场监督管理局",
+                               "recognised_on": date(years[-1], 6, 1)} for i, e in enumerate(ids) if i % 20 == 0])
         _insert(LiaisonPerson, [{"tenant_id": t, "enterprise_id": e, "name": f"联络员{i}", "mobile": "13800000000",
                                  "started_on": date(years[-1], 1, 1)} for i, e in enumerate(ids) if i % 10])
         _insert(ChecklistItem, [{"tenant_id": t, "enterprise_id": e, "code": c,
