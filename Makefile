@@ -61,5 +61,11 @@ bench: setup
 soak: setup
 	$(BIN)/python -m tests.perf.soak
 
+# The README's three screenshots (tests/e2e/readme/*.png, kept in the repository), from the demo
+# data in Chromium: refresh them after a change to the pages they show.
+.PHONY: screenshots
+screenshots: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/e2e/readme_shots.py
+
 clean-venv:
 	rm -rf $(VENV)

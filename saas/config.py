@@ -56,12 +56,22 @@ def load_config(instance_path: str) -> dict:
     owner_url = os.environ.get("DATABASE_OWNER_URL") or ""
     if owner_url.startswith("postgresql://"):
         owner_url = "postgresql+psycopg://" + owner_url[len("postgresql://"):]
+    # An optional read replica (a streaming standby) for the bureau's heavy reads (saas/replica.py).
+    replica_url = os.environ.get("DATABASE_REPLICA_URL") or ""
+    if replica_url.startswith("postgres://"):
+        replica_url = "postgresql://" + replica_url[len("postgres://"):]
+    if replica_url.startswith("postgresql://"):
+        replica_url = "postgresql+psycopg://" + replica_url[len("postgresql://"):]
     production = env == "production"
     return {
         "APP_ENV": env,
         "SECRET_KEY": _secret_key(instance, env),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "DATABASE_OWNER_URL": owner_url or None,
+        # Reads that may be a few seconds stale go to the replica while it is at most this far
+        # behind the primary; otherwise (or when it is down) to the primary.
+        "DATABASE_REPLICA_URL": replica_url or None,
+        "DATABASE_REPLICA_MAX_LAG_SECONDS": float(os.environ.get("DATABASE_REPLICA_MAX_LAG_SECONDS") or "5"),
         # Refuse to start when the app's PostgreSQL role would pass through row-level security
         # (a superuser, BYPASSRLS, or the tables' owner).
         "RLS_REQUIRED": _bool(os.environ.get("RLS_REQUIRED"), False),
@@ -144,6 +154,11 @@ def validate(config: dict) -> None:
     db_scheme = urlparse(config["SQLALCHEMY_DATABASE_URI"]).scheme.split("+")[0]
     if db_scheme not in ("sqlite", "postgresql"):
         raise ConfigError(f"DATABASE_URL must be a sqlite:// or postgresql:// URL, not {db_scheme!r}")
+    replica_url = config.get("DATABASE_REPLICA_URL")
+    if replica_url and (db_scheme != "postgresql" or urlparse(replica_url).scheme.split("+")[0] != "postgresql"):
+        raise ConfigError("DATABASE_REPLICA_URL needs PostgreSQL for both DATABASE_URL and the replica")
+    if config.get("DATABASE_REPLICA_MAX_LAG_SECONDS", 5) <= 0:
+        raise ConfigError("DATABASE_REPLICA_MAX_LAG_SECONDS must be more than 0")
     redis_url = config.get("REDIS_URL")
     if redis_url and urlparse(redis_url).scheme not in ("redis", "rediss", "unix"):
         raise ConfigError("REDIS_URL must start with redis://, rediss:// or unix://")

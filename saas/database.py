@@ -187,6 +187,9 @@ def init_app(app):
         from .rls import check_role, install
 
         install(engine)  # the tenant of each transaction, for row-level security
+        from . import replica
+
+        replica.init_app(app, engine)  # read-your-writes for DATABASE_REPLICA_URL (a no-op without it)
         if app.config.get("RLS_REQUIRED"):
             problem = check_role(engine)
             if problem:

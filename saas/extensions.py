@@ -12,6 +12,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from .replica import ReplicaSession
+
 # Named constraints so Alembic can alter them on SQLite (batch mode) and PostgreSQL alike.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -26,7 +28,8 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# The session class routes a `saas.replica.replica_reads` view's statements to the read replica.
+db = SQLAlchemy(model_class=Base, session_options={"class_": ReplicaSession})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -81,3 +81,12 @@ class FiniteJSONProvider(DefaultJSONProvider):
             return super().dumps(obj, **{**kwargs, "allow_nan": False})
         except ValueError:
             return super().dumps(_finite_only(obj), **kwargs)
+
+
+def score(value) -> str:
+    """The one way a score or points are written, on pages and in documents: at most one decimal,
+    none when whole (80, 72.5, 0.5), a dash when there is none."""
+    if value is None:
+        return "—"
+    rounded = round(float(value), 1) or 0.0  # never "-0"
+    return f"{rounded:.0f}" if rounded == int(rounded) else f"{rounded:.1f}"

@@ -28,6 +28,11 @@ def paginate(select, per_page: int = PER_PAGE):
     return db.paginate(select, page=page_number(), per_page=per_page, max_per_page=200, error_out=False)
 
 
-def paginate_rows(select, per_page: int = PER_PAGE) -> RowPagination:
-    return RowPagination(select=select, session=db.session(), page=page_number(), per_page=per_page,
-                         max_per_page=200, error_out=False, count=True)
+def paginate_rows(select, per_page: int = PER_PAGE, total: int | None = None) -> RowPagination:
+    """`total`: how many rows `select` gives, when the caller knows it already (a figure the rows
+    are behind): then no COUNT is sent."""
+    page = RowPagination(select=select, session=db.session(), page=page_number(), per_page=per_page,
+                         max_per_page=200, error_out=False, count=total is None)
+    if total is not None:
+        page.total = total
+    return page

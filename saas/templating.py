@@ -91,6 +91,12 @@ def whole_page(name: str, key: tuple[Hashable, ...], render: Callable[[], str]) 
     return _fill(html)
 
 
+def page_csrf() -> str:
+    """The CSRF token of a form in a page's content. Inside `whole_page` it is the stand-in,
+    filled per request like the top bar's: a cached page never keeps one visitor's token."""
+    return _CSRF if g.get("whole_page") else generate_csrf()
+
+
 def page_assets(part: str) -> Markup:
     """The stylesheets ("head") or scripts ("foot") every page loads: Bootstrap's, served
     locally, then the app's own. They are the same on every page for a given script root, and
@@ -121,6 +127,7 @@ def _context():
         "tenant_nav": tenant_nav,
         "top_nav": top_nav,
         "page_assets": page_assets,
+        "page_csrf": page_csrf,
         "language_names": LANGUAGE_NAMES,
         "current_locale": locale_code(),
     }
@@ -130,3 +137,6 @@ def init_app(app):
     app.context_processor(_context)
     app.jinja_env.filters["date"] = lambda d: format_date(d, "medium") if d else ""
     app.jinja_env.filters["datetime"] = lambda d: format_datetime(d, "short") if d else ""
+    from .numbers import score
+
+    app.jinja_env.filters["score"] = score

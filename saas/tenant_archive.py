@@ -289,7 +289,7 @@ def export_tenant(tenant_id: int, target, progress=None) -> dict:
     return {"tables": len(tables), "rows": sum(t["rows"] for t in table_info.values()), "files": len(files)}
 
 
-@job(queue="default", timeout=3600, retries=0, permission="tenant.export")
+@job(queue="default", timeout=3600, retries=0, permission="tenant.export", title=lambda: _("Archive of this base"))
 def export_archive(ctx):
     """Background export of the current tenant; the result is the archive to download."""
     tenant = db.session.get(Tenant, current_tenant_id())

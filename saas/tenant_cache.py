@@ -124,7 +124,10 @@ def cached(name: str, key: tuple[Hashable, ...], compute: Callable[[], object], 
     value = lru.get(full_key)
     if value is MISSING:
         value = compute()
-        lru.put(full_key, value)
+        from .replica import on_replica
+
+        if not on_replica():  # computed on the replica, it may be older than the version
+            lru.put(full_key, value)  # (read from the primary with the tenant): used, not filed
     return value
 
 
@@ -133,3 +136,54 @@ def fragment(name: str, key: tuple[Hashable, ...], render: Callable[[], str]) ->
     from .templating import locale_code
 
     return cached(name, (locale_code(), *key), lambda: Markup(render()))
+
+
+# --- Across tenants: one value per tenant, each under its own version (the bureau views) --------
+
+ROWS_MAX_ENTRIES = 16_384  # a province's bases × a few years, days and views
+
+
+def rows_store() -> LRU:
+    """Kept apart from the pages' store: a province's hundreds of per-base rows would push every
+    tenant's pages out of a 512-entry LRU."""
+    return current_app.extensions.setdefault("tenant_cache.rows", LRU(ROWS_MAX_ENTRIES))
+
+
+def cached_per_tenant(name: str, versions: dict[int, str], key: tuple[Hashable, ...],
+                      compute: Callable[[list[int]], dict[int, object]], day: date | None = None) -> dict[int, object]:
+    """{tenant id: value} for the tenants of `versions` (id → its data_version, read before the
+    data, as `cached` does with g.tenant), each filed under its own version: a write in one tenant
+    recomputes that tenant's value only. `compute(ids)` computes the missing ones at once (the same
+    grouped queries, restricted to those ids) and answers {id: value} for each of them.
+    The caller reads (and checks the right to read) the tenant list on every request; only figures
+    of tenants it was allowed to list are looked up, so no key needs the reader in it."""
+    if not versions:
+        return {}
+    if not current_app.config.get("TENANT_CACHE", True) or db.session.info.get(WRITTEN):
+        return compute(list(versions))
+    day = day or date.today()
+    lru = rows_store()
+    keys = {tid: (name, tid, version, day, *key) for tid, version in versions.items()}
+    found = {tid: lru.get(k) for tid, k in keys.items()}
+    missing = [tid for tid, value in found.items() if value is MISSING]
+    if missing:
+        computed = compute(missing)
+        for tid in missing:
+            found[tid] = computed[tid]
+            lru.put(keys[tid], computed[tid])
+    return found
+
+
+def cached_across(name: str, key: tuple[Hashable, ...], compute: Callable[[], object]):
+    """`compute()` of a value made from several tenants' data (a bureau's table of its bases),
+    filed under `key`, which must hold those tenants' (id, data_version) pairs (a digest of them),
+    anything else the value shows and the reader's jurisdiction; kept with cached_per_tenant's rows."""
+    if not current_app.config.get("TENANT_CACHE", True) or db.session.info.get(WRITTEN):
+        return compute()
+    full_key = (name, date.today(), *key)
+    lru = rows_store()
+    value = lru.get(full_key)
+    if value is MISSING:
+        value = compute()
+        lru.put(full_key, value)
+    return value

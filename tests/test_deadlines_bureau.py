@@ -85,11 +85,19 @@ def test_jurisdiction_view_counts_only_the_bureaus_tenants(app, make, login_as):
     page = client.get("/bureau/").get_data(as_text=True)
     assert "辖区园区" in page and "外地园区" not in page
     assert re.search(r'data-total="demonstration_units">2<', page)
+    assert "目标完成情况" not in page  # no target set: no chart against one
     response = client.post(f"/bureau/targets/{date.today().year}", data={"bases": "6", "stations": "60",
                                                                            "demonstration_units": "35", "adopted_standard": "500"})
     assert response.status_code == 302
     page = client.get("/bureau/").get_data(as_text=True)
     assert re.search(r'data-total="demonstration_units">2 / 35<', page)
+    # The chart against the targets: the set targets only, each share on one scale.
+    import base64
+
+    src = re.search(r'<img class="w-100 chart" src="data:image/svg\+xml;base64,([^"]+)" alt="[0-9]+ 年目标完成情况"', page)
+    drawing = base64.b64decode(src.group(1)).decode()
+    assert "2 / 35 · 6%" in drawing and "0 / 60 · 0%" in drawing and "0 / 500 · 0%" in drawing
+    assert drawing.count('fill="#e9ecef"') == 4  # four targets set; liaison enterprises has none
     export = client.get("/bureau/export.xlsx")
     assert export.status_code == 200 and export.mimetype.endswith("spreadsheetml.sheet")
 

@@ -46,7 +46,11 @@ def test_export_runs_on_a_real_worker_and_its_status_shows(tenant_admin):
     assert response.status_code == 302
     job_url = response.headers["Location"]
     assert client.get(job_url + ".json").get_json()["status"] == "queued"
-    assert "排队中" in client.get(job_url).get_data(as_text=True)
+    page = client.get(job_url).get_data(as_text=True)
+    assert "排队中" in page
+    # The page says what is being made and links back to where it was started.
+    assert "<h1 class=\"h3\">本基地用户（电子表格）</h1>" in page
+    assert f'href="/t/{tenant.slug}/settings/users" id="job-back"' in page
     run_worker()
     status = client.get(job_url + ".json").get_json()
     assert status == {"id": status["id"], "status": "done", "progress": 100, "message": "", "has_file": True}

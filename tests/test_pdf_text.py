@@ -54,3 +54,27 @@ def test_only_destinations_of_the_text_map_are_rewritten():
             b"<0005> <0005> <2ED4>\n<0006> <0008> <2F00>\nendbfrange")
     assert fix_cmap(cmap) == (b"beginbfchar\n<2F70> <793A>\nendbfchar\nbeginbfrange\n<2F00> <2F01> [<793A> <4E00>]\n"
                               b"<0005> <0005> [<95E8>]\n<0006> <0008> [<4E00> <4E28> <4E36>]\nendbfrange")
+
+
+HEADED = """{% extends "pdf/base.html" %}{% from "pdf/_table.html" import table, section %}{% block body %}
+{% for k in range(1, 25) %}{% for n in range(k % 7 + 3) %}<p>正文第{{ k }}段第{{ n }}行，用来把下一个标题推到页面的不同位置。</p>{% endfor %}
+{% if k is even %}{{ section("小节标题" ~ k, "小节正文" ~ k ~ "\\n后续内容") }}
+{% else %}{{ table(["名称", "数值"], [{"a": "表格行" ~ k, "b": 1.50}, {"a": "第二行", "b": 2.0}], ["a", "b"], heading="表格标题" ~ k) }}{% endif %}
+{% endfor %}{% endblock %}"""
+
+
+def test_a_heading_is_never_the_last_line_of_a_page(app):
+    """Headings arrive at every height of the page (paragraphs of varying counts push them
+    down); each shares its page with the text or table it heads. Scores in tables are written
+    one way (1.5, 2)."""
+    with app.test_request_context():
+        html = app.jinja_env.from_string(HEADED).render(title="t", locale="zh_CN")
+    pages = [p for p in extracted(html_to_pdf(html)).split("\f") if p.strip()]
+    assert len(pages) >= 3  # the headings met several page ends
+    for number, text in enumerate(pages, 1):
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        assert not re.fullmatch(r"(小节|表格)标题\d+", lines[-1]), f"page {number} ends with the heading {lines[-1]}"
+    whole = "\n".join(pages)
+    for k in range(1, 25):
+        assert (f"小节标题{k}" if k % 2 == 0 else f"表格标题{k}") in whole
+    assert "1.5" in whole and "1.50" not in whole and "2.0" not in whole

@@ -491,16 +491,17 @@ def test_score_over_time_chart_needs_two_snapshots(app, park, make):
     add_members(make, park.tenant, demo=5)
     assert app.test_cli_runner().invoke(args=["readiness", "snapshot"]).exit_code == 0
     page = text(readiness(park.admin))
-    assert "data:image/svg+xml" not in page
+    chart = r'<img class="w-100 chart"[^>]+src="data:image/svg\+xml[^"]*"[^>]*>'  # not the gauge: its own class
+    assert not re.findall(chart, page) and '<img class="gauge"' in page
     with tenant_scope(park.id):
         db.session.add(ReadinessSnapshot(scheme="cq-park", year=Y, day=date.today() - timedelta(days=1), score=5,
                                          maximum=100, passed=None))
         db.session.commit()
     page = text(readiness(park.admin))
-    charts = re.findall(r'<img[^>]+src="data:image/svg\+xml[^"]*"[^>]*>', page)
+    charts = re.findall(chart, page)
     assert len(charts) == 1 and 'alt="Score over time"' in charts[0]
     # Another scheme's history is its own.
-    assert "data:image/svg+xml" not in text(readiness(park.admin, "wh-station"))
+    assert not re.findall(chart, text(readiness(park.admin, "wh-station")))
 
 
 # --- 9. the annual work plan ---------------------------------------------------------------------------
@@ -761,3 +762,61 @@ def test_plan_year_links_stay_within_the_years_a_plan_may_have(park):
     assert links(2000) == {"2001"} and links(2100) == {"2099"}
     assert park.admin.get("/t/park/plans/1999").status_code == 404
     assert park.admin.get("/t/park/plans/2101").status_code == 404
+
+
+# --- the readiness page from the tenant cache ---------------------------------------------------
+
+def publicity_shown(response) -> str:
+    """Item 7's publicity events figure (a link to the publicity events)."""
+    block = text(response).split('id="item-7"')[1].split('id="item-8"')[0]
+    return re.search(r'kind=publicity[^"]*">([^<]+)</a>', block).group(1).strip()
+
+
+def test_readiness_is_served_from_the_cache_and_a_new_attendance_shows_at_once(park, make):
+    member = make.enterprise(park.tenant, name="宣传企业")
+    assert publicity_shown(readiness(park.admin)) == "0"
+    with statements() as hit:
+        again = readiness(park.admin)
+    assert len(hit) == 1 and "membership" in hit[0], hit  # the request's own lookup: nothing computed
+    assert publicity_shown(again) == "0"
+
+    with tenant_scope(park.id):  # as a job or another worker would: straight into the database
+        db.session.add(TrainingEvent(title="普法宣传", kind="publicity", held_on=date.today(), hours=1,
+                                     attendance=[Attendance(enterprise_id=member, headcount=3)]))
+        db.session.commit()
+    assert publicity_shown(readiness(park.admin)) == "1"
+
+
+def test_cached_readiness_forms_carry_each_visitors_own_csrf_token(app, park, make, login_as):
+    """The page is kept whole with its forms, but their token is filled per request: each visitor
+    posts with their own (CSRF protection on, as in production)."""
+    make.user("staff@example.com", name="园区工作人员", tenant=park.tenant, role="admin")
+    other = login_as("staff@example.com")
+    tokens = lambda response: set(re.findall(r'name="csrf_token"[^>]* value="([^"]+)"', text(response)))  # noqa: E731
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        for _ in range(2):  # computed, then from the cache
+            mine, theirs = tokens(readiness(park.admin)), tokens(readiness(other))
+            assert len(mine) == 1 and len(theirs) == 1 and mine != theirs
+            assert not any(t.startswith("csrf-") for t in mine | theirs)  # never the stand-in
+        response = park.admin.post(f"/t/park/readiness/cq-park/{Y}/items/3",
+                                   data={"met": "1", "note": "已制定", "csrf_token": mine.pop()})
+        assert response.status_code == 302, response.status_code
+        refused = park.admin.post(f"/t/park/readiness/cq-park/{Y}/items/3", data={"met": "1", "note": "x"})
+        assert refused.status_code == 400
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert items(readiness(park.admin))["3"][0] == "needs_evidence"  # the declaration shows at once
+
+
+def test_readiness_page_sql_does_not_grow_with_members(park, make, uncached):
+    bulk_members(park.id, 10, start=400_000)
+    readiness(park.admin)  # warm-up
+    with statements() as small:
+        readiness(park.admin)
+    bulk_members(park.id, 400, start=500_000)
+    with statements() as large:
+        response = readiness(park.admin)
+    assert items(response)["14"][0] == "met"  # the 410 members with a liaison, computed
+    assert len(small) > 5
+    assert len(small) == len(large), (len(small), len(large))

@@ -307,7 +307,8 @@ def test_status_moves_in_order_only_and_a_stale_page_changes_nothing(world):
     assert response.status_code == 200 and "Record the outcome" in visible(response)
     assert status_of(world.park.id, rid) == "investigated"
     # Withdrawal is the station's, and only while received.
-    assert world.admin.post(f"/t/park/referrals/{rid}/withdraw", data={"expected": "investigated"}).status_code == 302
+    assert world.admin.post(f"/t/park/referrals/{rid}/withdraw",
+                            data={"expected": "investigated", "typed": "光谷精密制造有限公司"}).status_code == 302
     assert status_of(world.park.id, rid) == "investigated"
     with reading(world.park.id):
         assert db.session.scalar(sa.select(sa.func.count(ReferralEvent.id)).where(
@@ -318,7 +319,14 @@ def test_decline_needs_a_reason_and_withdrawal_while_received(world):
     rid = referral_id(refer(world.admin, world.complaint))
     confirm = world.admin.get(f"/t/park/referrals/{rid}/withdraw")
     assert confirm.status_code == 200 and "Withdraw this referral?" in visible(confirm)
-    assert world.admin.post(f"/t/park/referrals/{rid}/withdraw", data={"expected": "received"}).status_code == 302
+    # It cannot be undone: the enterprise's name is typed back, checked here on the server.
+    assert 'name="typed"' in text(confirm) and "光谷精密制造有限公司" in visible(confirm)
+    for typed in ({}, {"typed": "光谷精密"}):
+        assert world.admin.post(f"/t/park/referrals/{rid}/withdraw",
+                                data={"expected": "received", **typed}).status_code == 422
+    assert status_of(world.park.id, rid) == "received"
+    assert world.admin.post(f"/t/park/referrals/{rid}/withdraw",
+                            data={"expected": "received", "typed": "光谷精密制造有限公司"}).status_code == 302
     assert status_of(world.park.id, rid) == "withdrawn"
     with reading(world.park.id):
         assert db.session.get(ServiceLog, world.complaint).case_status == "received"

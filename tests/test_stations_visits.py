@@ -215,7 +215,10 @@ def test_rules_document_upload_download_and_delete(park, app, make, login_as):
     confirm = park.admin.get(f"{url}/{aid}/delete")
     assert confirm.status_code == 200 and "指导站工作制度.pdf" in text(confirm)
     assert count(park.id, Attachment) == 1 and path.exists()  # GET only asks
-    response = park.admin.post(f"{url}/{aid}/delete")
+    assert 'name="typed"' in text(confirm)  # a file deleted is gone: its name is typed to confirm
+    wrong = park.admin.post(f"{url}/{aid}/delete", data={"typed": "指导站工作制度"})
+    assert wrong.status_code == 422 and count(park.id, Attachment) == 1 and path.exists()
+    response = park.admin.post(f"{url}/{aid}/delete", data={"typed": "指导站工作制度.pdf"})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/stations/{sid}")
     assert count(park.id, Attachment) == 0 and not path.exists()
     assert park.admin.get(f"{url}/{aid}").status_code == 404

@@ -209,8 +209,13 @@ def test_enterprise_user_names_its_people_at_the_bases_event(park, make, login_a
 
 def test_deleting_an_event_deletes_its_trainees(park, make):
     eid = make.enterprise(park.tenant, employees=5)
-    event = add_event(park.id, date(Y, 3, 1), {eid: 2}, key_staff={eid: "张三、李四"})
-    assert park.admin.post(f"{park.url}/{event}/delete").status_code == 302
+    event = add_event(park.id, date(Y, 3, 1), {eid: 2}, key_staff={eid: "张三、李四"}, title="年度保密培训")
+    # Irreversible: the event's title is typed to confirm, checked on the server (saas/confirm.py).
+    assert park.admin.post(f"{park.url}/{event}/delete").status_code == 422
+    assert park.admin.post(f"{park.url}/{event}/delete", data={"typed": "年度培训"}).status_code == 422
+    with reading(park.id) as s:
+        assert s.scalar(sa.select(sa.func.count(Trainee.id))) == 2
+    assert park.admin.post(f"{park.url}/{event}/delete", data={"typed": " 年度保密培训 "}).status_code == 302
     with reading(park.id) as s:
         assert s.scalar(sa.select(sa.func.count(Trainee.id))) == 0
 

@@ -850,7 +850,7 @@ def _count(client, url, **query) -> int:
     return len(seen)
 
 
-def test_coverage_and_events_pages_sql_do_not_grow(park, make, login_as):
+def test_coverage_and_events_pages_sql_do_not_grow(park, make, login_as, uncached):
     few = bulk_members(park.id, 2, start=2000)
     bulk_events(park.id, 1, few)
     pages = [(f"{park.url}/coverage", {"year": Y}), (f"{park.url}/coverage", {"year": Y, "show": "trained"}),
@@ -875,3 +875,69 @@ def test_enterprise_users_event_list_sql_does_not_grow(park, make, login_as):
     bulk_events(park.id, 40, few + many)
     large = [_count(client, f"{park.url}/", year=Y), _count(client, f"{park.url}/mine", year=Y)]
     assert large == small
+
+
+# --- 8. the coverage page from the tenant cache ------------------------------------------------
+
+def test_coverage_is_served_from_the_cache_and_a_new_attendance_shows_at_once(park, make, login_as):
+    """A repeated view computes nothing (the request's own lookup only); a write — here new
+    attendance, straight into the database as a job would — shows on the very next view."""
+    a, b, c = bulk_members(park.id, 3, start=4000)
+    add_event(park.id, date(Y, 3, 1), {a: 5})
+    url, query = f"{park.url}/coverage", {"year": Y}
+    assert page_figures(park.admin.get(url, query_string=query))["trained"] == "1"
+    with statements() as hit:
+        again = park.admin.get(url, query_string=query)
+    assert len(hit) == 1 and "membership" in hit[0], hit
+    assert page_figures(again)["trained"] == "1"
+
+    add_event(park.id, date(Y, 4, 1), {b: 2, c: 3})
+    shown = page_figures(park.admin.get(url, query_string=query))
+    assert (shown["trained"], shown["never"]) == ("3", "0")
+    # The rows behind a figure, filtered and paged, are keyed apart and follow too.
+    assert sorted(listed_members(park.admin.get(url, query_string={**query, "show": "trained"}))) == \
+        ["批量企业04000", "批量企业04001", "批量企业04002"]
+    assert listed_members(park.admin.get(url, query_string={**query, "show": "never"})) == []
+
+
+def test_cached_coverage_keeps_each_roles_contact_rights(park, make, login_as):
+    """The liaison mobiles are shown to the admin and masked for a role that may not see them:
+    a cached page of one never reaches the other."""
+    bulk_members(park.id, 1, start=4100)
+    make.user("instructor@example.com", name="指导员", tenant=park.tenant, role="instructor")
+    viewer = login_as("instructor@example.com")  # contacts of its assigned members only
+    url, query = f"{park.url}/coverage", {"year": Y}
+    for _ in range(2):  # the second round from the cache
+        assert "13800000000" in text(park.admin.get(url, query_string=query))
+        page = text(viewer.get(url, query_string=query))
+        assert "13800000000" not in page and "138****0000" in page
+
+
+def test_coverage_page_total_is_the_figure(park, make, login_as, uncached):
+    """The pager's total is the figure the rows are behind (no separate COUNT), and it agrees
+    with the rows listed, filter by filter."""
+    members = bulk_members(park.id, 60, start=5000, employees=3)
+    bulk_events(park.id, 1, members[:55], headcount=3)  # 55 trained, all staff; 5 never
+    url = f"{park.url}/coverage"
+    for show, total in (("", 60), ("trained", 55), ("never", 5), ("allstaff", 55), ("allstaff_missing", 5)):
+        first = text(park.admin.get(url, query_string={"year": Y, "show": show}))
+        assert f"{total} in all" in first, show
+        second = park.admin.get(url, query_string={"year": Y, "show": show, "page": 2})
+        assert len(listed_members(park.admin.get(url, query_string={"year": Y, "show": show}))) + \
+            len(listed_members(second)) == total, show
+
+
+def test_coverage_figures_with_the_rows_are_the_figures(park, make, login_as, uncached):
+    """The unfiltered page counts its figures beside its rows (window sums, one pass); a filtered
+    page, the export and the metrics use figures(): all agree, on every page of rows."""
+    members = bulk_members(park.id, 70, start=6000, employees=4)
+    bulk_events(park.id, 2, members[:40], headcount=4)  # 40 trained, all staff
+    add_event(park.id, date(Y, 6, 1), {members[50]: 1})  # one more trained, not all staff
+    withdraw(park.id, members[69], date(Y, 3, 1))  # not active at the end of Y
+    expected = figures_of(park.id, Period.year(Y))
+    assert (expected.active, expected.trained, expected.all_staff) == (69, 41, 40)
+    url = f"{park.url}/coverage"
+    shown = [page_figures(park.admin.get(url, query_string={"year": Y, **q}))
+             for q in ({}, {"page": 2}, {"page": 9}, {"show": "trained"})]
+    assert shown[0] == shown[1] == shown[2] == shown[3]
+    assert [shown[0][k] for k in ("active", "trained", "allstaff", "never")] == ["69", "41", "40", "28"]

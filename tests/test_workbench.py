@@ -150,6 +150,42 @@ def test_each_role_lands_on_its_work(world):
     assert world.admin.get("/review/").status_code == 403
 
 
+def test_a_user_with_several_kinds_of_work_lands_on_a_list_of_them(world, make, login_as):
+    """One kind of work opens directly (an instructor who is also the park's instructor member,
+    a reviewer whose jurisdiction holds tenants); several are listed, each with what waits."""
+    from saas.auth.services import grant
+
+    # A platform admin who also administers a base: two kinds of work, listed.
+    root = User.by_email("root@example.com")
+    grant(root, world.neighbour, "admin")
+    db.session.commit()
+    response = world.root.get("/")
+    assert response.status_code == 200
+    page = text(response)
+    works = re.findall(r'data-work="([^"]+)"[^>]*>', page)
+    assert works == ["admin", f"tenant-{world.neighbour.id}"]
+    assert 'href="/admin/"' in page and 'href="/t/neighbour/"' in page
+    # A reviewer who is also a base's admin: the workbench (with its count) and the base.
+    dist = User.by_email("dist@example.com")
+    grant(dist, world.central, "admin")
+    db.session.commit()
+    put_application(world.park.id, "submitted")
+    page = text(world.dist.get("/"))
+    assert re.findall(r'data-work="([^"]+)"', page) == ["workbench", f"tenant-{world.central.id}"]
+    assert 'data-waiting="1"' in page
+    # An instructor with the park's instructor membership: still one work, the instructor home.
+    assert world.ins.get("/").headers["Location"] == "/instructor/"
+    # A tenant's instructor without the bureau role lands there too.
+    make.user("member-ins@example.com", tenant=world.park, role="instructor")
+    assert login_as("member-ins@example.com").get("/").headers["Location"] == "/instructor/"
+    # Two bases' admin: both listed.
+    two = make.user("two@example.com", tenant=world.park, role="admin")
+    grant(two, world.neighbour, "staff")
+    db.session.commit()
+    assert re.findall(r'data-work="([^"]+)"', text(login_as("two@example.com").get("/"))) == [
+        f"tenant-{world.neighbour.id}", f"tenant-{world.park.id}"]
+
+
 # --- 2. who waits for what ----------------------------------------------------------------------
 
 def test_each_reviewer_sees_what_waits_for_their_level_and_jurisdiction(world):

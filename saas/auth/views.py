@@ -21,33 +21,55 @@ bp = Blueprint("auth", __name__)
 
 @bp.route("/")
 def home():
-    """Where a user lands: their work (a reviewer's workbench, an instructor's home, the platform
-    admin's pages), else their one tenant, else the list of their tenants. Invitations waiting
-    for an answer come first, on the list."""
+    """Where a user lands: their work. One kind of work (a reviewer's workbench, an instructor's
+    home, the platform admin's pages, one base's dashboard) opens directly; several are listed,
+    each with what waits there, above the list of their tenants. Invitations waiting for an
+    answer keep the user on the list."""
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
     invitations = pending_invitations(current_user)
-    if not invitations:
-        if current_user.is_reviewer:
-            return redirect(url_for("workbench.index"))
-        if current_user.bureau_role == "instructor":
-            return redirect(url_for("instructor.home"))
-        if current_user.is_platform_admin:
-            return redirect(url_for("admin.index"))
-    return _my_tenants(invitations, landing=True)
+    tenants = reachable_tenants(current_user)
+    works = _works(current_user, tenants)
+    if not invitations and len(works) == 1:
+        return redirect(works[0]["url"])
+    return _my_tenants(invitations, tenants, works)
 
 
 @bp.route("/tenants")
 @login_required
 def tenants():
-    return _my_tenants(pending_invitations(current_user), landing=False)
-
-
-def _my_tenants(invitations, landing: bool):
     tenants = reachable_tenants(current_user)
-    if landing and len(tenants) == 1 and not invitations and not current_user.is_platform_admin:
-        return redirect(url_for("dashboard.index", tenant_slug=tenants[0][0].slug))
-    return render_template("auth/home.html", tenants=tenants, invitations=invitations,
+    return _my_tenants(pending_invitations(current_user), tenants, _works(current_user, tenants))
+
+
+def _works(user, tenants) -> list[dict]:
+    """Each kind of work the user does, with where it is done and how much waits there (None:
+    not counted). A reviewer's tenants are read from the workbench, an instructor's from the
+    instructor home (whichever bases they instruct in); each base the user administers, staffs
+    or acts in for its enterprise is a work of its own."""
+    from tenants.workbench import badge, instructor
+
+    works = []
+    if user.is_platform_admin:
+        works.append({"key": "admin", "url": url_for("admin.index"), "title": _("Platform admin"),
+                      "what": _("Tenants, bureaus, users and background jobs"), "waiting": None})
+    if user.is_reviewer:
+        works.append({"key": "workbench", "url": url_for("workbench.index"), "title": _("Reviewer workbench"),
+                      "what": _("Applications, re-reviews, reports and referrals of your jurisdiction"),
+                      "waiting": badge.count(user)})
+    if user.bureau_role == "instructor" or any(role == "instructor" for _t, role in tenants):
+        works.append({"key": "instructor", "url": url_for("instructor.home"), "title": _("Instructor home"),
+                      "what": _("Your enterprises, visits and follow-ups"),
+                      "waiting": instructor.pending(user.id)})
+    for tenant, role in tenants:
+        if role in ("admin", "staff", "enterprise"):
+            works.append({"key": f"tenant-{tenant.id}", "url": url_for("dashboard.index", tenant_slug=tenant.slug),
+                          "title": tenant.name, "what": role_label(role), "waiting": None})
+    return works
+
+
+def _my_tenants(invitations, tenants, works):
+    return render_template("auth/home.html", tenants=tenants, invitations=invitations, works=works,
                            answer=AnswerInvitationForm(), role_label=role_label)
 
 

@@ -70,6 +70,11 @@ class Task:
     retries: int
     intervals: tuple[int, ...]
     permission: str
+    # What the job makes and where it came from, for its status page: callables of the job's
+    # own arguments (title → text, back → URL), so the page says "the 2026 plan as PDF" and
+    # links to that plan rather than showing a bare job number.
+    title: object = None
+    back: object = None
     name: str = field(init=False)
 
     def __post_init__(self):
@@ -78,6 +83,18 @@ class Task:
 
     def __call__(self, *args, **kwargs):
         return self.func(*args, **kwargs)
+
+    def describe(self, record: JobRecord) -> tuple[str | None, str | None]:
+        """(what the job makes, the page it belongs to) for `record`, or None for either one the
+        task does not say — or cannot say for arguments from an older version of the code."""
+        out = []
+        for part in (self.title, self.back):
+            try:
+                out.append(str(part(*record.args)) if part is not None else None)
+            except Exception:  # noqa: BLE001 — a description must never break the status page
+                log.warning("job %s: cannot describe %s", record.id, self.name, exc_info=True)
+                out.append(None)
+        return out[0], out[1]
 
     def enqueue(self, *args, key: str | None = None, user_id: int | None = None) -> JobRecord:
         """Record and queue the job in the current tenant; the same live key returns the same job.
@@ -143,10 +160,11 @@ class Task:
 
 
 def job(queue: str = "default", timeout: int = 300, retries: int = 2,
-        intervals: tuple[int, ...] = (10, 60), permission: str = "jobs.view"):
-    """Declare a background job; see the module docstring."""
+        intervals: tuple[int, ...] = (10, 60), permission: str = "jobs.view", title=None, back=None):
+    """Declare a background job; see the module docstring. `title` and `back` take the job's
+    arguments and return what it makes and the URL of the page it was started from."""
     def decorator(func):
-        return Task(func, queue, timeout, retries, intervals, permission)
+        return Task(func, queue, timeout, retries, intervals, permission, title, back)
     return decorator
 
 

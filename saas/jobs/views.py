@@ -26,7 +26,12 @@ def _record(job_id: int) -> JobRecord:
 @bp.route("/<int:job_id>")
 @permission_required("jobs.view")
 def show(job_id):
-    return render_template("jobs/show.html", record=_record(job_id))
+    record = _record(job_id)
+    try:
+        title, back = task_for(record).describe(record)
+    except Exception:  # noqa: BLE001 — a task renamed since: the page still shows the record
+        title, back = None, None
+    return render_template("jobs/show.html", record=record, made=title, back=back)
 
 
 @bp.route("/<int:job_id>.json")

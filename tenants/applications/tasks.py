@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import force_locale, gettext as _
 
 from saas.extensions import db
@@ -61,7 +61,9 @@ def _write(relative: Path, pdf: bytes) -> str:
     return hashlib.sha256(pdf).hexdigest()
 
 
-@job(queue="documents", timeout=900, retries=2, intervals=(10, 60), permission="applications.view")
+@job(queue="documents", timeout=900, retries=2, intervals=(10, 60), permission="applications.view",
+     title=lambda application_id, version, *a: _("Application dossier, version %(n)s, as PDF", n=version),
+     back=lambda application_id, *a: url_for("applications.show", application_id=application_id))
 def version_pdf(ctx, application_id: int, version: int, locale: str | None = None):
     """A submitted version's PDF: made once, in the version's own language, from its frozen
     snapshot (`locale`, the requester's language, is ignored; jobs queued before said it).
@@ -92,7 +94,9 @@ def version_pdf(ctx, application_id: int, version: int, locale: str | None = Non
     return {**result, "file": str(relative), "sha256": row.pdf_sha256, "matches": digest == row.pdf_sha256}
 
 
-@job(queue="documents", timeout=900, retries=1, intervals=(10,), permission="applications.view")
+@job(queue="documents", timeout=900, retries=1, intervals=(10,), permission="applications.view",
+     title=lambda *a: _("Draft dossier as PDF"),
+     back=lambda application_id, *a: url_for("applications.show", application_id=application_id))
 def preview_pdf(ctx, application_id: int, locale: str = "zh_CN"):
     """A draft's dossier from today's data, to read before submitting."""
     application = db.session.get(Application, application_id)
@@ -132,7 +136,9 @@ def certificate_data(application: Application, tenant: Tenant) -> dict:
             "final_score": application.final_score}
 
 
-@job(queue="documents", timeout=600, retries=2, intervals=(10, 60), permission="applications.view")
+@job(queue="documents", timeout=600, retries=2, intervals=(10, 60), permission="applications.view",
+     title=lambda *a: _("Recognition certificate as PDF"),
+     back=lambda application_id, *a: url_for("applications.show", application_id=application_id))
 def certificate_pdf(ctx, application_id: int):
     """The recognition's certificate (认定证书) as a PDF, in Chinese — the language the bureau
     issues it in — made once per recognition or renewal and kept; its SHA-256 goes on the

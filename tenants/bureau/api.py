@@ -10,6 +10,7 @@ from flask import request
 
 from saas.api import ApiError, authenticate, bp, throttled
 from saas.numbers import MAX_ID
+from saas import replica
 
 from .indicators import CODES
 from .rollup import FIGURES, TARGETED, rollup
@@ -31,7 +32,13 @@ def bureau_rollup(bureau_id):
     if not user.is_reviewer or user.bureau_id != bureau_id:
         raise ApiError(404)
     year = _int("year", date.today().year, 2000, 2100)
-    tree = rollup(bureau_id, year, _int("node", None, 1, MAX_ID))
+    node = _int("node", None, 1, MAX_ID)
+    # The token's checks above read (and stamp) the primary; the roll-up may come from the replica.
+    return replica.call(_payload, bureau_id, year, node)
+
+
+def _payload(bureau_id: int, year: int, node_id: int | None) -> dict:
+    tree = rollup(bureau_id, year, node_id)
     if tree is None:
         raise ApiError(404)
     lines = []

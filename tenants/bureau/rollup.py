@@ -10,6 +10,7 @@ targets and the indicators — whatever the number of bureaus and bases.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from types import SimpleNamespace
@@ -22,7 +23,7 @@ from tenants.workbench.service import BureauRow, below, bureau_tree
 
 from .indicators import CODES, QUALITATIVE, RECOGNISED_BASES_INDICATOR
 from .models import BureauTarget, DistrictIndicator
-from .service import Row, jurisdiction
+from .service import Row, jurisdiction, rows_key
 
 # The figures of every level, in the order of the table and the export.
 FIGURES = ("bases", "stations", "demonstration_units", "liaison_enterprises", "trained_enterprises",
@@ -125,6 +126,21 @@ class Rollup:
     lines: list[Line]
     tree: list[BureauRow]
     own_level: str  # the reviewer's own bureau's level
+
+    @property
+    def version(self) -> str:
+        """A digest of everything the table shows: the bases' data versions (rows_key) and each
+        bureau's name, place in the tree, targets and CQ-4 items (read on every request). A table
+        rendered from this roll-up can be cached under it."""
+        digest = hashlib.blake2b(rows_key([line.row for line in self.lines if line.row is not None]).encode(),
+                                 digest_size=16)
+        for line in self.lines:
+            node = line.node
+            if node is not None:
+                digest.update(repr((node.id, node.name, node.level, line.depth, line.parent, node.cq4,
+                                    [node.goal(f) for f in TARGETED],
+                                    sorted((c, i.state) for c, i in node.indicators.items()))).encode())
+        return digest.hexdigest()
 
 
 def rollup(bureau_id: int, year: int, node_id: int | None = None, today: date | None = None) -> Rollup | None:

@@ -7,15 +7,19 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, get_template_attribute, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
 from saas import files, xlsx
 from saas.extensions import db
 from saas.numbers import db_id
+from saas.replica import replica_reads
 from saas.tenancy import Bureau, utcnow
+from saas.templating import locale_code
+from saas.tenant_cache import cached_across
 from tenants.plans.services import YEARS
 from tenants.workbench.service import bureau_tree
 
@@ -57,18 +61,40 @@ def _path(tree) -> list:
 
 @bp.route("/rollup")
 @login_required
+@replica_reads
 def rollup_page():
     bureau, year, tree = _load()
-    return render_template("bureau/rollup.html", bureau=bureau, year=year, tree=tree, path=_path(tree),
-                           figures=FIGURES, targeted=TARGETED, labels=figure_labels(), levels=level_labels(),
-                           years=YEARS, indicator=RECOGNISED_BASES_INDICATOR, codes=CODES,
-                           target_fields=TARGET_FIELDS, target_labels=target_labels(), target_max=TARGET_MAX,
-                           states=state_labels(), can_record=lambda n: can_record_indicators(current_user, n,
-                                                                                             tree.own_level))
+    # The table is rendered once per state of what it shows (tree.version: the bases' data
+    # versions, the bureaus' targets and items); "Record" or "View" depends on the reviewer's own
+    # bureau, which the key holds.
+    table = cached_across("bureau.rollup", (bureau.id, tree.root.id, year, locale_code(), tree.version), lambda: Markup(
+        render_template("bureau/_rollup_table.html", year=year, tree=tree, figures=FIGURES, targeted=TARGETED,
+                        labels=figure_labels(), levels=level_labels(), indicator=RECOGNISED_BASES_INDICATOR,
+                        codes=CODES, states=state_labels(), base_line=_base_line(year),
+                        can_record=lambda n: can_record_indicators(current_user, n, tree.own_level))))
+    return render_template("bureau/rollup.html", bureau=bureau, year=year, tree=tree, path=_path(tree), table=table,
+                           years=YEARS, target_fields=TARGET_FIELDS, target_labels=target_labels(),
+                           target_max=TARGET_MAX)
+
+
+def _base_line(year: int):
+    """A base's line of the table, rendered once per state of that base: after a write in one
+    base of a province, the table is put together again from the others' lines as they were."""
+    macro = get_template_attribute("bureau/_rollup_base.html", "base_row")
+    labels = level_labels()
+
+    def line_html(line, show_cq4: bool) -> Markup:
+        base = line.row.tenant
+        return cached_across("bureau.rollup.base", (base.id, base.version, base.slug, line.name, line.depth, year,
+                                                    locale_code(), show_cq4),
+                             lambda: Markup(macro(line, FIGURES, labels, show_cq4)))
+
+    return line_html
 
 
 @bp.route("/rollup.xlsx")
 @login_required
+@replica_reads
 def rollup_export():
     bureau, year, tree = _load()
     labels, levels, states = figure_labels(), level_labels(), state_labels()

@@ -5,20 +5,25 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, get_template_attribute, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
 from saas import files, xlsx
+from saas.charts import against_targets
 from saas.extensions import db
 from saas.numbers import whole
+from saas.replica import replica_reads
 from saas.tenancy import Bureau
+from saas.templating import locale_code
+from saas.tenant_cache import cached_across
 from tenants.applications.services import status_labels
 from tenants.plans.services import YEARS
 
 from .models import BureauTarget
-from .service import RECOGNISED_BASES_INDICATOR, jurisdiction, target, totals  # noqa: F401
+from .service import RECOGNISED_BASES_INDICATOR, jurisdiction, rows_key, target, totals  # noqa: F401
 
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")
 TARGET_FIELDS = ("bases", "stations", "demonstration_units", "adopted_standard", "liaison_enterprises")
@@ -45,13 +50,40 @@ def _year() -> int:
 
 @bp.route("/")
 @login_required
+@replica_reads
 def index():
     bureau, year = _bureau(), _year()
     rows = jurisdiction(bureau, year)
-    return render_template("bureau/index.html", bureau=bureau, year=year, rows=rows, totals=totals(rows),
-                           target=target(bureau, year), fields=TARGET_FIELDS, indicator=RECOGNISED_BASES_INDICATOR,
-                           labels=target_labels(), years=YEARS, target_max=TARGET_MAX,
-                           app_status=status_labels())
+    # The bases' table (most of the page at a province's size) is rendered once per state of its
+    # bases: the key holds every listed base's data version (rows_key), so a write shows at once.
+    table = cached_across("bureau.index", (bureau.id, year, locale_code(), rows_key(rows)), lambda: Markup(
+        render_template("bureau/_index_table.html", rows=rows, base_row=_base_row(year))))
+    sums, goal = totals(rows), target(bureau, year)
+    return render_template("bureau/index.html", bureau=bureau, year=year, table=table, totals=sums,
+                           target=goal, fields=TARGET_FIELDS, indicator=RECOGNISED_BASES_INDICATOR,
+                           labels=target_labels(), years=YEARS, target_max=TARGET_MAX, chart=progress_chart(sums, goal))
+
+
+def progress_chart(sums: dict, goal: BureauTarget | None) -> str | None:
+    """The jurisdiction's totals against the year's targets the bureau set (none set: no chart,
+    no target invented), on one scale — share of each target."""
+    labels = target_labels()
+    rows = [(str(labels[f]), sums[f], getattr(goal, f)) for f in TARGET_FIELDS
+            if goal is not None and getattr(goal, f)]
+    return against_targets(rows) if rows else None
+
+
+def _base_row(year: int):
+    """A base's row of the table, rendered once per state of that base: after a write in one base
+    of a province the table is put together again from the other rows as they were."""
+    macro, app_status = get_template_attribute("bureau/_index_base.html", "base_row"), status_labels()
+
+    def row_html(r) -> Markup:
+        base = r.tenant
+        return cached_across("bureau.index.base", (base.id, base.version, base.slug, base.name, year, locale_code()),
+                             lambda: Markup(macro(r, app_status)))
+
+    return row_html
 
 
 @bp.route("/targets/<int:year>", methods=["POST"])
@@ -90,6 +122,7 @@ def store_target(bureau: Bureau, year: int) -> bool:
 
 @bp.route("/export.xlsx")
 @login_required
+@replica_reads
 def export():
     bureau, year = _bureau(), _year()
     rows = jurisdiction(bureau, year)

@@ -21,7 +21,7 @@ from tenants.guidance.forms import KIND_LABELS
 from tenants.guidance.services import latest_for
 from tenants.metrics.service import tenant_metrics
 from tenants.plans.services import plan_for, progress
-from tenants.schemes.service import default_scheme, readiness
+from tenants.schemes.service import default_scheme, dial, readiness
 from tenants.schemes.standards import standard_of, units_required
 from tenants.stations.forms import CATEGORY_LABELS
 from tenants.stations.models import CATEGORIES
@@ -29,6 +29,7 @@ from tenants.stations.services import monthly_counts
 from tenants.training.coverage import Period
 
 from .timeline import milestones, next_due
+from .todo import base_todo, enterprise_todo, first_run
 
 bp = tenant_blueprint("dashboard", __name__)
 KEY_FIGURES = ("active_members", "members_with_liaison", "demonstration_units", "trained_enterprise_ratio",
@@ -42,10 +43,10 @@ def index():
     if g.access.role == "enterprise":
         # An enterprise user's home is its own enterprise; the base's figures are not theirs.
         # Not cached: what this user has read of the base's guidance is theirs alone.
-        from tenants.surveys.services import open_for
-
-        return render_template("dashboard/enterprise.html", guidance=latest_for(current_user.id),
-                               guidance_kinds=KIND_LABELS, open_surveys=open_for(g.access.enterprise_id))
+        guidance = latest_for(current_user.id)
+        todo = enterprise_todo(g.access.enterprise_id, today, guidance) if g.access.enterprise_id else []
+        return render_template("dashboard/enterprise.html", guidance=guidance,
+                               guidance_kinds=KIND_LABELS, todo=todo)
     show_links = can("members.list")
 
     def page():
@@ -79,8 +80,13 @@ def _overview(today: date, show_links: bool) -> dict:
     chart = stacked_bars([str(m) for m in range(1, 13)],
                          [(str(CATEGORY_LABELS[c]), [counts[m][c] for m in range(1, 13)]) for c in CATEGORIES])
     items = milestones(year, standard_of(g.tenant))
-    return dict(recognition=recognition_line(), metrics=metrics, key_figures=KEY_FIGURES, scheme=scheme, result=result, plan=plan,
+    upcoming = next_due(items, today)
+    # The to-do and the first-run steps read the figures above: no statement of their own.
+    steps = first_run(metrics, year) if g.access.role == "admin" else []
+    managing = g.access.role in ("admin", "staff")
+    todo = base_todo(metrics, year, upcoming, plan=g.access.role != "admin") if managing else []
+    return dict(steps=steps, todo=todo, recognition=recognition_line(), metrics=metrics, key_figures=KEY_FIGURES, scheme=scheme, result=result, dial=dial(scheme, result) if result else None, plan=plan,
                 units_needed=units_required(scheme),
                 rows=progress(plan, metrics) if plan else [], chart=chart, milestones=items,
-                next_due=next_due(items, today), today=today, year=year, locale=locale_code(),
+                next_due=upcoming, today=today, year=year, locale=locale_code(),
                 show_links=show_links)

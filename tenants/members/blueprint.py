@@ -2,7 +2,7 @@ from saas.tenancy import tenant_blueprint
 
 from datetime import date
 
-from .checklists import ITEM_TITLES
+from .checklists import CORE_ITEMS, ITEM_TITLES
 from .forms import FLAG_LABELS, SEVERITY_LABELS, STATUS_LABELS, VULNERABILITY_STATUS_LABELS
 
 bp = tenant_blueprint("members", __name__, "/members")
@@ -14,4 +14,4 @@ STATUS_COLORS = {"liaison": "secondary", "cultivating": "info", "demonstration":
 def _labels():
     return {"status_labels": STATUS_LABELS, "status_colors": STATUS_COLORS, "flag_labels": FLAG_LABELS,
             "severity_labels": SEVERITY_LABELS, "vulnerability_status_labels": VULNERABILITY_STATUS_LABELS,
-            "item_titles": ITEM_TITLES, "today_year": date.today().year}
+            "item_titles": ITEM_TITLES, "core_total": len(CORE_ITEMS), "today_year": date.today().year}

@@ -40,3 +40,12 @@ ITEM_TITLES = {f"{group}.{code}": title for group, (_g, items) in GROUPS.items()
 # "Complete" on the roster means the five implementations and three defences are all in place.
 CORE_ITEMS = [i for i in ITEMS if i.startswith(("five.", "three."))]
 RULES_ITEM = "five.rules"  # XC-3 / TJ-3: the member "has protection rules"
+
+
+def progress(states: dict[str, str]) -> dict:
+    """An enterprise's checklist figures from its items' states: `core` is the roster's x/8 (the
+    five implementations and three defences in place, queries.core_done in SQL), `all` every item.
+    The enterprise's page shows both, so the figure a member sees is the one on the roster."""
+    core = sum(1 for code in CORE_ITEMS if states.get(code) == "in_place")
+    every = sum(1 for code in ITEMS if states.get(code) == "in_place")
+    return {"core_done": core, "core_total": len(CORE_ITEMS), "done": every, "total": len(ITEMS)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import force_locale, gettext as _
 
 from saas.extensions import db
@@ -21,7 +21,8 @@ BACKGROUND_ROWS = 300
 BACKGROUND_BYTES = 1024 * 1024
 
 
-@job(queue="imports", timeout=1800, retries=0, permission="members.manage")
+@job(queue="imports", timeout=1800, retries=0, permission="members.manage", title=lambda *a: _("Import of the member roster"),
+     back=lambda *a: url_for("members.index"))
 def import_members(ctx, stored: str, mode: str, locale: str = "zh_CN"):
     path = Path(current_app.config["UPLOAD_DIR"]) / stored
     try:
@@ -42,7 +43,8 @@ def import_members(ctx, stored: str, mode: str, locale: str = "zh_CN"):
         path.unlink(missing_ok=True)
 
 
-@job(queue="imports", timeout=1800, retries=0, permission="members.manage")
+@job(queue="imports", timeout=1800, retries=0, permission="members.manage",
+     title=lambda *a: _("Preview of a roster update"), back=lambda *a: url_for("members.import_roster"))
 def preview_members(ctx, stored: str, mode: str, locale: str = "zh_CN"):
     """The preview of a large update import; the file stays for the import the user confirms."""
     path = Path(current_app.config["UPLOAD_DIR"]) / stored

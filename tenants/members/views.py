@@ -24,7 +24,8 @@ from tenants.recognition.models import Recognition
 from tenants.visits.models import GuidanceVisit
 
 from .blueprint import bp
-from .checklists import GROUPS, ITEMS
+from .checklists import GROUPS
+from .checklists import progress as checklist_progress
 from .forms import EnterpriseForm, LiaisonForm, StatusForm
 from .privacy import contacts_key, may_see_any_contacts
 from .queries import RosterFilter, roster, status_counts
@@ -78,7 +79,7 @@ def show(enterprise_id):
                            events=history, names=names, visits=visits, services=services,
                            recognitions=recognitions, today=date.today(),
                            category_labels=CATEGORY_LABELS,
-                           done=sum(1 for i in items.values() if i.state == "in_place"), total=len(ITEMS),
+                           **checklist_progress({code: i.state for code, i in items.items()}),
                            surveys=surveys(enterprise), vulnerabilities=vulnerabilities(enterprise),
                            files=attachments_of("enterprise", enterprise.id), history=history)
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import force_locale, gettext as _
 
 from saas.extensions import db
@@ -19,7 +19,9 @@ from tenants.training.coverage import Period
 from .services import plan_for, progress
 
 
-@job(queue="documents", timeout=600, retries=1, intervals=(30,), permission="plans.view")
+@job(queue="documents", timeout=600, retries=1, intervals=(30,), permission="plans.view",
+     title=lambda year, *a: _("Annual work plan %(year)s as PDF", year=year),
+     back=lambda year, *a: url_for("plans.show", year=year))
 def plan_pdf(ctx, year: int, locale: str = "zh_CN"):
     tenant = db.session.get(Tenant, current_tenant_id())
     plan = plan_for(year)

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from saas.auth.permissions import can, permission_required
+from saas.confirm import TypedConfirmation
 from saas.extensions import db
 from saas.pagination import paginate
 from saas.tenancy import Bureau, tenant_blueprint
@@ -130,7 +131,7 @@ def move(referral_id):
 def withdraw(referral_id):
     referral = services.referral_or_404(referral_id)
     back = url_for("referrals.show", referral_id=referral.id)
-    form = MoveForm()
+    form = WithdrawForm(_withdraw_name(referral))  # never referred again: the name is typed to confirm
     if request.method == "GET":
         form.expected.data = referral.status
     if referral.status != "received" and request.method == "GET":
@@ -149,4 +150,15 @@ def withdraw(referral_id):
         return redirect(back)
     return render_template("_confirm_page.html", form=form, back=back,
                            question=_("Withdraw this referral? The bureau will no longer handle it, and the "
-                                      "complaint cannot be referred again."))
+                                      "complaint cannot be referred again.")), (422 if form.errors else 200)
+
+
+class WithdrawForm(TypedConfirmation, MoveForm):
+    pass
+
+
+def _withdraw_name(referral) -> str:
+    """The name typed to withdraw: the enterprise complained about as sent, else the ledger's."""
+    entry = referral.entry
+    return (referral.enterprise_name or (entry.enterprise.name if entry.enterprise_id else entry.non_member)
+            or referral.station_name)

@@ -19,7 +19,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import force_locale, gettext as _
 
 from saas.extensions import db
@@ -62,7 +62,9 @@ def version_path(report_id: int, version: int) -> Path:
     return Path(str(current_tenant_id())) / "reports" / f"{report_id}-v{version}.pdf"
 
 
-@job(queue="documents", timeout=900, retries=2, intervals=(10, 60), permission="reports.view")
+@job(queue="documents", timeout=900, retries=2, intervals=(10, 60), permission="reports.view",
+     title=lambda report_id, version: _("Report, version %(n)s, as PDF", n=version),
+     back=lambda report_id, *a: url_for("reports.show", report_id=report_id))
 def version_pdf(ctx, report_id: int, version: int):
     """A submitted version's PDF from its snapshot, in the language it was submitted in; made
     once (an existing file is answered as it is), its SHA-256 recorded once."""
@@ -88,7 +90,9 @@ def version_pdf(ctx, report_id: int, version: int):
     return {**result, "sha256": row.sha256, "matches": digest == row.sha256}
 
 
-@job(queue="documents", timeout=900, retries=1, intervals=(10,), permission="reports.view")
+@job(queue="documents", timeout=900, retries=1, intervals=(10,), permission="reports.view",
+     title=lambda *a: _("Draft report as PDF"),
+     back=lambda report_id, *a: url_for("reports.show", report_id=report_id))
 def preview_pdf(ctx, report_id: int, locale: str = "zh_CN"):
     """A draft's report from today's figures, marked 草稿 on every page."""
     from .services import build

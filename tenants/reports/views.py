@@ -16,6 +16,7 @@ from saas.auth.permissions import can, permission_required
 from saas.extensions import db
 from saas.jobs import QueueUnavailable
 from saas.numbers import MAX_ID, whole
+from saas.replica import replica_reads
 from saas.templating import locale_code
 from saas.tenancy import tenant_blueprint
 from saas.numbers import whole
@@ -56,6 +57,7 @@ def _year_arg() -> int | None:
 
 @bp.route("/")
 @permission_required("reports.view")
+@replica_reads
 def index():
     """Every report of the base, and for the shown years the reports its standards ask for that
     were not started: one statement for the rows whatever their number."""
@@ -130,6 +132,7 @@ for _key in REPORT_TYPES:  # one endpoint per type: a Dated names its link by en
 
 @bp.route("/<int:report_id>")
 @permission_required("reports.view")
+@replica_reads
 def show(report_id):
     report = _report(report_id)
     frozen = not report.editable and report.snapshot
@@ -263,6 +266,7 @@ def regenerate(report_id, version):
 
 @bp.route("/<int:report_id>/report.docx")
 @permission_required("reports.view")
+@replica_reads
 def docx(report_id):
     """Word copy: a submitted report's snapshot, else today's figures (marked as a draft)."""
     report = _report(report_id)

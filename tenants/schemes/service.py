@@ -111,3 +111,15 @@ def snapshot_tenant(tenant: Tenant, day: date | None = None) -> int:
         snapshot(scheme, year, readiness(scheme, year, metrics), day)
         n += 1
     return n
+
+
+def dial(scheme, result) -> str:
+    """The result as a gauge (saas/charts.py), marked at the scheme's pass mark where it sets
+    one — for points only; a list of criteria has no mark, and none is invented."""
+    from flask_babel import gettext as _
+
+    from saas.charts import gauge
+    from saas.numbers import score
+
+    mark = scheme.pass_mark if scheme.mode == "points" else None
+    return gauge(result.total, result.maximum, mark, _("pass mark %(n)s", n=score(mark)) if mark is not None else "")

@@ -14,14 +14,14 @@ from saas import files
 from saas.auth.permissions import permission_required
 from saas.charts import line
 from saas.extensions import db
-from saas.templating import locale_code
+from saas.templating import locale_code, whole_page
 from tenants.members.models import Enterprise
 from tenants.metrics.service import tenant_metrics
 from tenants.training.coverage import Period
 
 from .blueprint import bp
 from .models import Declaration
-from .service import applicable, choose, chosen_codes, default_scheme, history, per_enterprise, readiness, schemes
+from .service import applicable, choose, chosen_codes, default_scheme, dial, history, per_enterprise, readiness, schemes
 
 
 def _year() -> int:
@@ -45,8 +45,17 @@ def _scheme(code: str | None):
 @bp.route("/")
 @permission_required("readiness.view")
 def index():
-    scheme = _scheme(request.args.get("scheme"))
+    """Served whole from the tenant cache while the tenant's data has not changed, per scheme
+    asked for, year, user, role and language (saas/templating.py whole_page): the forms on it
+    carry the CSRF stand-in (page_csrf), filled per request."""
+    code = request.args.get("scheme")
+    if code is not None and code not in schemes():
+        abort(404)  # no such scheme: not a key to keep pages under (another set's: 404 in _scheme)
     year = _year()
+    return whole_page("readiness", (code, year), lambda: _page(_scheme(code), year))
+
+
+def _page(scheme, year: int) -> str:
     context = {"scheme": scheme, "year": year, "locale": locale_code(),
                "options": applicable(g.tenant), "chosen": chosen_codes(g.tenant)}
     if scheme.per_enterprise:
@@ -60,7 +69,8 @@ def index():
     snaps = history(scheme.code, year)
     chart = line([s.day.isoformat() for s in snaps], [(_("Score"), [s.score for s in snaps])],
                  _("Score over time"), (0, result.maximum)) if len(snaps) > 1 else None
-    return render_template("schemes/readiness.html", result=result, metrics=metrics, chart=chart, **context)
+    return render_template("schemes/readiness.html", result=result, metrics=metrics, chart=chart,
+                           dial=dial(scheme, result), **context)
 
 
 @bp.route("/schemes", methods=["POST"])

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import force_locale, gettext as _
 
 from saas.auth.models import Membership, User
@@ -19,7 +19,8 @@ from saas.tenancy import Tenant, current_tenant_id
 from .forms import ROLE_CHOICES
 
 
-@job(queue="default", timeout=300, permission="users.manage")
+@job(queue="default", timeout=300, permission="users.manage", title=lambda *a: _("Users of this base as a spreadsheet"),
+     back=lambda *a: url_for("settings.users"))
 def export_users(ctx, locale: str = "zh_CN"):
     tenant = db.session.get(Tenant, current_tenant_id())
     rows = db.session.execute(

@@ -17,6 +17,7 @@ from saas.pagination import paginate
 from saas.templating import locale_code
 from saas.tenancy import tenant_blueprint
 from tenants.members.models import Enterprise
+from tenants.members.search import picker_attrs
 
 from .forms import ORGANISATION, ConfirmForm, InviteForm, RoleForm, TenantProfileForm
 from .services import change_role, remove
@@ -85,6 +86,7 @@ def invite_user():
     form.enterprise_id.choices = [(0, "—")] + [
         (e.id, e.name) for e in db.session.execute(
             sa.select(Enterprise.id, Enterprise.name).where(Enterprise.status != "withdrawn").order_by(Enterprise.name))]
+    form.enterprise_id.render_kw = picker_attrs()
     if form.validate_on_submit():
         try:
             invite(form.email.data, form.name.data, g.tenant, form.role.data, form.enterprise_id.data or None,

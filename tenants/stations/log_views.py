@@ -17,6 +17,7 @@ from saas.extensions import db
 from saas.numbers import db_id
 from saas.pagination import paginate
 from tenants.members.models import Enterprise
+from tenants.members.search import picker_attrs
 
 from .blueprint import bp
 from .forms import CASE_LABELS, CATEGORY_LABELS, FOLLOW_UP_LABELS, ServiceLogForm
@@ -37,6 +38,7 @@ def _form(entry: ServiceLog | None):
     form = ServiceLogForm(obj=entry)
     form.station_id.choices = [(s.id, s.name) for s in stations(active_only=entry is None)]
     form.enterprise_id.choices = _enterprise_choices(entry.enterprise_id if entry else None)
+    form.enterprise_id.render_kw = picker_attrs()  # a type-ahead over hundreds of members
     if request.method == "GET":
         if entry is None:
             form.served_on.data = date.today()
@@ -53,7 +55,19 @@ def _form(entry: ServiceLog | None):
 def log():
     f = LogFilter.from_args(request.args)
     return render_template("stations/log.html", page=paginate(log_select(f)), f=f, stations=stations(),
-                           enterprises=_enterprise_choices()[1:], overdue=overdue_count(date.today()))
+                           enterprises=_enterprise_choices()[1:], overdue=overdue_count(date.today()),
+                           picker=picker_attrs())
+
+
+@bp.route("/follow-ups")
+@permission_required("log.view")
+def follow_ups():
+    """Every overdue follow-up, ledger entries and guidance visits: the rows behind the dashboard's
+    figure (tenants/stations/followups.py), whatever year they were made in."""
+    from .followups import overdue_rows
+
+    logs, visits = overdue_rows(date.today())
+    return render_template("stations/follow_ups.html", logs=logs, visits=visits)
 
 
 @bp.route("/log/new", methods=["GET", "POST"])

@@ -130,5 +130,7 @@ def monthly_counts(year: int) -> dict[int, dict[str, int]]:
 
 
 def overdue_count(today: date) -> int:
-    return db.session.scalar(sa.select(sa.func.count(ServiceLog.id)).where(
-        ServiceLog.follow_up == "open", ServiceLog.follow_up_due < today))
+    """Overdue follow-ups, ledger entries and visits: the figure the dashboard shows (followups.py)."""
+    from .followups import overdue_total
+
+    return overdue_total(today)

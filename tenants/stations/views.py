@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from saas import files
 from saas.auth.permissions import permission_required
+from saas.confirm import TypedConfirmForm
 from saas.extensions import db
 
 from .blueprint import bp
@@ -100,13 +101,13 @@ def document(station_id, attachment_id):
 def delete_document(station_id, attachment_id):
     station = station_or_404(station_id)
     attachment = files.get_for_owner(attachment_id, "station", station.id)
-    form = ConfirmForm()
+    form = TypedConfirmForm(attachment.filename)  # the file is gone for good
     if form.validate_on_submit():
         files.delete(attachment)
         db.session.commit()
         flash(_("File deleted."), "success")
         return redirect(url_for("stations.show", station_id=station.id))
     return render_template("_confirm_page.html", form=form, back=url_for("stations.show", station_id=station.id),
-                           question=_("Delete the file %(name)s?", name=attachment.filename))
+                           question=_("Delete the file %(name)s?", name=attachment.filename)), (422 if form.errors else 200)
 
 

@@ -59,8 +59,10 @@ def per_member(period: Period, tenant_ids: list[int] | None = None):
     held = sa.and_(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end)
     if tenant_ids is not None:
         held = sa.and_(held, TrainingEvent.tenant_id.in_(tenant_ids))
+    # One attendance row per event and member (unique): counting rows counts distinct events,
+    # without the per-member sort a COUNT(DISTINCT) costs.
     attended = (sa.select(Attendance.enterprise_id, sa.func.max(Attendance.headcount).label("largest"),
-                          sa.func.count(sa.distinct(Attendance.event_id)).label("events"))
+                          sa.func.count(Attendance.id).label("events"))
                 .join(TrainingEvent, TrainingEvent.id == Attendance.event_id).where(held)
                 .group_by(Attendance.enterprise_id).subquery())
     named = (sa.select(Attendance.enterprise_id, sa.func.count(sa.distinct(Trainee.name)).label("named"))
@@ -123,30 +125,52 @@ class Figures:
         return self.active - self.all_staff
 
 
-def figures(period: Period) -> Figures:
-    """Every coverage figure of a period in two aggregate queries."""
-    m = per_member(period)
-    active, trained, everyone = db.session.execute(sa.select(
-        sa.func.count(m.c.id),
-        sa.func.coalesce(sa.func.sum(sa.case((is_trained(m), 1), else_=0)), 0),
-        sa.func.coalesce(sa.func.sum(sa.case((all_staff(m), 1), else_=0)), 0))).one()
+def _counts(m, over=None) -> list:
+    """Active, trained and all-staff members over per_member rows `m`: aggregates, or with
+    `over` (sa.over) the same sums as window functions beside each row."""
+    counts = [sa.func.count(m.c.id), sa.func.sum(sa.case((is_trained(m), 1), else_=0)),
+              sa.func.sum(sa.case((all_staff(m), 1), else_=0))]
+    return [over(c) for c in counts] if over else counts
+
+
+def figures(period: Period, counts: tuple[int, int, int] | None = None) -> Figures:
+    """Every coverage figure of a period in two aggregate queries; one when the member counts
+    come with the caller's rows (`counts`, see member_rows(totals=True))."""
+    if counts is None:
+        counts = db.session.execute(sa.select(*_counts(per_member(period)))).one()
+    active, trained, everyone = (int(n or 0) for n in counts)
     rows = db.session.execute(
         sa.select(TrainingEvent.kind, sa.func.count(TrainingEvent.id), sa.func.coalesce(sa.func.sum(TrainingEvent.hours), 0))
         .where(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end)
         .group_by(TrainingEvent.kind)).all()
     by_kind = {k: (0, 0.0) for k in KINDS}
     by_kind.update({k: (n, float(h)) for k, n, h in rows})
-    return Figures(period, active, int(trained), int(everyone), sum(n for n, _h in by_kind.values()),
+    return Figures(period, active, trained, everyone, sum(n for n, _h in by_kind.values()),
                    sum(h for _n, h in by_kind.values()), by_kind)
 
 
-def member_rows(period: Period, show: str = "", enterprise_id: int | None = None):
-    """The rows behind a figure: active members with their trained staff, current liaison person."""
+def listed(fig: Figures, show: str = "") -> int:
+    """How many rows member_rows(period, show) lists: the figure they are behind."""
+    return {"trained": fig.trained, "never": fig.never_trained, "allstaff": fig.all_staff,
+            "allstaff_missing": fig.all_staff_missing}.get(show, fig.active)
+
+
+def member_rows(period: Period, show: str = "", enterprise_id: int | None = None, totals: bool = False):
+    """The rows behind a figure: active members with their trained staff, current liaison person.
+    `totals` (all members, no filter): each row also carries figures()'s member counts over all of
+    them (columns active/trained/everyone, window sums), so a page of rows and the figures take
+    one pass over the members instead of two."""
     m = per_member(period)
     liaison = sa.orm.aliased(LiaisonPerson)
+    extra = []
+    if totals:  # counted over the members themselves, before the liaison join and the page's LIMIT
+        assert not show and enterprise_id is None, "the counts are over all active members"
+        m = sa.select(m, *[c.label(n) for c, n in zip(_counts(m, lambda c: c.over()),
+                                                     ("active", "trained", "everyone"))]).subquery()
+        extra = [m.c.active, m.c.trained, m.c.everyone]
     select = (sa.select(m.c.id, m.c.name, m.c.employees, m.c.trained_staff, m.c.named, m.c.largest, m.c.events,
                         all_staff(m).label("all_staff"),
-                        liaison.name.label("liaison"), liaison.mobile.label("mobile"))
+                        liaison.name.label("liaison"), liaison.mobile.label("mobile"), *extra)
               .outerjoin(liaison, sa.and_(liaison.enterprise_id == m.c.id, liaison.ended_on.is_(None)))
               .order_by(m.c.events, m.c.name))
     if show == "trained":
@@ -172,3 +196,26 @@ def monthly(year: int) -> dict[int, dict[str, int]]:
             .group_by(month, TrainingEvent.kind)):
         out[int(mth)][kind] = n
     return out
+
+
+def by_month(year: int, today: date) -> list[tuple[int, int, int]]:
+    """(month, active, trained) at each month's end of `year` up to `today`, counted from 1 January:
+    the same rule as `figures(Period(1 January, month end))` (a member is trained by a month's end
+    when its first attendance of the year falls on or before it), twelve months in one statement."""
+    import calendar
+
+    ends = [date(year, mth, calendar.monthrange(year, mth)[1]) for mth in range(1, 13)]
+    ends = [end for end in ends if end.replace(day=1) <= today]
+    if not ends:
+        return []
+    first = (sa.select(Attendance.enterprise_id, sa.func.min(TrainingEvent.held_on).label("first"))
+             .join(TrainingEvent, TrainingEvent.id == Attendance.event_id)
+             .where(TrainingEvent.held_on >= date(year, 1, 1), TrainingEvent.held_on <= date(year, 12, 31))
+             .group_by(Attendance.enterprise_id).subquery())
+    one = lambda cond: sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)  # noqa: E731
+    columns = []
+    for end in ends:
+        columns += [one(active_on(end)), one(sa.and_(active_on(end), first.c.first <= end))]
+    row = db.session.execute(sa.select(*columns).select_from(Enterprise)
+                             .outerjoin(first, first.c.enterprise_id == Enterprise.id)).one()
+    return [(end.month, int(row[2 * n]), int(row[2 * n + 1])) for n, end in enumerate(ends)]

@@ -67,7 +67,9 @@ class Attendance(TenantScoped, db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "event_id", "enterprise_id"),
-        sa.Index("ix_attendance_tenant_enterprise", "tenant_id", "enterprise_id"),
+        # Covering: a period's attendance per member (coverage figures) is read from the index alone.
+        sa.Index("ix_attendance_tenant_enterprise", "tenant_id", "enterprise_id", "event_id", "headcount"),
+        sa.Index("ix_attendance_event", "event_id"),  # a year's events → their attendance (bureau views)
         sa.CheckConstraint("headcount > 0", name="headcount"),
     )
 

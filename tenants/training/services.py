@@ -3,6 +3,8 @@ sign-in sheet import (all rows valid or nothing written)."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -222,4 +224,110 @@ def read_sign_in(data: bytes) -> SignInResult:
         result.counts[enterprise_id] = (headcount, names)
     if not result.counts and not result.errors:
         result.errors.append({"row": 1, "column": "", "message": _("The file lists no attendance.")})
+    return result
+
+
+# --- big tenants: adding attendance by name or credit code (issue 22) -------------------------------
+
+# Above this many members the event form lists the attendance recorded plus an "add" area (the
+# picker and a pasted list) instead of one row per member: 400 rows were 16,000 px with no search.
+GRID_MAX = 60
+PASTE_LINES = 2_000
+_COUNT_AFTER_COMMA = re.compile(r"^(.*?)\s*[,，]\s*(\d+)\s*$")
+
+
+@dataclass
+class PastedResult:
+    counts: dict[int, tuple[int, str]] = field(default_factory=dict)
+    errors: list[dict] = field(default_factory=list)  # {"row": line number, "column": "", "message"}
+    rows: dict[int, int] = field(default_factory=dict)  # enterprise id → its line
+
+
+class Members:
+    """The tenant's members as looked up by a typed or pasted name or credit code: exact name
+    (spaces and full-width forms folded) or credit code; a near name is only suggested."""
+
+    def __init__(self):
+        self.rows = db.session.execute(sa.select(Enterprise.id, Enterprise.name, Enterprise.credit_code)
+                                       .where(Enterprise.status != "withdrawn")).all()
+        self.by_name: dict[str, list[int]] = {}
+        for r in self.rows:
+            self.by_name.setdefault(_key(r.name), []).append(r.id)
+        self.by_code = {r.credit_code: r.id for r in self.rows}
+        self.names = {r.id: r.name for r in self.rows}
+
+    def find(self, who: str) -> tuple[int | None, str | None]:
+        """(enterprise id, None) or (None, why not)."""
+        ids = self.by_name.get(_key(who), [])
+        if len(ids) == 1:
+            return ids[0], None
+        if len(ids) > 1:
+            return None, _("%(n)d members are called %(value)s: give its credit code.", n=len(ids), value=who)
+        try:
+            found = self.by_code.get(normalise_credit_code(who))
+        except MemberError:
+            found = None
+        if found is not None:
+            return found, None
+        near = [r.name for r in self.rows if _key(who) and _key(who) in _key(r.name)]
+        if near:
+            return None, _("Not a member enterprise: %(value)s. Did you mean: %(names)s?", value=who,
+                           names="、".join(sorted(near)[:3]) + ("…" if len(near) > 3 else ""))
+        return None, _("Not a member enterprise: %(value)s", value=who)
+
+
+def _key(name: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", name or "").split()).casefold()
+
+
+def split_pasted(text: str) -> list[tuple[int, str, str, str]] | None:
+    """A pasted list as (line number, who, headcount, names) entries, blank lines left out; None
+    when it has more than PASTE_LINES lines. One enterprise a line: its name or credit code, then
+    optionally a tab or comma and the headcount, then a tab and the names of those trained (the
+    columns of a sign-in sheet, copied from a spreadsheet)."""
+    lines = (text or "").splitlines()
+    if len(lines) > PASTE_LINES:
+        return None
+    entries = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        if "\t" in line:
+            who, count, names = (line.split("\t", 2) + ["", ""])[:3]
+        elif (m := _COUNT_AFTER_COMMA.match(line.strip())):
+            who, count, names = m.group(1), m.group(2), ""
+        else:
+            who, count, names = line, "", ""
+        entries.append((number, who.strip(), count.strip(), names.strip()))
+    return entries
+
+
+def read_entries(entries, members: Members, current: dict[int, int]) -> PastedResult:
+    """Attendance to add from (row label, who, headcount, names) entries: each names a member by
+    name or credit code; without a headcount, the one already recorded, else 1. Every entry is
+    checked; with any error nothing is used (the caller writes nothing). `current`:
+    {enterprise id: headcount on record}."""
+    result = PastedResult()
+    for number, who, count, names in entries:
+        enterprise_id, problem = members.find(who)
+        if enterprise_id is None:
+            result.errors.append({"row": number, "column": "", "message": problem})
+            continue
+        count = unicodedata.normalize("NFKC", count)
+        if count and not (count.isdecimal() and 0 < int(count) <= MAX_HEADCOUNT):
+            result.errors.append({"row": number, "column": "", "message": _("Not a headcount: %(value)s", value=count)})
+            continue
+        headcount = int(count) if count else (current.get(enterprise_id) or 1)
+        if enterprise_id in result.rows:
+            before, name = result.rows[enterprise_id], members.names[enterprise_id]
+            result.errors.append({"row": number, "column": "", "message": _(
+                "%(name)s is already on line %(row)d.", name=name, row=before) if isinstance(before, int) else _(
+                "%(name)s is also the enterprise added above.", name=name)})
+            continue
+        result.rows[enterprise_id] = number
+        problem = names_problem(headcount, names)
+        if problem:
+            result.errors.append({"row": number, "column": "", "message": problem})
+            continue
+        result.counts[enterprise_id] = (headcount, names)
     return result

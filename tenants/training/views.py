@@ -13,20 +13,24 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from saas import files, xlsx
 from saas.auth.permissions import permission_required
-from saas.charts import stacked_bars
+from saas.charts import line, stacked_bars
+from saas.confirm import TypedConfirmForm
 from saas.extensions import db
 from saas.numbers import db_id
-from saas.pagination import paginate, paginate_rows
+from saas.pagination import page_number, paginate, paginate_rows
+from saas.tenant_cache import fragment
+from saas.templating import whole_page
 from tenants.members.models import Enterprise
 
 from . import names as trainee_names
 from .blueprint import bp
-from .coverage import FILTERS, Period, figures, member_rows, monthly
-from tenants.members.privacy import may_see_any_contacts, record_export, shown
+from .coverage import FILTERS, WH2_RATIO, Period, by_month, figures, listed, member_rows, monthly
+from tenants.members.privacy import contacts_key, may_see_any_contacts, record_export, shown
 from .forms import KIND_LABELS, ORGANISER_LABELS, ConfirmForm, EventForm, NamesForm, SignInForm, UploadForm
 from .models import KINDS, ORGANISERS, Attendance, TrainingEvent
-from .services import TrainingError, apply_event, event_or_404, headcount_problems, may_edit, may_read_file, \
-    read_sign_in, set_attendance, set_own_names
+from .services import GRID_MAX, PASTE_LINES, Members, PastedResult, TrainingError, apply_event, event_or_404, headcount_problems, may_edit, \
+    may_read_file, read_entries, read_sign_in, set_attendance, set_own_names, split_pasted
+from tenants.members.search import picker_attrs
 
 
 def _period() -> Period:
@@ -121,27 +125,59 @@ def edit(event_id=None):
         form.organiser.data, form.organiser_enterprise_id.data = "enterprise", g.access.enterprise_id
     if request.method == "GET" and event is None:
         form.held_on.data = date.today()
-    bad, bad_field = {}, "attendance"
+    current = {a.enterprise_id: a for a in event.attendance} if event else {}
+    # A big tenant's grid is the attendance recorded; members are added by the picker or a pasted
+    # list (one row per member was 16,000 px at 400 members).
+    big = not own and len(members) > GRID_MAX
+    grid = [m for m in members if m.id in current] if big else members
+    if not own:
+        form.organiser_enterprise_id.render_kw = picker_attrs()
+    bad, bad_field, paste_errors = {}, "attendance", []
     if form.validate_on_submit():
         data = {f.name: f.data for f in form}
+        added = _added({eid: a.headcount for eid, a in current.items()}) if big else None
         try:
-            saved = apply_event(event or TrainingEvent(created_by_id=current_user.id), data)
+            if added is not None and added.errors:
+                raise TrainingError("", "added")
             # The rows of the grid only (an enterprise user's grid is its own row): the rest of
             # the event's attendance stays as it is.
-            set_attendance(saved, _grid_counts([m.id for m in members]))
+            counts = _grid_counts([m.id for m in grid])
+            if added is not None:
+                counts.update(added.counts)  # a member both in the grid and added: as added
+            saved = apply_event(event or TrainingEvent(created_by_id=current_user.id), data)
+            set_attendance(saved, counts)
             db.session.commit()
             flash(_("Training event saved."), "success")
             return redirect(url_for("training.show", event_id=saved.id))
         except TrainingError as exc:
             db.session.rollback()
-            if exc.field in ("attendance", "names"):  # a row of the grid: its headcount or its names
+            on_added = {eid: m for eid, m in exc.rows.items() if added is not None and eid in added.rows}
+            if exc.field == "added" or on_added:  # a line of the add area: said next to its line
+                flash(_("Nothing was saved: correct the lines below."), "danger")
+                paste_errors = added.errors + [{"row": added.rows[eid], "column": "", "message": m}
+                                               for eid, m in on_added.items()]
+            elif exc.field in ("attendance", "names"):  # a row of the grid: its headcount or its names
                 flash(str(exc), "danger")
                 bad, bad_field = exc.rows, exc.field
             else:
                 getattr(form, exc.field or "title").errors.append(str(exc))
-    current = {a.enterprise_id: a for a in event.attendance} if event else {}
-    return render_template("training/edit.html", form=form, event=event, members=members, current=current, own=own,
-                           bad=bad, bad_field=bad_field)
+    return render_template("training/edit.html", form=form, event=event, members=grid, current=current, own=own,
+                           bad=bad, bad_field=bad_field, big=big, paste_errors=paste_errors,
+                           picker=picker_attrs(), member_count=len(members))
+
+
+def _added(current: dict[int, int]):
+    """The add area of a big tenant's form: one enterprise picked (its name or credit code,
+    headcount, names) and a pasted list, checked together (a member twice is an error)."""
+    entries = split_pasted(request.form.get("bulk", ""))
+    if entries is None:
+        return PastedResult(errors=[{"row": "", "column": "", "message": _("At most %(n)d lines at a time.",
+                                                                           n=PASTE_LINES)}])
+    who = request.form.get("add-who", "").strip()
+    if who:
+        entries.insert(0, (_("Added enterprise"), who, request.form.get("add-headcount", "").strip(),
+                           request.form.get("add-names", "").strip()))
+    return read_entries(entries, Members(), current)
 
 
 def _show(event: TrainingEvent, names: NamesForm | None = None, status: int = 200):
@@ -247,7 +283,7 @@ def import_sign_in(event_id):
 @permission_required("training.manage")
 def delete(event_id):
     event = event_or_404(event_id)
-    form = ConfirmForm()
+    form = TypedConfirmForm(event.title)  # the attendance goes with it, for good
     if form.validate_on_submit():
         for attachment in files.attachments_of("training", event.id):
             files.delete(attachment)
@@ -256,21 +292,64 @@ def delete(event_id):
         flash(_("Deleted."), "success")
         return redirect(url_for("training.index"))
     return render_template("_confirm_page.html", form=form, back=url_for("training.show", event_id=event.id),
-                           question=_("Delete the event “%(title)s” and its attendance?", title=event.title))
+                           question=_("Delete the event “%(title)s” and its attendance?", title=event.title)), \
+        (422 if form.errors else 200)
 
 
 @bp.route("/coverage")
 @permission_required("training.view")
 def coverage():
+    """Figures, chart and one page of the rows behind them: computed once per tenant data version,
+    period, filter, page and contact rights (the liaison mobiles shown or masked), then served
+    whole from the tenant cache (saas/tenant_cache.py, saas/templating.py whole_page)."""
     period = _period()
     show = request.args.get("show", "")
     show = show if show in FILTERS else ""
-    counts = monthly(period.start.year)
-    series = [(str(KIND_LABELS[k]), [counts[m][k] for m in range(1, 13)]) for k in KINDS]
-    return render_template("training/coverage.html", period=period, fig=figures(period), show=show,
-                           rows=paginate_rows(member_rows(period, show)),
-                           chart=stacked_bars([str(m) for m in range(1, 13)], series,
-                                              _("Events per month, %(year)d", year=period.start.year)))
+    key = (period.start, period.end, show, page_number(), contacts_key())
+
+    def content():
+        # The rows listed are those a figure counts: the figure is their number (no COUNT).
+        if show:
+            fig = figures(period)
+            rows = paginate_rows(member_rows(period, show), total=listed(fig, show))
+        else:  # all members: the page's rows bring the member counts along (one pass, not two)
+            rows = paginate_rows(member_rows(period, totals=True), total=0)
+            first = rows.items[0] if rows.items else None  # none: no members, or past the last page
+            fig = figures(period, (first.active, first.trained, first.everyone) if first else None)
+            rows.total = fig.active
+        counts = monthly(period.start.year)
+        series = [(str(KIND_LABELS[k]), [counts[m][k] for m in range(1, 13)]) for k in KINDS]
+        return render_template("training/_coverage.html", period=period, fig=fig, show=show, rows=rows,
+                               chart=stacked_bars([str(m) for m in range(1, 13)], series,
+                                                  _("Events per month, %(year)d", year=period.start.year)),
+                               **_coverage_by_month(period))
+
+    return whole_page("training-coverage", key, lambda: render_template(
+        "training/coverage.html", body=fragment("training-coverage", key, content)))
+
+
+def _coverage_by_month(period: Period) -> dict:
+    """For a calendar year: the trained share at each month's end (from 1 January) against the
+    WH-2 line and the year's plan target, with the table behind the picture."""
+    year = period.start.year
+    if period != Period.year(year):
+        return {}
+    from tenants.plans.services import plan_for
+
+    months = by_month(year, date.today())
+    if not months:
+        return {}
+    plan = plan_for(year)
+    target = plan.training_ratio_target if plan is not None else None
+    shares = [round(100 * trained / active, 1) if active else None for _m, active, trained in months]
+    labels = [str(m) for m, _a, _t in months] + [str(m) for m in range(len(months) + 1, 13)]
+    series = [(_("Trained share (%%)"), shares + [None] * (12 - len(months))),
+              (_("WH-2: over 50%%"), [WH2_RATIO * 100] * 12)]
+    if target is not None:
+        series.append((_("Plan target (%%)"), [float(target)] * 12))
+    return {"month_chart": line(labels, series, _("Trained share by month, %(year)d", year=year), (0, 100)),
+            "month_rows": [(m, active, trained, share) for (m, active, trained), share in zip(months, shares)],
+            "month_target": target}
 
 
 @bp.route("/export.xlsx")

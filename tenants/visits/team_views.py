@@ -12,6 +12,7 @@ from saas import files
 from saas.auth.permissions import permission_required
 from saas.extensions import db
 from tenants.members.models import Enterprise
+from tenants.members.search import picker_attrs
 
 from .blueprint import bp
 from .forms import EMPLOYMENT_LABELS, ActivityForm, StaffLedgerForm
@@ -38,6 +39,7 @@ def edit_staff(ledger_id=None):
     form.enterprise_id.choices = [(e.id, e.name) for e in db.session.execute(
         sa.select(Enterprise.id, Enterprise.name).where(sa.or_(Enterprise.status != "withdrawn", Enterprise.id == keep))
         .order_by(Enterprise.name))]
+    form.enterprise_id.render_kw = picker_attrs()
     if form.validate_on_submit():
         row = row or ProtectionStaff()
         form.populate_obj(row)

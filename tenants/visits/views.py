@@ -17,6 +17,7 @@ from saas.extensions import db
 from saas.numbers import db_id
 from saas.pagination import paginate
 from tenants.members.models import Enterprise
+from tenants.members.search import picker_attrs
 
 from .blueprint import bp
 from .forms import MODE_LABELS, STATUS_LABELS, TOPIC_LABELS, AnswerForm, ConfirmForm, VisitForm
@@ -94,6 +95,7 @@ def _form(visit: GuidanceVisit | None) -> VisitForm:
     form.enterprise_id.choices = [(e.id, e.name) for e in db.session.execute(
         sa.select(Enterprise.id, Enterprise.name).where(sa.or_(Enterprise.status != "withdrawn", Enterprise.id == keep))
         .order_by(Enterprise.name))]
+    form.enterprise_id.render_kw = picker_attrs()  # a type-ahead over hundreds of members
     form.instructor_ids.choices = [(u.id, u.name) for u in tenant_instructors() if u.id != current_user.id]
     if request.method == "GET":
         if visit is None:

@@ -21,7 +21,7 @@ from tenants.members.models import Enterprise
 
 from ..test_applications import TEXTS, Y, run_worker
 from ..test_member_import import fill_template, row
-from .conftest import sign_in
+from .conftest import DESKTOP, check_page, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -51,16 +51,21 @@ def test_park_admin_journey(live_server, browser, make, tmp_path):
     tenant = make.tenant(slug="year", name="全年园区", bureau=district)
     make.user("admin@example.com", name="园区管理员", tenant=tenant, role="admin")
 
-    page = browser.new_context(locale="zh-CN", accept_downloads=True).new_page()
+    page = browser.new_context(locale="zh-CN", accept_downloads=True, **DESKTOP).new_page()
     errors = sign_in(page, live_server, "admin@example.com")
 
     year = date.today().year
+    # A new base lands on its dashboard with the first-run checklist, nothing ticked yet.
+    page.wait_for_url(f"{live_server}/t/year/")
+    assert page.locator("#first-run [data-done=no]").count() == 4
     readiness = f"{live_server}/t/year/readiness/?scheme=cq-park&year={year}"
     page.goto(readiness)
+    check_page(page, "admin", "readiness-empty")
     empty_score = float(page.inner_text("#score").split("/")[0])
 
     # The template, as the browser downloads it.
     page.goto(f"{live_server}/t/year/members/import")
+    check_page(page, "admin", "import")
     with page.expect_download() as download:
         page.click("text=下载导入模板")
     template = download.value.path().read_bytes()
@@ -73,6 +78,7 @@ def test_park_admin_journey(live_server, browser, make, tmp_path):
     # A bad row: the whole file is refused, the row and column are named, nothing is written.
     _upload(page, tmp_path / "名录-有误.xlsx")
     table = page.inner_text("main table")
+    check_page(page, "admin", "import-errors", both=False)
     # Sheet row 8: two note rows, the Chinese and English headers, then the 4th entry.
     assert table.splitlines()[1:] == ["8\t统一社会信用代码\t统一社会信用代码应为 18 位。"], table
     with tenant_scope(tenant.id):
@@ -83,11 +89,13 @@ def test_park_admin_journey(live_server, browser, make, tmp_path):
     page.wait_for_url(f"{live_server}/t/year/members/")
     assert "导入完成" in page.content()
     assert page.locator("main table tbody tr").count() == 6
+    check_page(page, "admin", "members")
 
     # A new liaison person for one of them.
     with tenant_scope(tenant.id):
         ids = db.session.scalars(sa.select(Enterprise.id).order_by(Enterprise.name)).all()
     page.goto(f"{live_server}/t/year/members/{ids[0]}/liaison")
+    check_page(page, "admin", "liaison")
     page.fill("input[name=name]", "钱新任")
     page.fill("input[name=mobile]", "13900000000")
     with page.expect_navigation():
@@ -96,6 +104,7 @@ def test_park_admin_journey(live_server, browser, make, tmp_path):
 
     # A training for three members; coverage shows three of six trained.
     page.goto(f"{live_server}/t/year/training/new")
+    check_page(page, "admin", "training-form")
     page.fill("input[name=title]", "商业秘密保护专题培训")
     for enterprise_id in ids[:3]:
         page.fill(f"input[name=hc-{enterprise_id}]", "60")
@@ -106,12 +115,15 @@ def test_park_admin_journey(live_server, browser, make, tmp_path):
     assert page.inner_text("[data-figure=active]") == "6"
     assert page.inner_text("[data-figure=trained]") == "3"
     assert page.inner_text("[data-figure=ratio]") == "50.0%"
+    check_page(page, "admin", "coverage")
     page.goto(readiness)
     before_units = float(page.inner_text("#score").split("/")[0])
 
     # Four units recognised before the platform, recorded from their certificates.
     for n, enterprise_id in enumerate(ids[1:5], start=1):
         page.goto(f"{live_server}/t/year/units/record")
+        if n == 1:
+            check_page(page, "admin", "unit-record")
         page.select_option("select[name=unit]", f"enterprise:{enterprise_id}")
         page.fill("input[name=certificate_no]", f"测示〔{year - 1}〕{n:02d}号")
         page.fill("input[name=issued_by]", "测试市市场监督管理局")
@@ -121,12 +133,14 @@ def test_park_admin_journey(live_server, browser, make, tmp_path):
         assert "平台使用前认定" in page.inner_text("main")
     # The fifth: from liaison enterprise to recognised unit on the platform.
     page.goto(f"{live_server}/t/year/units/")
+    check_page(page, "admin", "units")
     page.select_option("form[action$='/units/apply'] select[name=unit]", f"enterprise:{ids[0]}")
     page.select_option("form[action$='/units/apply'] select[name=scheme]", "cq-enterprise")
     with page.expect_navigation():
         page.click("form[action$='/units/apply'] button[type=submit]")
     unit_url = page.url
     assert "/units/applications/" in unit_url and "草稿" in page.inner_text("main")
+    check_page(page, "admin", "unit-application")
     with page.expect_navigation():
         page.click("form[action$='/submit'] button[type=submit]")
     assert "待园区初审" in page.inner_text("main")
@@ -135,9 +149,10 @@ def test_park_admin_journey(live_server, browser, make, tmp_path):
         page.click("button[value=recommend]")
     assert "已推荐，待市场监管部门认定" in page.inner_text("main")
     make.user("reviewer@example.com", name="区局审核员", bureau=district, bureau_role="reviewer")
-    reviewer = browser.new_context(locale="zh-CN").new_page()
+    reviewer = browser.new_context(locale="zh-CN", **DESKTOP).new_page()
     errors += sign_in(reviewer, live_server, "reviewer@example.com")
     reviewer.goto(unit_url)
+    check_page(reviewer, "admin", "unit-recognition")
     reviewer.fill("input[name=certificate_no]", f"测示〔{year}〕06号")
     reviewer.fill("input[name=issued_by]", "测试甲区市场监督管理局")
     reviewer.fill("input[name=recognised_on]", date.today().isoformat())
@@ -152,6 +167,7 @@ def test_park_admin_journey(live_server, browser, make, tmp_path):
 
     # The application: start, write, submit, print version 1.
     page.goto(f"{live_server}/t/year/applications/")
+    check_page(page, "admin", "applications")
     page.select_option("select[name=scheme]", "cq-park")
     page.fill("input[name=year]", str(Y))
     with page.expect_navigation():
@@ -161,17 +177,21 @@ def test_park_admin_journey(live_server, browser, make, tmp_path):
     with page.expect_navigation():
         page.click("form[action$='/sections'] button[type=submit]")
     application_url = page.url
+    check_page(page, "admin", "application")
     preview = _dossier(page, "text=生成申报材料（PDF）")
     assert preview[:5] == b"%PDF-"
     page.goto(application_url)
     with page.expect_navigation():
         page.click("form[action$='/submit'] button[type=submit]")
     # The confirmation lists what is empty or not met; those are acknowledged to submit.
+    check_page(page, "admin", "confirm-submit", both=False)
     if page.locator("#acknowledge").count():
         page.check("#acknowledge")
     with page.expect_navigation():
         page.click("#confirm-submit button[type=submit]")
+    check_page(page, "admin", "submitted")
     pdf = _dossier(page, "text=生成 PDF")
+    check_page(page, "admin", "job")
     assert pdf[:5] == b"%PDF-"
     assert errors == []
 

@@ -12,7 +12,7 @@ from saas.auth.services import grant
 from saas.extensions import db
 from saas.tenancy import tenant_scope
 
-from .conftest import sign_in
+from .conftest import DESKTOP, check_page, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -35,14 +35,21 @@ def test_enterprise_user_journey(live_server, browser, make):
         db.session.commit()
         visit_id = visit.id
 
-    page = browser.new_page(locale="zh-CN")
+    page = browser.new_page(locale="zh-CN", **DESKTOP)
     errors = sign_in(page, live_server, "ent@example.com")
     page.wait_for_url(f"{live_server}/t/journey/")
+    check_page(page, "enterprise", "home")
+    # Its home is a to-do list: the visit to acknowledge, the checklist, the year's figures.
+    todo = page.locator("#todo [data-todo]")
+    assert {todo.nth(i).get_attribute("data-todo") for i in range(todo.count())} >= {"acknowledge", "checklist", "figures"}
 
     # Checklist: put "organisation" in place.
     page.click("text=本企业：基本信息、检查清单、调查数据、印证材料")
     page.wait_for_url(f"{live_server}/t/journey/members/{mine}")
+    check_page(page, "enterprise", "member")
     page.click("a[href$='/checklist']")
+    page.wait_for_url("**/checklist")
+    check_page(page, "enterprise", "checklist")
     page.select_option("select[name='state-five.organisation']", "in_place")
     page.click("main button[type=submit]")
     page.wait_for_url(f"{live_server}/t/journey/members/{mine}")
@@ -50,23 +57,29 @@ def test_enterprise_user_journey(live_server, browser, make):
 
     # Internal training for all three employees.
     page.goto(f"{live_server}/t/journey/training/new")
+    check_page(page, "enterprise", "training-form")
     page.fill("input[name=title]", "全员保密培训")
     page.fill(f"input[name=hc-{mine}]", "3")
     page.click("main button[type=submit]")
     page.wait_for_selector("text=培训活动已保存")
     page.goto(f"{live_server}/t/journey/training/mine")
     assert "已完成全员培训" in page.content()
+    check_page(page, "enterprise", "training-mine")
 
     # Acknowledge the visit.
     page.goto(f"{live_server}/t/journey/visits/{visit_id}")
+    check_page(page, "enterprise", "visit")
     page.click("text=确认本次走访")
     page.wait_for_selector("text=已确认走访")
     assert "联络员甲" in page.inner_text("#acknowledged")
+    page.goto(f"{live_server}/t/journey/")
+    assert page.locator("#todo [data-todo=acknowledge]").count() == 0  # ticked from the data
 
     # Another enterprise of the same park: the friendly not-found page.
     response = page.goto(f"{live_server}/t/journey/members/{other}")
     assert response.status == 404
     assert "页面不存在" in page.content()
+    check_page(page, "enterprise", "not-found")
     assert errors == []
 
     with tenant_scope(tenant.id):

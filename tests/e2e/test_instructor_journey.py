@@ -16,7 +16,7 @@ from saas.files import Attachment
 from saas.tenancy import tenant_scope
 from tenants.visits.models import GuidanceVisit, VisitInstructor
 
-from .conftest import sign_in
+from .conftest import check_page, sign_in
 
 pytestmark = pytest.mark.browser
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 3}
@@ -52,14 +52,17 @@ def test_instructor_records_a_visit_on_a_phone(live_server, browser, make, tmp_p
 
     page = browser.new_context(locale="zh-CN", **PHONE).new_page()
     errors = sign_in(page, live_server, "ins@example.com", tap=True)
+    assert page.url == f"{live_server}/instructor/"  # an instructor lands on the instructor home
 
     page.goto(f"{live_server}/instructor/")
     assert _fits(page)
+    check_page(page, "instructor", "home")
     page.tap("text=待走访企业有限公司")
     page.wait_for_url(f"{live_server}/t/phone/visits/new?enterprise={due}")
     assert _fits(page)
     assert page.input_value("select[name=enterprise_id]") == str(due), "the member is chosen already"
     assert page.get_attribute("input[name=photo]", "capture") == "environment"
+    check_page(page, "instructor", "visit-form")
     page.check("input[name=topics][value=measures]")
     page.fill("textarea[name=findings]", "涉密区域未设门禁")
     page.fill("textarea[name=recommendations]", "一个月内加装门禁")
@@ -68,9 +71,11 @@ def test_instructor_records_a_visit_on_a_phone(live_server, browser, make, tmp_p
     page.wait_for_selector("text=走访记录已保存。")
     assert _fits(page)
     assert "涉密区域未设门禁" in page.inner_text("main")
+    check_page(page, "instructor", "visit")
 
     page.goto(f"{live_server}/instructor/")
     assert page.locator(f"a[href*='enterprise={due}']").count() == 0, "two visits this year: no longer due"
+    check_page(page, "instructor", "home-after")
     assert errors == []
 
     with tenant_scope(tenant.id):

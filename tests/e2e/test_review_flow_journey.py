@@ -23,7 +23,7 @@ from saas.tenancy import tenant_scope
 from tenants.applications.models import Application, ApplicationEvent, Objection
 
 from ..test_applications import TEXTS, Y, run_worker
-from .conftest import sign_in
+from .conftest import DESKTOP, check_page, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -54,7 +54,7 @@ def _world(make, login_as, locale):
 
 
 def _page(browser, live_server, email):
-    page = browser.new_context().new_page()
+    page = browser.new_context(**DESKTOP).new_page()
     return page, sign_in(page, live_server, email)
 
 
@@ -102,7 +102,7 @@ def _sheet(page, points: dict[int, str]) -> None:
 
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
 def test_review_flow_journey(live_server, browser, make, login_as, locale, tmp_path):
-    words, seen = WORDS[locale], []
+    words, seen, journey = WORDS[locale], [], f"flow-{locale}"
     tenant_id, application_id = _world(make, login_as, locale)
     show = f"{live_server}/t/flow/applications/{application_id}"
 
@@ -112,6 +112,7 @@ def test_review_flow_journey(live_server, browser, make, login_as, locale, tmp_p
     with park.expect_navigation():
         park.click("form[action$='/submit'] button[type=submit]")
     assert park.locator("#submit-empty li").count() == 4, "leading group, office, staff, budget are empty"
+    check_page(park, journey, "confirm-submit", both=False)
     if words:
         assert words["empty"] in park.inner_text("main")
     with park.expect_navigation():
@@ -123,6 +124,7 @@ def test_review_flow_journey(live_server, browser, make, login_as, locale, tmp_p
     district, district_errors = _page(browser, live_server, "district@example.com")
     district.goto(show)
     assert district.locator("select[name=to]").count() == 0
+    check_page(district, journey, "application-submitted")
     _press(district, "accept", "材料齐全，受理。")
     if words:
         assert words["accepted"] in district.inner_text("main")
@@ -131,6 +133,7 @@ def test_review_flow_journey(live_server, browser, make, login_as, locale, tmp_p
     with district.expect_navigation():
         district.click("button[name=action][value=return]")
     assert "案例缺少处理结果" in district.inner_text("#confirm-decision")
+    check_page(district, journey, "confirm-return", both=False)
     with district.expect_navigation():
         district.click("#confirm")
     assert district.get_attribute("#status", "data-status") == "returned"
@@ -139,12 +142,14 @@ def test_review_flow_journey(live_server, browser, make, login_as, locale, tmp_p
     # The park reads the comment beside the section, revises and resubmits: version 2.
     park.goto(show)
     assert "案例缺少处理结果" in park.inner_text(".section-comment[data-section=cases]")
+    check_page(park, journey, "application-returned")
     park.fill("#sec-cases", TEXTS["cases"] + "已追回全部图纸，涉事员工被依法处理。")
     with park.expect_navigation():
         park.click("form[action$='/sections'] button[type=submit]")
     _submit(park, seen)
     assert park.get_attribute("#status", "data-status") == "submitted"
     assert "已追回全部图纸" in park.inner_text("#last-changes ins")
+    check_page(park, journey, "application-resubmitted")
     _no_codes(park, seen)
 
     district.goto(show)
@@ -170,6 +175,7 @@ def test_review_flow_journey(live_server, browser, make, login_as, locale, tmp_p
     with expert2.expect_navigation():
         expert2.click("form[action$='/panel-verdict'] button[type=submit]")
     assert expert2.get_attribute("#review-steps [data-step=expert]", "data-done") == "yes"
+    check_page(expert2, journey, "application-city-review")
     _no_codes(expert2, seen)
 
     # Public notice from 20 days ago (15 days, so it has ended); an objection received in it.
@@ -179,6 +185,7 @@ def test_review_flow_journey(live_server, browser, make, login_as, locale, tmp_p
     assert expert1.locator("#notice-period").count() == 1
     _press(expert1, "object", "有企业反映示范单位数量不实", received_on=(date.today() - timedelta(days=18)).isoformat())
     assert expert1.get_attribute(".objection", "data-resolved") == "no"
+    check_page(expert1, journey, "application-objection")
     # Recognition waits for the objection's outcome.
     _press(expert1, "approve", certificate_no="渝商秘示范〔2026〕第001号")
     assert expert1.locator("#decision-error").count() == 1, "refused while the objection is open"
@@ -199,6 +206,7 @@ def test_review_flow_journey(live_server, browser, make, login_as, locale, tmp_p
     run_worker()
     park.goto(show)
     _no_codes(park, seen)
+    check_page(park, journey, "application-recognised")
     href = park.get_attribute("#certificate-link", "href")
     pdf = park.request.get(f"{live_server}{href}" if href.startswith("/") else href).body()
     assert pdf.startswith(b"%PDF-")

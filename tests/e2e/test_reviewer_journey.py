@@ -16,7 +16,7 @@ from saas.tenancy import tenant_scope
 from tenants.applications.models import Application, ApplicationEvent, ReviewScore
 
 from ..test_applications import TEXTS, Y
-from .conftest import sign_in
+from .conftest import DESKTOP, check_page, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +51,7 @@ def _submitted_application(make, login_as, locale) -> tuple[int, int, object]:
 
 
 def _sign_in(browser, live_server, email):
-    page = browser.new_context().new_page()
+    page = browser.new_context(**DESKTOP).new_page()
     return page, sign_in(page, live_server, email)
 
 
@@ -81,24 +81,30 @@ def _move(page, to, comment="", **fields):
 
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
 def test_reviewer_journey(live_server, browser, make, login_as, locale):
-    words = WORDS[locale]
+    words, journey = WORDS[locale], f"reviewer-{locale}"
     tenant_id, application_id, admin = _submitted_application(make, login_as, locale)
     show = f"{live_server}/t/review/applications/{application_id}"
 
     district, district_errors = _sign_in(browser, live_server, "district@example.com")
+    assert district.url == f"{live_server}/workbench/"  # a reviewer lands on the workbench
     district.goto(f"{live_server}/bureau/")
+    check_page(district, journey, "bureau")
     district.click("text=旅程示范园区")
     district.wait_for_url(f"{live_server}/t/review/")
+    check_page(district, journey, "park")
     district.goto(show)
+    check_page(district, journey, "application-submitted")
     _move(district, "district_review")
     assert district.get_attribute("#status", "data-status") == "district_review"
     _move(district, "returned", comment="   ")
     assert words["reasons"] in district.content()
+    check_page(district, journey, "confirm-return", both=False)
     # Told on the same confirmation page, which keeps what was pressed: the reasons, then confirm.
     district.fill("#confirm-decision textarea[name=opinion]", "请补充典型案例的处理结果")
     with district.expect_navigation():
         district.click("#confirm")
     assert words["returned"] in district.inner_text("main")
+    check_page(district, journey, "application-returned")
 
     # The park revises and resubmits (version 2); the district recommends it.
     admin.post(f"/t/review/applications/{application_id}/sections", data={**TEXTS, "cases": "追回图纸，依法处理。"})
@@ -115,6 +121,7 @@ def test_reviewer_journey(live_server, browser, make, login_as, locale):
     _move(city, "city_review")
     _save_scores(city, words, item_7="四")
     assert words["not_numbers"] in city.content()
+    check_page(city, journey, "scores-error", both=False)
     _save_scores(city, words, item_7="4")
     assert words["saved"] in city.content()
     for step in ("materials", "data_check", "on_site"):  # the city review's recorded steps (CQ-3)
@@ -125,6 +132,7 @@ def test_reviewer_journey(live_server, browser, make, login_as, locale):
         city.click("form[action$='/panel-verdict'] button[type=submit]")
     _move(city, "public_notice", notice_start=date.today().isoformat())
     assert words["objection"] in city.inner_text("main"), "objections can be recorded during the notice"
+    check_page(city, journey, "application-notice")
     assert district_errors == [] and city_errors == []
 
     with tenant_scope(tenant_id):

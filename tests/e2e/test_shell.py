@@ -30,7 +30,7 @@ def test_sign_in_switch_language_and_phone_layout(live_server, browser, make):
     page.fill("input[name=password]", "correct-horse-battery")
     page.click("main input[type=submit]")
     page.wait_for_url(f"{live_server}/")
-    assert page.locator("h1").inner_text() == "我的基地"
+    assert page.locator("h1").inner_text() == "我的工作"  # two bases: a page of the work waiting in each
     page.click("text=浏览器测试园区")
     page.wait_for_url(f"{live_server}/t/browser-park/")
 

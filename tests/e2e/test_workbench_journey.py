@@ -16,7 +16,7 @@ from tenants.applications.models import Application, Objection
 from tenants.applications.services import move
 
 from ..test_workbench import put_application, put_unit
-from .conftest import sign_in
+from .conftest import check_page, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -74,6 +74,7 @@ def test_workbench_journey(live_server, browser, make, locale, tmp_path):
                 assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
             main = page.inner_text("main")
             assert words["scheme"] in main and "cq-park" not in main
+            check_page(page, f"workbench-{locale}", email.split("@")[0], both=False)  # both sizes run here
             path = tmp_path / f"{locale}-{size}-{email.split('@')[0]}.png"
             page.screenshot(path=str(path), full_page=True)
             shots.append(path)
@@ -84,11 +85,13 @@ def test_workbench_journey(live_server, browser, make, locale, tmp_path):
                 assert words["notice"] in page.inner_text("main")
                 assert page.locator("[data-count=todo]").inner_text() == "2"  # the notice and its objection
                 page.screenshot(path=str(tmp_path / f"{locale}-{size}-city-filtered.png"), full_page=True)
+                check_page(page, f"workbench-{locale}", "city-filtered", both=False)
             # An item opens its own page.
             first = page.locator("#workbench-table a, #workbench-cards a").locator("visible=true").first
             with page.expect_navigation():
                 first.click()
             assert "/t/" in page.url
+            check_page(page, f"workbench-{locale}", f"{email.split('@')[0]}-item", both=False)
             assert errors == []
             page.context.close()
 

@@ -18,10 +18,18 @@ per check; the run writes tests/perf/soak.json and exits non-zero if any check f
              connection), later requests succeed (pool pre-ping), every acknowledged write is kept;
              then `flask backup`, `flask restore` into a new database, and every acknowledged
              write is found in the restored one.
+6. replica — a streaming standby of the local cluster (pg_basebackup into a temporary directory,
+             a second postmaster on another port) as DATABASE_REPLICA_URL under a mixed load with
+             the bureau's routed pages: the standby serves reads, reviewers always see the target
+             they just saved (read-your-writes), the standby is killed mid-run and every page
+             still answers 200 from the primary, no acknowledged write is lost. The standby and
+             its directory go whatever happens; the main cluster is only reloaded (a replication
+             line in pg_hba.conf, taken out again), never restarted.
 """
 
 from __future__ import annotations
 
+import glob
 import io
 import json
 import os
@@ -585,13 +593,263 @@ def backup_and_restore(stack: Stack, ledger: Ledger, scenario: str) -> None:
         drop_database(name)
 
 
+PGBIN = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]) if glob.glob("/usr/lib/postgresql/*/bin") else None
+
+
+def as_postgres(args: list) -> list:
+    """PostgreSQL's programs refuse to run a data directory as root: as the postgres user then."""
+    return (["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []) + [str(a) for a in args]
+
+
+def psql(sql: str, port: int = 5432, database: str = "postgres") -> str:
+    return subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", database, "-Atqc", sql],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+class Standby:
+    """A streaming standby of the local cluster on a port of its own, in a temporary directory.
+    `close` stops it (immediate) and removes the directory, and takes the replication line out of
+    the main cluster's pg_hba.conf again if it put one there (a reload, never a restart)."""
+
+    LINE = "host replication all 127.0.0.1/32 trust  # soak replica scenario"
+
+    def __init__(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="soak-standby-"))
+        self.data = self.dir / "data"
+        self.port = free_port()
+        self.hba = Path(psql("SHOW hba_file"))
+        self.hba_added = False
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+        os.chmod(self.dir, 0o700)
+        try:
+            self._allow_replication()
+            started = time.time()
+            subprocess.run(as_postgres([PGBIN / "pg_basebackup", "-h", "127.0.0.1", "-p", "5432", "-U", "postgres",
+                                        "-D", self.data, "-R", "-X", "stream", "-c", "fast"]),
+                           check=True, capture_output=True, text=True)
+            self.copied = time.time() - started
+            # The main cluster's own settings stay with it (Debian keeps them in /etc); a standby
+            # needs at least the primary's limits.
+            limits = dict(line.split("|") for line in psql(
+                "SELECT name, setting FROM pg_settings WHERE name IN ('max_connections', 'max_worker_processes', "
+                "'max_wal_senders', 'max_prepared_transactions', 'max_locks_per_transaction')").splitlines())
+            conf = [f"port = {self.port}", "listen_addresses = '127.0.0.1'", f"unix_socket_directories = '{self.dir}'",
+                    f"hba_file = '{self.data}/pg_hba.conf'", f"ident_file = '{self.data}/pg_ident.conf'",
+                    "hot_standby = on", "shared_buffers = 32MB", "ssl = off", "logging_collector = off",
+                    # A second behind, as a loaded replica is (on loopback it would be a few ms):
+                    # within the app's 5 s bound, so it keeps reading there, and a reviewer's read
+                    # right after a save would show the old target without read-your-writes.
+                    "recovery_min_apply_delay = '1s'",
+                    *(f"{k} = {v}" for k, v in limits.items())]
+            for name, text in (("postgresql.conf", "\n".join(conf) + "\n"),
+                               ("pg_hba.conf", "local all all trust\nhost all all 127.0.0.1/32 trust\n"),
+                               ("pg_ident.conf", "")):
+                (self.data / name).write_text(text)
+                if os.geteuid() == 0:
+                    shutil.chown(self.data / name, "postgres", "postgres")
+            subprocess.run(as_postgres([PGBIN / "pg_ctl", "-D", self.data, "-l", self.dir / "standby.log", "-w",
+                                        "-t", "60", "start"]), check=True, capture_output=True, text=True)
+        except Exception:
+            self.close()
+            raise
+
+    def _allow_replication(self) -> None:
+        text = self.hba.read_text()
+        if any(line.split()[:2] == ["host", "replication"] for line in text.splitlines() if line.strip()):
+            return
+        self.hba.write_text(text.rstrip("\n") + "\n" + self.LINE + "\n")
+        self.hba_added = True
+        psql("SELECT pg_reload_conf()")
+
+    def url(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
+
+    def kill(self) -> None:
+        """As a crash would: the postmaster and every backend end at once (SIGQUIT), no checkpoint."""
+        subprocess.run(as_postgres([PGBIN / "pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop"]),
+                       capture_output=True)
+
+    def close(self) -> None:
+        if self.running():
+            self.kill()
+        if self.running():  # pg_ctl failed: the postmaster by its pid
+            try:
+                os.kill(int((self.data / "postmaster.pid").read_text().split()[0]), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+        if self.hba_added:
+            lines = [line for line in self.hba.read_text().splitlines() if line != self.LINE]
+            self.hba.write_text("\n".join(lines) + "\n")
+            psql("SELECT pg_reload_conf()")
+            self.hba_added = False
+
+
+def replica_reads(redis_url: str) -> None:
+    seconds = max(30, min(SECONDS, 90))
+    print(f"\n== read replica: a streaming standby, 16 clients, {seconds} s, the standby killed half-way", flush=True)
+    if PGBIN is None:
+        check("replica", "PostgreSQL's programs", False, "no /usr/lib/postgresql/*/bin")
+        return
+    name, url = pg_database()
+    stack = standby = None
+    try:
+        stack = Stack("replica", url, redis_url, members=100)
+        year = date.today().year
+        districts = stack.sql(f"""
+from saas.admin.services import save_bureau
+from saas.auth.services import create_user
+from saas.tenancy import Tenant
+city = save_bureau(None, "压测市局", "city", None)
+districts = [save_bureau(None, f"压测{{k}}区局", "district", city) for k in range(4)]
+db.session.flush()
+db.session.get(Tenant, {stack.tenant['tenant_id']}).bureau = districts[0]
+for k, d in enumerate(districts):
+    create_user(f"reviewer{{k}}@soak.example", "审核员", "{PASSWORD}", bureau=d, bureau_role="reviewer")
+create_user("city@soak.example", "市局审核员", "{PASSWORD}", bureau=city, bureau_role="reviewer")
+db.session.commit()
+print(json.dumps([d.id for d in districts]))""")
+        standby = Standby()
+        in_recovery = psql("SELECT pg_is_in_recovery()", standby.port, name)
+        check("replica", "standby streaming from the main cluster", in_recovery == "t",
+              f"pg_basebackup {standby.copied:.1f} s, port {standby.port}, in recovery: {in_recovery}")
+        stack.stop("web")
+        stack.env.update({"DATABASE_REPLICA_URL": standby.url(name), "DATABASE_REPLICA_MAX_LAG_SECONDS": "5",
+                          "LOG_LEVEL": "INFO"})
+        stack.start_web(4)
+
+        def sign_in(email: str) -> requests.Session:
+            s = requests.Session()
+            token = CSRF.search(s.get(stack.base + "/login", timeout=10).text).group(1)
+            r = s.post(stack.base + "/login", data={"email": email, "password": PASSWORD, "csrf_token": token},
+                       allow_redirects=False, timeout=10)
+            assert r.status_code == 302, (email, r.status_code)
+            s.csrf = CSRF.search(s.get(stack.base + "/bureau/", timeout=10).text).group(1)
+            return s
+
+        reviewers = [sign_in(f"reviewer{k}@soak.example") for k in range(4)]
+        city = sign_in("city@soak.example")
+        admin = stack.browser()
+        ledger = Ledger()
+        routed = ["/bureau/", "/bureau/rollup", f"/bureau/rollup.xlsx?year={year}", "/bureau/export.xlsx"]
+        own = {"checked": 0, "stale": []}
+        after_kill = Counter()
+        killed_at: list[float] = []
+        routed_asked = [0]
+
+        def standby_transactions() -> int:
+            return int(psql("SELECT xact_commit + xact_rollback FROM pg_stat_database "
+                            "WHERE datname = current_database()", standby.port, name) or 0)
+
+        before = standby_transactions()
+
+        def step(rnd, http):
+            k = threading.current_thread().k
+            if k < 4:  # a reviewer saves a target and reads the overview at once: they must see it
+                value = rnd.randrange(1, 10**6)
+                r = reviewers[k].post(f"{stack.base}/bureau/targets/{year}",
+                                      data={"bases": str(value), "csrf_token": reviewers[k].csrf},
+                                      allow_redirects=False, timeout=30)
+                ledger.seen(r)
+                page = reviewers[k].get(f"{stack.base}/bureau/?year={year}", timeout=30)
+                ledger.seen(page)
+                if r.status_code == 302 and page.status_code == 200:
+                    shown = re.search(r'name="bases" value="(\d*)"', page.text)
+                    with ledger.lock:
+                        own["checked"] += 1
+                        if not shown or shown.group(1) != str(value):
+                            own["stale"].append((value, shown.group(1) if shown else None))
+                return
+            roll = rnd.random()
+            if roll < 0.45:
+                with ledger.lock:
+                    routed_asked[0] += 1
+                r = city.get(stack.base + rnd.choice(routed), timeout=60)
+            elif roll < 0.60:
+                r = admin.get(stack.web + rnd.choice(["/reports/", "/", "/members/"]), timeout=30)
+            elif roll < 0.90:
+                create_enterprise(stack, http, ledger)
+                return
+            else:
+                create_training(stack, http, ledger, ids)
+                return
+            ledger.seen(r)
+            if killed_at and time.time() > killed_at[0]:
+                with ledger.lock:
+                    after_kill[r.status_code] += 1
+
+        ids = stack.sql("""
+from tenants.members.models import Enterprise
+print(json.dumps(db.session.scalars(sa.select(Enterprise.id).limit(100)).all()))""")
+        served = {}
+
+        def kill():
+            served["before_kill"] = standby_transactions() - before
+            served["routed"] = routed_asked[0]
+            standby.kill()
+            killed_at.append(time.time())
+
+        killer = threading.Timer(seconds / 2, kill)
+        killer.start()
+        stop = time.time() + seconds
+
+        def loop(k):
+            threading.current_thread().k = k
+            rnd = random.Random(k)
+            http = requests.Session()
+            while time.time() < stop:
+                try:
+                    step(rnd, http)
+                except requests.RequestException as exc:
+                    ledger.seen(None, exc)
+
+        threads = [threading.Thread(target=loop, args=(k,)) for k in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        killer.join()
+        total = sum(ledger.status.values())
+        check("replica", "requests", total > 0 and not ledger.unexpected,
+              f"{total} in {seconds} s, statuses {dict(ledger.status)}, connection errors {dict(ledger.errors)}")
+        check("replica", "the standby served reads before it was killed", served.get("before_kill", 0) > 100,
+              f"{served.get('before_kill')} transactions on the standby (lag checks included) for "
+              f"{served.get('routed')} routed pages asked meanwhile")
+        check("replica", "zero 5xx", ledger.five_xx == 0 and not ledger.errors, ledger.five_xx)
+        check("replica", "routed pages answer 200 from the primary after the standby was killed",
+              sum(after_kill.values()) > 0 and set(after_kill) == {200}, dict(after_kill))
+        log = (stack.tmp / "web.log").read_text(errors="replace")
+        asides = [a.strip() for a in re.findall(r"read replica set aside: ([a-z ]+)", log)]
+        check("replica", "the app set the standby aside", bool(asides), dict(Counter(asides)))
+        check("replica", "read-your-writes: a reviewer sees the target just saved", own["checked"] > 0
+              and not own["stale"], f"{own['checked']} saves read back, {len(own['stale'])} stale {own['stale'][:3]}")
+        lost = ledger.codes - stack.stored_codes()
+        check("replica", "acknowledged enterprises all stored", not lost,
+              f"{len(ledger.codes)} acknowledged, {len(lost)} missing")
+        lost_trainings = ledger.trainings - stack.stored_trainings()
+        check("replica", "acknowledged trainings all stored", not lost_trainings,
+              f"{len(ledger.trainings)} acknowledged, {len(lost_trainings)} missing")
+    finally:
+        if stack is not None:
+            stack.close()
+        if standby is not None:
+            standby.close()
+            check("replica", "standby stopped and its directory removed", not standby.dir.exists()
+                  and not standby.hba_added, str(standby.dir))
+        drop_database(name)
+
+
 def main() -> None:
     redis_url = os.environ.get("SOAK_REDIS_URL", "redis://127.0.0.1:6379/13")
     only = set(filter(None, os.environ.get("SOAK_ONLY", "").split(",")))
     scenarios = {"mixed": lambda: mixed(redis_url), "sqlite": lambda: sqlite_writers(redis_url),
                  "kill": lambda: kill_mid_pdf(redis_url), "worker": lambda: kill_mid_pdf(redis_url, whole=True),
                  "redis": redis_down,
-                 "postgres": lambda: postgres_restart(redis_url)}
+                 "postgres": lambda: postgres_restart(redis_url), "replica": lambda: replica_reads(redis_url)}
     for key, scenario in scenarios.items():
         if not only or key in only:
             subprocess.run([sys.executable, "-c", f"import redis; redis.Redis.from_url({redis_url!r}).flushdb()"])

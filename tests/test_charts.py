@@ -1,0 +1,83 @@
+"""The pictures of issue 22: readiness gauge, coverage by month, progress against targets — each
+drawn from the figures it shows (the same definitions as the tables beside them)."""
+
+from __future__ import annotations
+
+import base64
+import calendar
+from datetime import date
+
+from saas.charts import against_targets, gauge
+from saas.tenancy import tenant_scope
+from tenants.training.coverage import Period, by_month, figures
+
+from .test_training import add_event
+
+
+def svg(uri: str) -> str:
+    assert uri.startswith("data:image/svg+xml;base64,")
+    return base64.b64decode(uri.split(",", 1)[1]).decode()
+
+
+def test_coverage_by_month_is_the_coverage_figure_of_each_month(make):
+    tenant = make.tenant(slug="monthly")
+    early = make.enterprise(tenant, joined_on=date(2025, 1, 1))
+    late = make.enterprise(tenant, joined_on=date(2025, 6, 10))  # a member from June
+    gone = make.enterprise(tenant, joined_on=date(2024, 1, 1), status="withdrawn", withdrawn_on=date(2025, 8, 1),
+                           withdrawal_reason="迁出")
+    never = make.enterprise(tenant, joined_on=date(2024, 1, 1))
+    add_event(tenant.id, date(2025, 2, 3), {early: 3})
+    add_event(tenant.id, date(2025, 3, 9), {early: 1, gone: 2})  # trained twice counts once
+    add_event(tenant.id, date(2025, 7, 1), {late: 5})
+    add_event(tenant.id, date(2024, 7, 1), {never: 5})  # another year
+    with tenant_scope(tenant.id):
+        rows = by_month(2025, date(2025, 9, 20))
+        assert [m for m, _a, _t in rows] == list(range(1, 10))  # up to today's month, not beyond
+        for month, active, trained in rows:
+            end = date(2025, month, calendar.monthrange(2025, month)[1])
+            f = figures(Period(date(2025, 1, 1), end))
+            assert (active, trained) == (f.active, f.trained), month
+        assert [(a, t) for _m, a, t in rows if _m in (1, 2, 3, 6, 7, 8)] == [
+            (3, 0), (3, 1), (3, 2), (4, 2), (4, 3), (3, 2)]  # the withdrawn member leaves in August
+
+
+def test_the_gauge_marks_the_pass_mark_only_where_the_standard_sets_one():
+    with_mark = svg(gauge(72.5, 100, 80, "合格线 80"))
+    assert "72.5" in with_mark and "/ 100" in with_mark and "合格线 80" in with_mark
+    assert "#dc3545" in with_mark  # below the mark: red
+    assert "#198754" in svg(gauge(85, 100, 80, "合格线 80"))
+    without = svg(gauge(6, 9))
+    assert "<line" not in without and "<script" not in without
+
+
+def test_progress_against_targets_shows_each_share_on_one_scale():
+    drawing = svg(against_targets([("认定基地", 3, 15), ("示范单位", 12, 10)]))
+    assert "3 / 15 · 20%" in drawing and "12 / 10 · 120%" in drawing
+    assert drawing.count('fill="#198754"') == 1  # only the reached target is green
+
+
+def test_the_coverage_page_draws_the_year_by_month_with_its_table(make, login_as):
+    tenant = make.tenant(slug="bymonth")
+    make.user("bymonth@example.com", tenant=tenant, role="admin")
+    a, b = make.enterprise(tenant, joined_on=date(2020, 1, 1)), make.enterprise(tenant, joined_on=date(2020, 1, 1))
+    year = date.today().year
+    add_event(tenant.id, date(year, 1, 10), {a: 2})
+    page = login_as("bymonth@example.com").get(f"/t/bymonth/training/coverage?year={year}").get_data(as_text=True)
+    assert f"{year} 年各月受训企业占比" in page and 'id="month-table"' in page
+    # January: one of two members trained — the table behind the chart says so.
+    assert "<tr><td>1</td><td class=\"text-end\">2</td><td class=\"text-end\">1</td><td class=\"text-end\">50.0%</td></tr>" in page
+    other = login_as("bymonth@example.com").get(f"/t/bymonth/training/coverage?from={year}-01-01&to={year}-03-31")
+    assert 'id="month-table"' not in other.get_data(as_text=True)  # only for a calendar year
+
+
+def test_the_readiness_page_shows_the_gauge_and_invents_no_pass_mark(make, login_as):
+    """Chongqing's park rubric sets no pass mark (the reviewers decide): the gauge draws none."""
+    tenant = make.tenant(slug="gauge")
+    make.user("gauge@example.com", tenant=tenant, role="admin")
+    page = login_as("gauge@example.com").get("/t/gauge/readiness/?scheme=cq-park").get_data(as_text=True)
+    src = page.split('<img class="gauge" src="', 1)[1].split('"', 1)[0]
+    drawing = svg(src)
+    assert "<line" not in drawing and "/ 100" in drawing
+    assert 'alt="得分 0 / 100"' in page
+    dashboard = login_as("gauge@example.com").get("/t/gauge/").get_data(as_text=True)
+    assert dashboard.split('<img class="gauge gauge-sm" src="', 1)[1].split('"', 1)[0] == src  # the same dial
