@@ -1,4 +1,4 @@
-"""scale: indexes and figures for province-wide bureau views
+"""scale: indexes for province-wide bureau views and for a tenant's figures at thousands of members
 
 Revision ID: 0027_scale
 Revises: 0026_personal_data

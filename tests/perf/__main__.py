@@ -1,7 +1,8 @@
 """`make bench`: build tenants of several sizes on SQLite and PostgreSQL, serve the app with
 gunicorn (2 workers), and measure pages against the framework floor (/livez), SQL statements
 per request, the 2,000-row import against openpyxl reading the file, and the dossier PDF
-against wkhtmltopdf alone. Prints a table and writes tests/perf/results.json."""
+against wkhtmltopdf alone; then a province of bases and its bureau reviewers (tests/perf/province.py).
+Prints a table and writes tests/perf/results.json."""
 
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "10,1000,2000").split(","
 DURATION = int(os.environ.get("BENCH_SECONDS", "5"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 BACKENDS = os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(",")
+# "tenants": the tenants of BENCH_SIZES; "province": tests/perf/province.py (BENCH_PROVINCE_BASES,
+# on BENCH_PROVINCE_BACKENDS, by default the same backends).
+PARTS = os.environ.get("BENCH_PARTS", "tenants,province").split(",")
+PROVINCE_BACKENDS = os.environ.get("BENCH_PROVINCE_BACKENDS", ",".join(BACKENDS)).split(",")
 
 
 def free_port() -> int:
@@ -278,28 +283,67 @@ def backend(name: str, database_url: str, redis_url: str) -> dict:
     return result
 
 
+def province(redis_url: str, pg: str, pg_up: bool) -> dict:
+    """The province datasets on each backend (tests/perf/province.py)."""
+    from tests.perf import province as prov
+
+    out = {}
+    env = {**os.environ, "APP_ENV": "development", "REDIS_URL": redis_url, "SECRET_KEY": "b" * 40,
+           "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+    bench = sys.modules[__name__]
+    if "sqlite" in PROVINCE_BACKENDS:
+        where = tempfile.mkdtemp(prefix="bench-province-db-")
+        try:
+            out["sqlite"] = prov.run("sqlite", lambda label: f"sqlite:///{where}/{label}.db",
+                                     lambda url: None, env, bench)
+        finally:
+            shutil.rmtree(where, ignore_errors=True)
+    if "postgresql" in PROVINCE_BACKENDS and pg_up:
+        stamp = int(time.time())
+
+        def create(label: str) -> str:
+            name = f"bench_province_{label}_{stamp}"
+            subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {name}"],
+                           check=True)
+            return pg.rsplit("/", 1)[0] + "/" + name
+
+        def drop(url: str) -> None:
+            subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
+                            f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)"])
+
+        out["postgresql"] = prov.run("postgresql", create, drop, env, bench)
+    return out
+
+
 def main() -> None:
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+    pg = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     results = {"sizes": SIZES, "seconds_per_load": DURATION, "backends": {}}
-    if "sqlite" in BACKENDS:
+    if "tenants" in PARTS and "sqlite" in BACKENDS:
         where = tempfile.mkdtemp(prefix="bench-db-")
         try:
             results["backends"]["sqlite"] = backend("sqlite", f"sqlite:///{where}/bench.db", redis_url)
         finally:
             shutil.rmtree(where, ignore_errors=True)
-    pg = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    if "postgresql" in BACKENDS and subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"]).returncode == 0:
+    pg_up = subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"]).returncode == 0
+    if "tenants" in PARTS and "postgresql" in BACKENDS and pg_up:
         name = f"bench_{int(time.time())}"
         subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {name}"], check=True)
         try:
             results["backends"]["postgresql"] = backend("postgresql", pg.rsplit("/", 1)[0] + "/" + name, redis_url)
         finally:
             subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"DROP DATABASE {name} WITH (FORCE)"])
+    if "province" in PARTS:
+        results["province"] = province(redis_url, pg, pg_up)
     OUT.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     report(results)
 
 
 def report(results: dict) -> None:
+    from tests.perf import province as prov
+
+    for name, r in results.get("province", {}).items():
+        prov.report(name, r)
     big = max(results["sizes"])
     for name, r in results["backends"].items():
         print(f"\n== {name}: {r['rows'][big] if big in r['rows'] else r['rows'][str(big)]} rows at N={big}; "

@@ -1,17 +1,21 @@
-"""A realistic tenant of any size, written with bulk inserts: N members (5 % demonstration units,
-liaison persons, checklists, surveys), five years of service logs, visits and trainings with
-attendance (≈100,000 rows at N = 2,000), a plan and an application."""
+"""A realistic tenant of any size, written with bulk inserts (COPY on PostgreSQL, as imports do,
+an executemany on SQLite): N members (5 % demonstration units, liaison persons, checklists,
+surveys), five years of service logs, visits and trainings with attendance (≈100,000 rows at
+N = 2,000), a plan and an application. With `extras`, also what a bureau reads of a base:
+readiness snapshots, yearly reports, and a recognised application for every fifth base.
+Planner statistics are the caller's: one ANALYZE after all tenants (`analyze()`)."""
 
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from stdnum.cn import uscc
 
 from saas.admin.services import save_tenant
 from saas.auth.services import create_user, grant
+from saas.bulk import insert_rows
 from saas.extensions import db
 from saas.tenancy import tenant_scope
 from tenants.applications.models import Application
@@ -19,7 +23,8 @@ from tenants.members.checklists import CORE_ITEMS
 from tenants.members.models import ChecklistItem, Enterprise, LiaisonPerson, SurveyYear
 from tenants.plans.models import AnnualPlan
 from tenants.recognition.models import Recognition
-from tenants.schemes.models import SchemeChoice
+from tenants.reports.models import PeriodicReport
+from tenants.schemes.models import ReadinessSnapshot, SchemeChoice
 from tenants.stations.models import CATEGORIES, ServiceLog, Station
 from tenants.training.models import Attendance, TrainingEvent
 from tenants.visits.models import GuidanceVisit, VisitInstructor
@@ -28,18 +33,34 @@ PASSWORD = "bench-password-1"
 
 
 def code(n: int, tenant_no: int) -> str:
-    body = f"91{tenant_no:02d}0000{n:09d}"  # 17 characters, then the check character
+    """A valid credit code, unique per (n, tenant_no) for any tenant below 1,000,000: the tenant's
+    number takes the six digits of the region, the member's the nine of the organisation."""
+    if not (0 <= tenant_no < 1_000_000 and 0 <= n < 1_000_000_000):
+        raise ValueError(f"no bench credit code for member {n} of tenant {tenant_no}")
+    body = f"91{tenant_no:06d}{n:09d}"  # 17 characters, then the check character
     return body + uscc.calc_check_digit(body)
 
 
-def _insert(model, rows: list[dict], chunk: int = 2000) -> None:
+def _insert(model, rows: list[dict], chunk: int = 50_000) -> None:
+    """Rows of the tenant in scope: by COPY on PostgreSQL (saas.bulk, through its staging table
+    because of row-level security), by executemany elsewhere."""
     for i in range(0, len(rows), chunk):
-        db.session.execute(sa.insert(model), rows[i:i + chunk])
+        insert_rows(model.__table__, rows[i:i + chunk])
 
 
-def build(slug: str, members: int, tenant_no: int = 1, seed: int = 7) -> dict:
+def analyze() -> None:
+    """Bulk inserts outrun autovacuum: give the planner the statistics a live database has, once
+    after every tenant is written (saas.planner_statistics, as the worker's nightly job)."""
+    from saas.planner_statistics import refresh
+
+    db.session.commit()
+    refresh()
+
+
+def build(slug: str, members: int, tenant_no: int = 1, seed: int = 7, bureau=None,
+          extras: bool = False) -> dict:
     rnd = random.Random(seed)
-    tenant = save_tenant(None, slug=slug, name=f"性能测试园区{slug}", kind="park")
+    tenant = save_tenant(None, slug=slug, name=f"性能测试园区{slug}", kind="park", bureau=bureau)
     admin = create_user(f"admin@{slug}.example", "管理员", PASSWORD)
     instructor = create_user(f"instructor@{slug}.example", "指导员", PASSWORD)
     grant(admin, tenant, "admin")
@@ -85,17 +106,35 @@ def build(slug: str, members: int, tenant_no: int = 1, seed: int = 7) -> dict:
         events = db.session.execute(sa.select(TrainingEvent.id, TrainingEvent.held_on)).all()
         _insert(Attendance, [{"tenant_id": t, "event_id": ev, "enterprise_id": e, "headcount": rnd.randint(1, 30)}
                              for ev, _day in events for e in rnd.sample(ids, min(len(ids), max(1, members // 4)))])
+        sections = {s: "内容" for s in ("basic", "needs", "work_done", "cases", "next_steps")}
         db.session.add_all([SchemeChoice(code="cq-park"),
                             AnnualPlan(year=today.year, training_ratio_target=60, publicity_events_target=4,
                                        demonstration_target=6, rules_ratio_target=70),
-                            Application(scheme="cq-park", year=today.year,
-                                        sections={s: "内容" for s in ("basic", "needs", "work_done", "cases", "next_steps")})])
+                            Application(scheme="cq-park", year=today.year, sections=sections)])
+        if extras:
+            _extras(t, tenant_no, years, today, rnd, sections)
         db.session.commit()
-        if db.engine.dialect.name == "postgresql":
-            # Bulk inserts outrun autovacuum: give the planner the statistics a live database has.
-            db.session.execute(sa.text("ANALYZE"))
-            db.session.commit()
-        rows = sum(db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (
-            Enterprise, LiaisonPerson, ChecklistItem, SurveyYear, ServiceLog, GuidanceVisit, VisitInstructor,
-            TrainingEvent, Attendance))
+        tables = [Enterprise, LiaisonPerson, ChecklistItem, SurveyYear, ServiceLog, GuidanceVisit, VisitInstructor,
+                  TrainingEvent, Attendance] + ([Recognition, ReadinessSnapshot, PeriodicReport] if extras else [])
+        # Counted in the tenant scope: the rows of this tenant, whatever else the database holds.
+        rows = sum(db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in tables)
     return {"slug": slug, "tenant_id": tenant.id, "members": members, "rows": rows, "admin": admin.email}
+
+
+def _extras(t: int, tenant_no: int, years: list[int], today: date, rnd: random.Random, sections: dict) -> None:
+    """What a bureau reads of a base besides its members: a readiness snapshot a month for two
+    years, an annual report a year (received, most on time), and every fifth base recognised."""
+    _insert(ReadinessSnapshot, [{"tenant_id": t, "scheme": "cq-park", "year": y, "day": date(y, m, 1),
+                                 "score": float(s := rnd.randint(40, 100)), "maximum": 100.0, "passed": s >= 60}
+                                for y in years[:2] for m in range(1, 13) if date(y, m, 1) <= today])
+    _insert(PeriodicReport, [{"tenant_id": t, "kind": "annual", "year": y, "period_start": date(y, 1, 1),
+                              "period_end": date(y, 12, 31), "due_on": date(y + 1, 1, 31), "status": "accepted",
+                              "version": 1, "sections": {},
+                              # Four in five by the due date (31 January), the rest in February.
+                              "first_submitted_at": (at := datetime(y + 1, 1 if rnd.random() < .8 else 2, 20, 12)),
+                              "submitted_at": at}
+                             for y in years[1:]])
+    if tenant_no % 5 == 1:  # the first base among them
+        db.session.add(Application(scheme="cq-park", year=years[2], status="recognised", version=1, sections=sections,
+                                   recognised_on=date(years[2], 9, 1), valid_until=date(years[2] + 3, 8, 31),
+                                   certificate_no=f"BENCH-BASE-{tenant_no:06d}", issued_by="市场监督管理局"))
