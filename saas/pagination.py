@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import request
-from flask_sqlalchemy.pagination import SelectPagination
+from flask_sqlalchemy.pagination import Pagination, SelectPagination
 
 from .extensions import db
 from .numbers import whole
@@ -36,3 +36,18 @@ def paginate_rows(select, per_page: int = PER_PAGE, total: int | None = None) ->
     if total is not None:
         page.total = total
     return page
+
+
+class ListPagination(Pagination):
+    """A page of a list already in memory (a bureau's rows from the cache): the object the pager
+    macro reads, without a query."""
+
+    def _query_items(self) -> list:
+        return self._query_args["items"][self._query_offset:self._query_offset + self.per_page]
+
+    def _query_count(self) -> int:
+        return len(self._query_args["items"])
+
+
+def paginate_list(items: list, per_page: int = PER_PAGE) -> ListPagination:
+    return ListPagination(items=items, page=page_number(), per_page=per_page, max_per_page=200, error_out=False)

@@ -91,6 +91,23 @@ def whole_page(name: str, key: tuple[Hashable, ...], render: Callable[[], str]) 
     return _fill(html)
 
 
+def across_page(name: str, key: tuple[Hashable, ...], render: Callable[[], str]) -> Markup:
+    """A page made from several tenants' data (a bureau's overview), kept whole like `whole_page`
+    but in the cross-tenant store (tenant_cache.cached_across): `key` must hold what the page
+    shows — the listed bases with their data versions and anything else — and the reader's
+    jurisdiction; per user and language as the top bar, stand-ins filled per request."""
+    from .tenant_cache import cached_across
+
+    if "_flashes" in session:
+        return Markup(render())
+    g.whole_page = True
+    try:
+        html = cached_across(f"page:{name}", (*_top_nav_key(), *key), render)
+    finally:
+        g.whole_page = False
+    return _fill(html)
+
+
 def page_csrf() -> str:
     """The CSRF token of a form in a page's content. Inside `whole_page` it is the stand-in,
     filled per request like the top bar's: a cached page never keeps one visitor's token."""

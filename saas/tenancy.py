@@ -225,11 +225,14 @@ class Bureau(db.Model):
 
     __table_args__ = (sa.CheckConstraint("level IN ('district', 'city', 'province')", name="level"),)
 
+    def tree(self):
+        """A recursive CTE of this bureau's id and every bureau's below it (column `id`)."""
+        tree = sa.select(Bureau.id).where(Bureau.id == self.id).cte("tree", recursive=True)
+        return tree.union_all(sa.select(Bureau.id).where(Bureau.parent_id == tree.c.id))
+
     def jurisdiction_ids(self) -> list[int]:
         """This bureau and every bureau below it, by one recursive query."""
-        tree = sa.select(Bureau.id).where(Bureau.id == self.id).cte("tree", recursive=True)
-        tree = tree.union_all(sa.select(Bureau.id).where(Bureau.parent_id == tree.c.id))
-        return list(db.session.scalars(sa.select(tree.c.id)))
+        return list(db.session.scalars(sa.select(self.tree().c.id)))
 
     def __repr__(self) -> str:
         return f"<Bureau {self.name}>"

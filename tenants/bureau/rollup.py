@@ -132,7 +132,7 @@ class Rollup:
         """A digest of everything the table shows: the bases' data versions (rows_key) and each
         bureau's name, place in the tree, targets and CQ-4 items (read on every request). A table
         rendered from this roll-up can be cached under it."""
-        digest = hashlib.blake2b(rows_key([line.row for line in self.lines if line.row is not None]).encode(),
+        digest = hashlib.blake2b(repr(rows_key([line.row for line in self.lines if line.row is not None])).encode(),
                                  digest_size=16)
         for line in self.lines:
             node = line.node

@@ -2,7 +2,7 @@
 grouped queries across those tenants (read through the named cross-tenant escape hatch).
 
 The member figures are the metrics service's own definitions (tenants/metrics/service.py:
-active_on, liaison_on, recognised_enterprise, adopted_by; the training coverage's per_member
+active_on, in_office (liaison), valid_on (recognition), adopted_by; the training coverage's per_member
 and is_trained), grouped by tenant: a base's row says what its own dashboard says for the year
 (tests/test_rollup.py compares them figure by figure).
 
@@ -12,20 +12,21 @@ since, and the tenant list itself is read on every request."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask import g
 
 from saas.extensions import db
 from saas.tenancy import Bureau, Tenant, cross_tenant_reads
 from saas.tenant_cache import cached_across, cached_per_tenant
 from tenants.applications.models import Application, ApplicationEvent
-from tenants.members.models import Enterprise
+from tenants.members.models import Enterprise, LiaisonPerson
 from tenants.members.queries import active_on
-from tenants.metrics.service import adopted_by, liaison_on
-from tenants.recognition.queries import recognised_enterprise
+from tenants.metrics.service import adopted_by, in_office
+from tenants.recognition.models import Recognition
+from tenants.recognition.queries import valid_on
 from tenants.schemes.models import ReadinessSnapshot
 from tenants.stations.models import Station
 from tenants.training.coverage import Period, is_trained, per_member
@@ -97,23 +98,34 @@ def jurisdiction(bureau: Bureau | None, year: int, bureau_ids: list[int] | tuple
     figures come from the tenant cache while its data has not changed, the missing ones from the
     grouped statements below restricted to those tenants: two statements when all are cached,
     eleven when any is missing, whatever the number of tenants."""
-    ids = list(bureau_ids) if bureau_ids is not None else bureau.jurisdiction_ids()
+    # The bureaus: those named, or the bureau's tree read in the same statement as its tenants.
+    ids = list(bureau_ids) if bureau_ids is not None else sa.select(bureau.tree().c.id)
     day = today or date.today()  # "due so far" moves with the day: the cache key holds it
     with cross_tenant_reads(REASON):
-        found = db.session.execute(sa.select(Tenant.id, Tenant.slug, Tenant.name, Tenant.bureau_id, Tenant.data_version)
-                                   .where(Tenant.bureau_id.in_(ids), Tenant.status == "active")
-                                   .order_by(Tenant.name, Tenant.id)).all()
+        listed = db.session.execute(sa.select(Tenant.id, Tenant.slug, Tenant.name, Tenant.bureau_id, Tenant.data_version,
+                                              Tenant.status)
+                                    .where(Tenant.bureau_id.in_(ids)).order_by(Tenant.name, Tenant.id)).all()
+        if bureau is not None:  # the top bar's pending count reads the same versions: once a request
+            remember_versions(bureau.id, tuple(sorted((t.id, t.data_version) for t in listed)))
+        # Plain tuples (id, slug, name, bureau, version) of the active bases: they make the key.
+        found = tuple(tuple(t[:5]) for t in listed if t.status == "active")
 
         def rows() -> list[Row]:
-            figures = cached_per_tenant("bureau.jurisdiction", {t.id: t.data_version for t in found}, (year,),
+            figures = cached_per_tenant("bureau.jurisdiction", {t[0]: t[4] for t in found}, (year,),
                                         lambda tids: _figures(tids, year, day), day=day)
-            return [Row(Base(t.id, t.slug, t.name, t.bureau_id, t.data_version), **figures[t.id]) for t in found]
+            return [Row(Base(tid, slug, name, bureau_id, version), **figures[tid])
+                    for tid, slug, name, bureau_id, version in found]
 
-        # The whole list too, under the digest of what it is made of: a repeated province view
-        # then builds no 400 rows (and looks up no 400 entries) — found measured at 8 ms a request.
+        # The whole list too, under the bases it is made of (a tuple: it hashes and compares in
+        # microseconds): a repeated province view builds no 400 rows and looks up no 400 entries.
         # Shared between requests: callers read rows, never change them.
-        key = _digest((t.id, t.bureau_id, t.data_version, t.slug, t.name) for t in found)
-        return cached_across("bureau.jurisdiction.rows", (key, year, day), rows)
+        return cached_across("bureau.jurisdiction.rows", (found, year, day), rows)
+
+
+def remember_versions(bureau_id: int, versions: tuple) -> None:
+    """(id, data_version) of every tenant under `bureau_id`, by id, for the rest of this request
+    (tenants/workbench/badge.py reads them instead of a second query)."""
+    g.setdefault("jurisdiction_versions", {})[bureau_id] = versions
 
 
 def _figures(tids: list[int], year: int, today: date) -> dict[int, dict]:
@@ -123,9 +135,14 @@ def _figures(tids: list[int], year: int, today: date) -> dict[int, dict]:
     end = period.end
     one = lambda cond: sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)  # noqa: E731
     flagged = set(db.session.scalars(sa.select(Tenant.id).where(Tenant.id.in_(tids), base_recognised(end))))
+    # Liaison and recognition as sets of these tenants' members (as tenant_metrics counts them),
+    # not an EXISTS per member: PostgreSQL hashed the whole province's liaison persons for an
+    # EXISTS even when one district's bases were asked for (10–13 ms at 400 bases).
+    liaisons = sa.select(LiaisonPerson.enterprise_id).where(LiaisonPerson.tenant_id.in_(tids), in_office(end))
+    units = sa.select(Recognition.enterprise_id).where(Recognition.tenant_id.in_(tids), valid_on(end))
     members = {t: (int(a), int(li), int(d), int(ad)) for t, a, li, d, ad in db.session.execute(
-        sa.select(Enterprise.tenant_id, sa.func.count(Enterprise.id), one(liaison_on(end)),
-                  one(recognised_enterprise(end)), one(adopted_by(end)))
+        sa.select(Enterprise.tenant_id, sa.func.count(Enterprise.id), one(Enterprise.id.in_(liaisons)),
+                  one(Enterprise.id.in_(units)), one(adopted_by(end)))
         .where(Enterprise.tenant_id.in_(tids), active_on(end)).group_by(Enterprise.tenant_id))}
     m = per_member(period, tids)  # the coverage page's rows: trained = is_trained, as its figures
     trained = _grouped(sa.select(m.c.tenant_id, one(is_trained(m))).group_by(m.c.tenant_id))
@@ -159,18 +176,10 @@ def _figures(tids: list[int], year: int, today: date) -> dict[int, dict]:
     return out
 
 
-def rows_key(rows: list[Row]) -> str:
-    """A digest of the bases listed and their data versions: a view made of these rows can be
-    cached under it (any write in one of them, a base added, moved or suspended moves it)."""
-    return _digest((r.tenant.id, r.tenant.bureau_id, r.tenant.version, r.tenant.slug, r.tenant.name) for r in rows)
-
-
-def _digest(bases) -> str:
-    """(id, bureau id, data version, slug, name) of each base, in order, as one digest."""
-    digest = hashlib.blake2b(digest_size=16)
-    for tid, bureau_id, version, slug, name in bases:
-        digest.update(f"{tid}:{bureau_id}:{version}:{slug}:{name};".encode())
-    return digest.hexdigest()
+def rows_key(rows: list[Row]) -> tuple:
+    """What the bases listed are and their data versions: a view made of these rows can be cached
+    under it (any write in one of them, a base added, moved or suspended changes it)."""
+    return tuple((r.tenant.id, r.tenant.bureau_id, r.tenant.version, r.tenant.slug, r.tenant.name) for r in rows)
 
 
 def totals(rows: list[Row]) -> dict:

@@ -15,9 +15,10 @@ from saas import files, xlsx
 from saas.charts import against_targets
 from saas.extensions import db
 from saas.numbers import whole
+from saas.pagination import paginate_list
 from saas.replica import replica_reads
 from saas.tenancy import Bureau
-from saas.templating import locale_code
+from saas.templating import across_page, locale_code
 from saas.tenant_cache import cached_across
 from tenants.applications.services import status_labels
 from tenants.plans.services import YEARS
@@ -54,11 +55,21 @@ def _year() -> int:
 def index():
     bureau, year = _bureau(), _year()
     rows = jurisdiction(bureau, year)
-    # The bases' table (most of the page at a province's size) is rendered once per state of its
-    # bases: the key holds every listed base's data version (rows_key), so a write shows at once.
-    table = cached_across("bureau.index", (bureau.id, year, locale_code(), rows_key(rows)), lambda: Markup(
-        render_template("bureau/_index_table.html", rows=rows, base_row=_base_row(year))))
-    sums, goal = totals(rows), target(bureau, year)
+    # A province lists hundreds of bases: fifty a page, found by name; the totals count them all.
+    q = (request.args.get("q") or "").strip()[:100]
+    page = paginate_list([r for r in rows if q in r.tenant.name] if q else rows)
+    goal = target(bureau, year)
+    # Kept whole under what it shows: the bases listed with their data versions (rows_key), the
+    # year's targets, the search and the page — a write in any base or a new target shows at once.
+    goals = tuple(getattr(goal, f) for f in TARGET_FIELDS) if goal is not None else None
+    return across_page("bureau.index", (bureau.id, bureau.name, year, q, page.page, rows_key(rows), goals),
+                       lambda: _render_index(bureau, year, rows, page, q, goal))
+
+
+def _render_index(bureau: Bureau, year: int, rows: list, page, q: str, goal: BureauTarget | None) -> str:
+    sums = totals(rows)
+    table = Markup(render_template("bureau/_index_table.html", rows=page.items, page=page, q=q, year=year,
+                                   base_row=_base_row(year)))
     return render_template("bureau/index.html", bureau=bureau, year=year, table=table, totals=sums,
                            target=goal, fields=TARGET_FIELDS, indicator=RECOGNISED_BASES_INDICATOR,
                            labels=target_labels(), years=YEARS, target_max=TARGET_MAX, chart=progress_chart(sums, goal))

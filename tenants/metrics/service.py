@@ -80,7 +80,7 @@ def _ratio(part, whole):
     return part / whole if whole else None
 
 
-def _in_office(day: date):
+def in_office(day: date):
     return sa.and_(LiaisonPerson.started_on <= day,
                    sa.or_(LiaisonPerson.ended_on.is_(None), LiaisonPerson.ended_on > day))
 
@@ -91,13 +91,13 @@ def liaison_on(day: date):
     # Correlated EXISTS are Core constructs the tenant scope does not rewrite: name the tenant
     # so the (tenant_id, enterprise_id, …) indexes serve them (else a scan per member).
     return sa.exists().where(LiaisonPerson.tenant_id == Enterprise.tenant_id,
-                             LiaisonPerson.enterprise_id == Enterprise.id, _in_office(day))
+                             LiaisonPerson.enterprise_id == Enterprise.id, in_office(day))
 
 
 def liaisons_on(day: date):
     """SQL: the members with a liaison person in office on `day` (liaison_on as a set, for
     counting over all members at once)."""
-    return sa.select(LiaisonPerson.enterprise_id).where(_in_office(day))
+    return sa.select(LiaisonPerson.enterprise_id).where(in_office(day))
 
 
 def adopted_by(day: date):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -27,17 +27,24 @@ from . import instructor, service
 
 
 def _jurisdiction_versions(bureau_id: int) -> tuple:
+    known = g.get("jurisdiction_versions", {}).get(bureau_id)
+    if known is not None:  # read already by this request's bureau view (bureau/service.py)
+        return known
     b = Bureau.__table__
     tree = sa.select(b.c.id).where(b.c.id == bureau_id).cte("tree", recursive=True)
     tree = tree.union_all(sa.select(b.c.id).where(b.c.parent_id == tree.c.id))
-    return tuple(db.session.execute(sa.select(Tenant.id, Tenant.data_version)
-                                    .where(Tenant.bureau_id.in_(sa.select(tree.c.id))).order_by(Tenant.id)).all())
+    # Plain tuples: the key is compared on every hit, and SQLAlchemy's Row compares in Python
+    # (a province's 400 rows cost more than the rest of the lookup).
+    return tuple(map(tuple, db.session.execute(sa.select(Tenant.id, Tenant.data_version)
+                                               .where(Tenant.bureau_id.in_(sa.select(tree.c.id)))
+                                               .order_by(Tenant.id)).all()))
 
 
 def _assigned_versions(user_id: int) -> tuple:
     with cross_tenant_reads(instructor.REASON):
-        return tuple(db.session.execute(sa.select(Tenant.id, Tenant.data_version)
-                                        .where(Tenant.id.in_(instructor.assigned(user_id))).order_by(Tenant.id)).all())
+        return tuple(map(tuple, db.session.execute(sa.select(Tenant.id, Tenant.data_version)
+                                                   .where(Tenant.id.in_(instructor.assigned(user_id)))
+                                                   .order_by(Tenant.id)).all()))
 
 
 def count(user) -> int | None:
