@@ -17,8 +17,11 @@ FONT = "'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', sans-serif"
 STYLE = Style(font_family=FONT, background="white", plot_background="white", foreground="#212529",
               foreground_strong="#212529", foreground_subtle="#6c757d",
               colors=("#0d6efd", "#dc3545", "#198754", "#fd7e14", "#6f42c1", "#20c997", "#ffc107", "#6c757d"),
-              legend_font_size=13, label_font_size=12, major_label_font_size=12, value_font_size=11)
-CONFIG = {"style": STYLE, "js": [], "disable_xml_declaration": True, "width": 800, "height": 320,
+              legend_font_size=15, label_font_size=14, major_label_font_size=14, value_font_size=13,
+              title_font_size=16)
+# 480 wide: a phone shows it at about 0.8×, so its 14 px labels stay readable; pages cap it
+# at 1.5× (app.css img.chart), documents at their column.
+CONFIG = {"style": STYLE, "js": [], "disable_xml_declaration": True, "width": 480, "height": 320,
           "legend_at_bottom": True, "legend_at_bottom_columns": 4, "print_values": False,
           "show_y_guides": True, "margin": 12}
 
@@ -59,8 +62,11 @@ def stacked_bars(columns: list[str], series: list[tuple[str, list[int]]], title:
 @_memo
 def line(columns: list[str], series: list[tuple[str, list[float | None]]], title: str = "",
          y_range: tuple[float, float] | None = None) -> str:
+    # Dates lie down at an angle; short labels (months) stand as they are. A legend entry a line:
+    # long Chinese names do not fit four to a row at this width.
+    rotate = 30 if any(len(c) > 4 for c in columns) else 0
     chart = pygal.Line(title=title or None, range=y_range, allow_interruptions=True, dots_size=3,
-                       x_label_rotation=30, **CONFIG)
+                       x_label_rotation=rotate, **{**CONFIG, "legend_at_bottom_columns": 1, "height": 360})
     chart.x_labels = columns
     for label, values in series:
         chart.add(label, values)
@@ -118,7 +124,7 @@ def against_targets(rows: list[tuple[str, float, float]]) -> str:
     one scale (share of the target, 100 % marked), since the rows count different things
     (bases, units, enterprises). Drawn by hand so long Chinese labels sit above their bar and
     stay readable on a phone; rows without a target are left to the table beside it."""
-    width, bar, gap = 640, 18, 50
+    width, bar, gap = 480, 18, 50
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {gap * len(rows) + 10}" '
              f'width="{width}" height="{gap * len(rows) + 10}" font-family="{_esc(FONT)}">']
     track = width - 20
