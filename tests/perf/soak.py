@@ -302,6 +302,7 @@ def run_clients(n: int, seconds: float, step, ledger: Ledger) -> None:
     stop = time.time() + seconds
 
     def loop(k):
+        threading.current_thread().k = k  # which client: a step may keep its own per-client state
         rnd = random.Random(k)
         http = requests.Session()
         while time.time() < stop:
@@ -315,6 +316,16 @@ def run_clients(n: int, seconds: float, step, ledger: Ledger) -> None:
         t.start()
     for t in threads:
         t.join()
+
+
+def check_stored(scenario: str, stack, ledger: Ledger) -> None:
+    """Every write the clients saw acknowledged is in the database."""
+    lost_codes = ledger.codes - stack.stored_codes()
+    check(scenario, "acknowledged enterprises all stored", not lost_codes,
+          f"{len(ledger.codes)} acknowledged, {len(lost_codes)} missing")
+    lost_trainings = ledger.trainings - stack.stored_trainings()
+    check(scenario, "acknowledged trainings all stored", not lost_trainings,
+          f"{len(ledger.trainings)} acknowledged, {len(lost_trainings)} missing")
 
 
 # --- scenarios ------------------------------------------------------------------------------------
@@ -363,12 +374,7 @@ print(json.dumps(db.session.scalars(sa.select(Enterprise.id).limit(200)).all()))
         check("mixed", "requests", total > 0 and not ledger.unexpected, f"{total} in {elapsed:.0f} s = {total / elapsed:.0f}/s, "
               f"statuses {dict(ledger.status)}, connection errors {dict(ledger.errors)}")
         check("mixed", "zero 5xx", ledger.five_xx == 0 and not ledger.errors, ledger.five_xx)
-        lost_codes = ledger.codes - stack.stored_codes()
-        check("mixed", "acknowledged enterprises all stored", not lost_codes,
-              f"{len(ledger.codes)} acknowledged, {len(lost_codes)} missing")
-        lost_trainings = ledger.trainings - stack.stored_trainings()
-        check("mixed", "acknowledged trainings all stored", not lost_trainings,
-              f"{len(ledger.trainings)} acknowledged, {len(lost_trainings)} missing")
+        check_stored("mixed", stack, ledger)
         states = wait_jobs(stack, browser, ledger.jobs, 300)
         check("mixed", "PDF jobs finished", ledger.jobs and all(s == "done" for s in states.values()),
               dict(Counter(states.values())))
@@ -795,23 +801,7 @@ print(json.dumps(db.session.scalars(sa.select(Enterprise.id).limit(100)).all()))
 
         killer = threading.Timer(seconds / 2, kill)
         killer.start()
-        stop = time.time() + seconds
-
-        def loop(k):
-            threading.current_thread().k = k
-            rnd = random.Random(k)
-            http = requests.Session()
-            while time.time() < stop:
-                try:
-                    step(rnd, http)
-                except requests.RequestException as exc:
-                    ledger.seen(None, exc)
-
-        threads = [threading.Thread(target=loop, args=(k,)) for k in range(16)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        run_clients(16, seconds, step, ledger)
         killer.join()
         total = sum(ledger.status.values())
         check("replica", "requests", total > 0 and not ledger.unexpected,
@@ -827,12 +817,7 @@ print(json.dumps(db.session.scalars(sa.select(Enterprise.id).limit(100)).all()))
         check("replica", "the app set the standby aside", bool(asides), dict(Counter(asides)))
         check("replica", "read-your-writes: a reviewer sees the target just saved", own["checked"] > 0
               and not own["stale"], f"{own['checked']} saves read back, {len(own['stale'])} stale {own['stale'][:3]}")
-        lost = ledger.codes - stack.stored_codes()
-        check("replica", "acknowledged enterprises all stored", not lost,
-              f"{len(ledger.codes)} acknowledged, {len(lost)} missing")
-        lost_trainings = ledger.trainings - stack.stored_trainings()
-        check("replica", "acknowledged trainings all stored", not lost_trainings,
-              f"{len(ledger.trainings)} acknowledged, {len(lost_trainings)} missing")
+        check_stored("replica", stack, ledger)
     finally:
         if stack is not None:
             stack.close()
