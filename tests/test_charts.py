@@ -7,7 +7,9 @@ import base64
 import calendar
 from datetime import date
 
-from saas.charts import against_targets, gauge
+import re
+
+from saas.charts import against_targets, gauge, line, stacked_bars
 from saas.tenancy import tenant_scope
 from tenants.training.coverage import Period, by_month, figures
 
@@ -81,3 +83,21 @@ def test_the_readiness_page_shows_the_gauge_and_invents_no_pass_mark(make, login
     assert 'alt="得分 0 / 100"' in page
     dashboard = login_as("gauge@example.com").get("/t/gauge/").get_data(as_text=True)
     assert dashboard.split('<img class="gauge gauge-sm" src="', 1)[1].split('"', 1)[0] == src  # the same dial
+
+
+def test_stacked_bars_stack_each_column_to_its_total_on_whole_numbers():
+    drawing = svg(stacked_bars(["1", "2", "3"], [("培训", [2, 0, 1]), ("宣讲", [1, 0, 0])], "每月活动数"))
+    bars = [(float(y), float(h)) for y, w, h in re.findall(
+        r'<rect x="[\d.]+" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"', drawing) if w != "12"]  # not the legend
+    assert len(bars) == 3  # no bar for a zero
+    (y1, h1), (y2, h2), (_y3, h3) = bars
+    assert abs(h1 - 2 * h3) < 0.2 and abs(y2 + h2 - y1) < 0.2  # 2 then 1 stacked on it; 1 alone elsewhere
+    assert ">0.5<" not in drawing and "每月活动数" in drawing
+
+
+def test_a_line_breaks_where_a_value_is_missing_and_text_is_escaped():
+    drawing = svg(line(["1", "2", "3", "4"], [("<b>占比</b>", [10, None, 30, 40])], "标题", (0, 100)))
+    path = re.search(r'<path d="([^"]+)"', drawing).group(1)
+    assert path.count("M") == 2 and path.count("L") == 1  # 10 alone, then 30 → 40
+    assert "<b>" not in drawing and "&lt;b&gt;占比&lt;/b&gt;" in drawing
+    assert drawing.count("<circle") == 3

@@ -200,22 +200,36 @@ def monthly(year: int) -> dict[int, dict[str, int]]:
 
 def by_month(year: int, today: date) -> list[tuple[int, int, int]]:
     """(month, active, trained) at each month's end of `year` up to `today`, counted from 1 January:
-    the same rule as `figures(Period(1 January, month end))` (a member is trained by a month's end
-    when its first attendance of the year falls on or before it), twelve months in one statement."""
+    the same rule as `figures(Period(1 January, month end))`. A member is active at a month's end
+    when it joined by then and had not withdrawn by then, trained when its first attendance of
+    the year falls on or before it. SQL counts the members by (month joined, month withdrawn,
+    month first trained) — a few dozen groups — and the twelve months are read off those counts
+    (one statement; twelve conditional sums over every member cost more than the page)."""
     import calendar
 
     ends = [date(year, mth, calendar.monthrange(year, mth)[1]) for mth in range(1, 13)]
-    ends = [end for end in ends if end.replace(day=1) <= today]
-    if not ends:
+    months = [end.month for end in ends if end.replace(day=1) <= today]
+    if not months:
         return []
+    start, end = date(year, 1, 1), date(year, 12, 31)
     first = (sa.select(Attendance.enterprise_id, sa.func.min(TrainingEvent.held_on).label("first"))
              .join(TrainingEvent, TrainingEvent.id == Attendance.event_id)
-             .where(TrainingEvent.held_on >= date(year, 1, 1), TrainingEvent.held_on <= date(year, 12, 31))
+             .where(TrainingEvent.held_on >= start, TrainingEvent.held_on <= end)
              .group_by(Attendance.enterprise_id).subquery())
-    one = lambda cond: sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)  # noqa: E731
-    columns = []
-    for end in ends:
-        columns += [one(active_on(end)), one(sa.and_(active_on(end), first.c.first <= end))]
-    row = db.session.execute(sa.select(*columns).select_from(Enterprise)
-                             .outerjoin(first, first.c.enterprise_id == Enterprise.id)).one()
-    return [(end.month, int(row[2 * n]), int(row[2 * n + 1])) for n, end in enumerate(ends)]
+
+    def month_of(column, none: int):
+        """The month of `column` in the year: 0 before it, 13 after it, `none` without a date."""
+        return sa.case((column.is_(None), none), (column < start, 0), (column > end, 13),
+                       else_=sa.cast(sa.extract("month", column), sa.Integer))
+
+    joined = month_of(Enterprise.joined_on, 0)
+    left = sa.case((Enterprise.status != "withdrawn", 13), else_=month_of(Enterprise.withdrawn_on, 0))
+    trained = month_of(first.c.first, 13)
+    groups = db.session.execute(sa.select(joined, left, trained, sa.func.count(Enterprise.id))
+                                .select_from(Enterprise).outerjoin(first, first.c.enterprise_id == Enterprise.id)
+                                .group_by(joined, left, trained)).all()
+    out = []
+    for m in months:
+        active = [(int(f), n) for j, w, f, n in groups if int(j) <= m < int(w)]
+        out.append((m, sum(n for _f, n in active), sum(n for f, n in active if f <= m)))
+    return out
