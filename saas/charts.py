@@ -15,6 +15,8 @@ import base64
 import functools
 import math
 
+from markupsafe import escape
+
 FONT = "'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', sans-serif"
 COLORS = ("#0d6efd", "#dc3545", "#198754", "#fd7e14", "#6f42c1", "#20c997", "#ffc107", "#6c757d")
 WIDTH, PLOT_HEIGHT, LEFT, RIGHT = 480, 200, 44, 12
@@ -64,7 +66,7 @@ class _Canvas:
         self.parts: list[str] = []
         if title:
             self.parts.append(f'<text x="{WIDTH / 2}" y="24" font-size="16" text-anchor="middle" fill="#212529">'
-                              f'{_esc(title)}</text>')
+                              f'{escape(title)}</text>')
         for t in ticks:
             y = self.y(t)
             self.parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="#ced4da" '
@@ -75,10 +77,10 @@ class _Canvas:
             x = self.x(i)
             if rotate:
                 self.parts.append(f'<text x="{x:.1f}" y="{self.bottom + 14}" font-size="13" text-anchor="start" '
-                                  f'fill="#495057" transform="rotate(30 {x:.1f} {self.bottom + 14})">{_esc(label)}</text>')
+                                  f'fill="#495057" transform="rotate(30 {x:.1f} {self.bottom + 14})">{escape(label)}</text>')
             else:
                 self.parts.append(f'<text x="{x:.1f}" y="{self.bottom + 20}" font-size="14" text-anchor="middle" '
-                                  f'fill="#495057">{_esc(label)}</text>')
+                                  f'fill="#495057">{escape(label)}</text>')
         self.legend_top = self.bottom + (78 if rotate else 46)
 
     def x(self, i: int) -> float:
@@ -95,14 +97,14 @@ class _Canvas:
             if not one_a_line and x > LEFT and x + width > WIDTH - RIGHT:
                 x, y = LEFT, y + 24
             self.parts.append(f'<rect x="{x}" y="{y - 11}" width="12" height="12" fill="{COLORS[n % len(COLORS)]}"/>')
-            self.parts.append(f'<text x="{x + 18}" y="{y}" font-size="15" fill="#212529">{_esc(label)}</text>')
+            self.parts.append(f'<text x="{x + 18}" y="{y}" font-size="15" fill="#212529">{escape(label)}</text>')
             if one_a_line:
                 y += 24
             else:
                 x += width + 12
         height = (y if one_a_line else y + 24) + 4
         return _svg_uri(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
-                        f'height="{height}" font-family="{_esc(FONT)}"><rect width="100%" height="100%" fill="white"/>'
+                        f'height="{height}" font-family="{escape(FONT)}"><rect width="100%" height="100%" fill="white"/>'
                         + "".join(self.parts) + "</svg>")
 
 
@@ -151,10 +153,6 @@ def _svg_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
-def _esc(text: str) -> str:
-    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"))
-
-
 def gauge(value: float, maximum: float, mark: float | None = None, mark_label: str = "") -> str:
     """A half-circle gauge of `value` out of `maximum`, with the pass `mark` as a tick (none when
     the standard sets none: no line is invented). Plotting libraries' gauges cannot mark a
@@ -173,7 +171,7 @@ def gauge(value: float, maximum: float, mark: float | None = None, mark_label: s
     passed = mark is None or value >= mark
     colour = "#198754" if passed else "#dc3545"
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 320 200" width="320" height="200" '
-             f'font-family="{_esc(FONT)}">',
+             f'font-family="{escape(FONT)}">',
              f'<path d="{arc(1)}" fill="none" stroke="#e9ecef" stroke-width="{width}"/>']
     if share > 0:
         parts.append(f'<path d="{arc(share)}" fill="none" stroke="{colour}" stroke-width="{width}"/>')
@@ -183,7 +181,7 @@ def gauge(value: float, maximum: float, mark: float | None = None, mark_label: s
         lx, ly = point(f, r + width / 2 + 20)
         parts.append(f'<line x1="{x1:.2f}" y1="{y1:.2f}" x2="{x2:.2f}" y2="{y2:.2f}" stroke="#212529" stroke-width="3"/>')
         parts.append(f'<text x="{lx:.2f}" y="{ly:.2f}" font-size="13" text-anchor="middle" fill="#212529">'
-                     f'{_esc(mark_label or f"{mark:g}")}</text>')
+                     f'{escape(mark_label or f"{mark:g}")}</text>')
     parts.append(f'<text x="{cx}" y="{cy - 12}" font-size="34" font-weight="bold" text-anchor="middle" '
                  f'fill="#212529">{value:g}</text>')
     parts.append(f'<text x="{cx}" y="{cy + 22}" font-size="15" text-anchor="middle" fill="#495057">/ {maximum:g}</text>')
@@ -198,14 +196,14 @@ def against_targets(rows: list[tuple[str, float, float]]) -> str:
     stay readable on a phone; rows without a target are left to the table beside it."""
     width, bar, gap = 480, 18, 50
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {gap * len(rows) + 10}" '
-             f'width="{width}" height="{gap * len(rows) + 10}" font-family="{_esc(FONT)}">']
+             f'width="{width}" height="{gap * len(rows) + 10}" font-family="{escape(FONT)}">']
     track = width - 20
     for n, (label, actual, target) in enumerate(rows):
         y = n * gap + 22
         share = actual / target if target else 0.0
         fill = track * min(share, 1.0)
         colour = "#198754" if share >= 1 else "#0d6efd"
-        parts.append(f'<text x="10" y="{y - 6}" font-size="15" fill="#212529">{_esc(label)}</text>')
+        parts.append(f'<text x="10" y="{y - 6}" font-size="15" fill="#212529">{escape(label)}</text>')
         parts.append(f'<text x="{width - 10}" y="{y - 6}" font-size="15" text-anchor="end" fill="#212529">'
                      f'{actual:g} / {target:g} · {share * 100:.0f}%</text>')
         parts.append(f'<rect x="10" y="{y}" width="{track}" height="{bar}" fill="#e9ecef"/>')

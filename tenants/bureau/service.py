@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import g
@@ -37,10 +38,10 @@ from .models import BureauTarget
 REASON = "bureau jurisdiction view: figures of the tenants under this bureau"
 
 
-@dataclass(frozen=True)
-class Base:
+class Base(NamedTuple):
     """What a bureau view shows of a tenant besides its figures: read as columns (a province's
-    hundreds of Tenant objects, settings and all, cost more to load than the page to render)."""
+    hundreds of Tenant objects, settings and all, cost more to load than the page to render).
+    A tuple, so the listed bases themselves are the key of what is cached from them (rows_key)."""
 
     id: int
     slug: str
@@ -107,14 +108,12 @@ def jurisdiction(bureau: Bureau | None, year: int, bureau_ids: list[int] | tuple
                                     .where(Tenant.bureau_id.in_(ids)).order_by(Tenant.name, Tenant.id)).all()
         if bureau is not None:  # the top bar's pending count reads the same versions: once a request
             remember_versions(bureau.id, tuple(sorted((t.id, t.data_version) for t in listed)))
-        # Plain tuples (id, slug, name, bureau, version) of the active bases: they make the key.
-        found = tuple(tuple(t[:5]) for t in listed if t.status == "active")
+        found = tuple(Base(*t[:5]) for t in listed if t.status == "active")  # they make the key
 
         def rows() -> list[Row]:
-            figures = cached_per_tenant("bureau.jurisdiction", {t[0]: t[4] for t in found}, (year,),
+            figures = cached_per_tenant("bureau.jurisdiction", {b.id: b.version for b in found}, (year,),
                                         lambda tids: _figures(tids, year, day), day=day)
-            return [Row(Base(tid, slug, name, bureau_id, version), **figures[tid])
-                    for tid, slug, name, bureau_id, version in found]
+            return [Row(b, **figures[b.id]) for b in found]
 
         # The whole list too, under the bases it is made of (a tuple: it hashes and compares in
         # microseconds): a repeated province view builds no 400 rows and looks up no 400 entries.
@@ -179,7 +178,7 @@ def _figures(tids: list[int], year: int, today: date) -> dict[int, dict]:
 def rows_key(rows: list[Row]) -> tuple:
     """What the bases listed are and their data versions: a view made of these rows can be cached
     under it (any write in one of them, a base added, moved or suspended changes it)."""
-    return tuple((r.tenant.id, r.tenant.bureau_id, r.tenant.version, r.tenant.slug, r.tenant.name) for r in rows)
+    return tuple(r.tenant for r in rows)
 
 
 def totals(rows: list[Row]) -> dict:
