@@ -227,8 +227,7 @@ class Bureau(db.Model):
 
     def tree(self):
         """A recursive CTE of this bureau's id and every bureau's below it (column `id`)."""
-        tree = sa.select(Bureau.id).where(Bureau.id == self.id).cte("tree", recursive=True)
-        return tree.union_all(sa.select(Bureau.id).where(Bureau.parent_id == tree.c.id))
+        return subtree(self.id)
 
     def jurisdiction_ids(self) -> list[int]:
         """This bureau and every bureau below it, by one recursive query."""
@@ -236,6 +235,13 @@ class Bureau(db.Model):
 
     def __repr__(self) -> str:
         return f"<Bureau {self.name}>"
+
+
+def subtree(bureau_id: int):
+    """A recursive CTE of `bureau_id` and every bureau below it (column `id`): one bound value
+    where an IN list of a province's bureaus would send (and have the driver parse) fifty."""
+    tree = sa.select(Bureau.id).where(Bureau.id == bureau_id).cte("tree", recursive=True)
+    return tree.union_all(sa.select(Bureau.id).where(Bureau.parent_id == tree.c.id))
 
 
 def new_data_version() -> str:

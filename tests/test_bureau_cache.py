@@ -126,3 +126,42 @@ def test_constant_statements_from_two_to_twelve_bases(app, make, login_as, cache
     assert counts() == few
     if cached:  # a repeated view reads the tenant list, not their rows
         assert max(few) <= 12
+
+
+def test_the_kept_roll_up_follows_targets_indicators_and_the_tree(app, world, login_as):
+    """The tree is kept between requests under what it is made of (rollup.Inputs.key): a new
+    target, a recorded CQ-4 item, a renamed or added bureau each show on the next request, and
+    nothing else rebuilds it."""
+    from saas.tenancy import Bureau
+    from tenants.bureau.models import BureauTarget, DistrictIndicator
+
+    _forget(app)
+    first = rollup(world.city, Y)
+    assert rollup(world.city, Y) is first  # kept: the same tree, not rebuilt
+    assert first.nodes[world.d1].goal("bases") is None and not first.nodes[world.d1].indicators
+
+    db.session.add(BureauTarget(bureau_id=world.d1, year=Y, bases=3))
+    db.session.commit()
+    second = rollup(world.city, Y)
+    assert second is not first and second.nodes[world.d1].goal("bases") == 3
+    assert second.version != first.version
+
+    db.session.add(DistrictIndicator(bureau_id=world.d1, year=Y, code="cq4.2", state="met", note="规则"))
+    db.session.commit()
+    third = rollup(world.city, Y)
+    assert third.nodes[world.d1].indicators["cq4.2"].state == "met" and third.nodes[world.d1].cq4_met == 1
+
+    db.session.get(Bureau, world.d2).name = "乙区局（新）"
+    db.session.add(Bureau(name="丙区局", level="district", parent_id=world.city))
+    db.session.commit()
+    fourth = rollup(world.city, Y)
+    assert fourth.nodes[world.d2].name == "乙区局（新）"
+    assert "丙区局" in {line.name for line in fourth.lines}
+    # Another year and another node are other trees; the reviewer's reach is checked on every call.
+    assert rollup(world.city, Y + 1) is not fourth and rollup(world.city, Y, world.d1).root.id == world.d1
+    assert rollup(world.city, Y, world.other) is None
+
+    # The API's JSON and the page follow the same tree.
+    client = login_as("city@example.com")
+    page = client.get(f"/bureau/rollup?year={Y}").get_data(as_text=True)
+    assert "乙区局（新）" in page and "丙区局" in page

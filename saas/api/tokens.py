@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from ..extensions import db
 from ..tenancy import utcnow
@@ -54,7 +54,9 @@ def issue(user, tenant, name: str = "", expires_at: datetime | None = None) -> t
 def find(raw: str) -> ApiToken | None:
     if not raw.startswith(PREFIX):
         return None
-    return db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == digest(raw)))
+    # With its user in the same statement: every API request reads both.
+    return db.session.scalar(sa.select(ApiToken).options(joinedload(ApiToken.user))
+                             .where(ApiToken.token_hash == digest(raw)))
 
 
 def revoke(token: ApiToken) -> None:

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from types import SimpleNamespace
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from saas.extensions import db
+from saas.tenancy import subtree
+from saas.tenant_cache import cached_across
 from tenants.workbench.service import BureauRow, below, bureau_tree
 
 from .indicators import CODES, QUALITATIVE, RECOGNISED_BASES_INDICATOR
@@ -34,6 +37,28 @@ TARGETED = ("bases", "stations", "demonstration_units", "liaison_enterprises", "
 METRIC_OF = {"demonstration_units": "demonstration_units", "liaison_enterprises": "members_with_liaison",
              "trained_enterprises": "trained_enterprises", "adopted_standard": "adopted_standard_members",
              "active_members": "active_members", "stations": "stations"}
+
+
+class Target(NamedTuple):
+    """A bureau's targets of the year (its BureauTarget), read as values: a roll-up is kept
+    between requests (rollup()), and ORM objects must not outlive their session."""
+
+    bureau_id: int
+    bases: int | None
+    stations: int | None
+    demonstration_units: int | None
+    adopted_standard: int | None
+    liaison_enterprises: int | None
+
+
+class Indicator(NamedTuple):
+    """One CQ-4 item a district recorded (its DistrictIndicator), as values."""
+
+    bureau_id: int
+    code: str
+    state: str
+    note: str
+    updated_at: datetime
 
 
 def figure_labels() -> dict:
@@ -62,8 +87,8 @@ class Node:
     children: list[Node] = field(default_factory=list)
     bases: list[Row] = field(default_factory=list)
     figures: dict = field(default_factory=dict)
-    target: BureauTarget | None = None
-    indicators: dict = field(default_factory=dict)  # code → DistrictIndicator (districts)
+    target: Target | None = None
+    indicators: dict = field(default_factory=dict)  # code → Indicator (districts)
     cq4: bool = False  # a district in Chongqing (or of no known place): CQ-4 applies
 
     @property
@@ -127,25 +152,36 @@ class Rollup:
     tree: list[BureauRow]
     own_level: str  # the reviewer's own bureau's level
 
-    @property
-    def version(self) -> str:
-        """A digest of everything the table shows: the bases' data versions (rows_key) and each
-        bureau's name, place in the tree, targets and CQ-4 items (read on every request). A table
-        rendered from this roll-up can be cached under it."""
-        digest = hashlib.blake2b(repr(rows_key([line.row for line in self.lines if line.row is not None])).encode(),
-                                 digest_size=16)
-        for line in self.lines:
-            node = line.node
-            if node is not None:
-                digest.update(repr((node.id, node.name, node.level, line.depth, line.parent, node.cq4,
-                                    [node.goal(f) for f in TARGETED],
-                                    sorted((c, i.state) for c, i in node.indicators.items()))).encode())
-        return digest.hexdigest()
+    version: str  # a digest of everything the table shows (Inputs.key): what is rendered from it is cached under it
 
 
-def rollup(bureau_id: int, year: int, node_id: int | None = None, today: date | None = None) -> Rollup | None:
-    """The tree under `node_id` (default: the reviewer's bureau `bureau_id`); None when that node
-    is not within the reviewer's jurisdiction."""
+@dataclass(frozen=True)
+class Inputs:
+    """What a roll-up is made of, read on every request in a fixed number of statements: the
+    bureau tree, the bases with their data versions (and their figures, from the tenant cache),
+    the targets and the CQ-4 items. `key` holds all of it as plain tuples, so the tree built from
+    them is kept until one of them changes (a province's tree of 450 lines cost more to build
+    than the rest of the request)."""
+
+    bureau_id: int
+    node_id: int
+    year: int
+    day: date
+    tree: list
+    ids: tuple
+    rows: list
+    targets: tuple
+    indicators: tuple
+
+    def key(self) -> tuple:
+        return (self.bureau_id, self.node_id, self.year, self.day,
+                tuple((r.id, r.name, r.level, r.parent_id) for r in self.tree), rows_key(self.rows),
+                self.targets, self.indicators)
+
+
+def read(bureau_id: int, year: int, node_id: int | None = None, today: date | None = None) -> Inputs | None:
+    """The inputs of the roll-up under `node_id` (default: the reviewer's bureau `bureau_id`);
+    None when that node is not within the reviewer's jurisdiction."""
     tree = bureau_tree(bureau_id)
     if not tree:
         return None
@@ -153,27 +189,53 @@ def rollup(bureau_id: int, year: int, node_id: int | None = None, today: date | 
     if node_id not in {r.id for r in tree}:
         return None
     ids = below(tree, node_id)
-    rows = jurisdiction(None, year, bureau_ids=ids, today=today)
-    targets = {t.bureau_id: t for t in db.session.scalars(
-        sa.select(BureauTarget).where(BureauTarget.bureau_id.in_(ids), BureauTarget.year == year))}
+    under = sa.select(subtree(node_id).c.id)  # the same bureaus as `ids`, as SQL (one bound value)
+    day = today or date.today()
+    rows = jurisdiction(None, year, bureau_ids=under, today=day)
+    # Bureau tables, no tenant's rows: Core statements on the session's connection (in its
+    # transaction), without the ORM's per-statement work, a third of a repeated province view.
+    t, i = BureauTarget.__table__.c, DistrictIndicator.__table__.c
+    connection = db.session.connection()
+    targets = tuple(Target(*r) for r in connection.execute(
+        sa.select(t.bureau_id, *[t[f] for f in Target._fields[1:]])
+        .where(t.bureau_id.in_(under), t.year == year).order_by(t.bureau_id)))
+    indicators = tuple(Indicator(*r) for r in connection.execute(
+        sa.select(i.bureau_id, i.code, i.state, i.note, i.updated_at)
+        .where(i.bureau_id.in_(under), i.year == year, i.code.in_(QUALITATIVE)).order_by(i.bureau_id, i.code)))
+    return Inputs(bureau_id, node_id, year, day, tree, ids, rows, targets, indicators)
+
+
+def rollup(bureau_id: int, year: int, node_id: int | None = None, today: date | None = None) -> Rollup | None:
+    """The tree under `node_id` (default: the reviewer's bureau `bureau_id`); None when that node
+    is not within the reviewer's jurisdiction. Kept between requests under what it is made of
+    (Inputs.key): callers read it, never change it."""
+    inputs = read(bureau_id, year, node_id, today)
+    if inputs is None:
+        return None
+    key = inputs.key()
+    return cached_across("bureau.rollup.tree", key, lambda: build(inputs, key))
+
+
+def build(inputs: Inputs, key: tuple) -> Rollup:
+    tree, node_id = inputs.tree, inputs.node_id
+    targets = {t.bureau_id: t for t in inputs.targets}
     indicators: dict[int, dict] = {}
-    for ind in db.session.scalars(sa.select(DistrictIndicator).where(DistrictIndicator.bureau_id.in_(ids),
-                                                                     DistrictIndicator.year == year)):
-        if ind.code in QUALITATIVE:
-            indicators.setdefault(ind.bureau_id, {})[ind.code] = ind
+    for ind in inputs.indicators:
+        indicators.setdefault(ind.bureau_id, {})[ind.code] = ind
     nodes = {r.id: Node(r, target=targets.get(r.id), indicators=indicators.get(r.id, {}))
-             for r in tree if r.id in ids}
+             for r in tree if r.id in inputs.ids}
     for r in sorted(nodes.values(), key=lambda n: (n.name, n.id)):
         if r.bureau.parent_id in nodes and r.id != node_id:
             nodes[r.bureau.parent_id].children.append(r)
-    for row in rows:
+    for row in inputs.rows:
         nodes[row.tenant.bureau_id].bases.append(row)
     for node in nodes.values():
         node.cq4 = node.is_district and (bool(node.indicators) or _place(tree, node.id) in ("cq", ""))
     root = nodes[node_id]
     lines: list[Line] = []
     _walk(root, 0, "", lines)
-    return Rollup(year, root, nodes, lines, tree, tree[0].level)
+    version = hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest()
+    return Rollup(inputs.year, root, nodes, lines, tree, tree[0].level, version)
 
 
 def _place(tree: list[BureauRow], bureau_id: int) -> str:

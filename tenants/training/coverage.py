@@ -52,9 +52,17 @@ def active_clause(period: Period):
     return active_on(period.end)
 
 
+def given_by_others():
+    """SQL for an attendance joined to its event: training the base, a station, the bureau or a
+    third party gave (an enterprise's own internal training is its own work: WH-2's "served and
+    trained" does not count it), with someone there."""
+    return sa.and_(TrainingEvent.organiser != "enterprise", Attendance.headcount > 0)
+
+
 def per_member(period: Period, tenant_ids: list[int] | None = None):
     """Subquery: one row per active member with its distinct trained staff (and what it is made
-    of: the distinct names, the largest session) and the events attended in the period.
+    of: the distinct names, the largest session), the events attended in the period and whether
+    one of them was given by others (by_others: 1 or 0).
     `tenant_ids`: the members of those tenants (read across tenants, the bureau roll-up)."""
     held = sa.and_(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end)
     if tenant_ids is not None:
@@ -62,7 +70,8 @@ def per_member(period: Period, tenant_ids: list[int] | None = None):
     # One attendance row per event and member (unique): counting rows counts distinct events,
     # without the per-member sort a COUNT(DISTINCT) costs.
     attended = (sa.select(Attendance.enterprise_id, sa.func.max(Attendance.headcount).label("largest"),
-                          sa.func.count(Attendance.id).label("events"))
+                          sa.func.count(Attendance.id).label("events"),
+                          sa.func.max(sa.case((given_by_others(), 1), else_=0)).label("by_others"))
                 .join(TrainingEvent, TrainingEvent.id == Attendance.event_id).where(held)
                 .group_by(Attendance.enterprise_id).subquery())
     named = (sa.select(Attendance.enterprise_id, sa.func.count(sa.distinct(Trainee.name)).label("named"))
@@ -73,7 +82,8 @@ def per_member(period: Period, tenant_ids: list[int] | None = None):
     select = (sa.select(Enterprise.id, Enterprise.name, Enterprise.employees,
                         sa.case((names > largest, names), else_=largest).label("trained_staff"),
                         names.label("named"), largest.label("largest"),
-                        sa.func.coalesce(attended.c.events, 0).label("events"), Enterprise.tenant_id)
+                        sa.func.coalesce(attended.c.events, 0).label("events"), Enterprise.tenant_id,
+                        sa.func.coalesce(attended.c.by_others, 0).label("by_others"))
               .outerjoin(attended, attended.c.enterprise_id == Enterprise.id)
               .outerjoin(named, named.c.enterprise_id == Enterprise.id)
               .where(active_clause(period)))

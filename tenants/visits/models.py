@@ -61,7 +61,8 @@ class GuidanceVisit(TenantScoped, db.Model):
     enterprise = relationship("Enterprise")
 
     __table_args__ = (
-        sa.Index("ix_guidance_visit_tenant_visited", "tenant_id", "visited_on"),
+        sa.Index("ix_guidance_visit_tenant_visited", "tenant_id", "visited_on", "enterprise_id"),
+        sa.Index("ix_guidance_visit_tenant_open", "tenant_id", "status", "follow_up_due"),  # overdue follow-ups
         sa.Index("ix_guidance_visit_tenant_enterprise", "tenant_id", "enterprise_id", "visited_on"),
         sa.CheckConstraint("mode IN ('on_site', 'remote')", name="mode"),
         sa.CheckConstraint("status IN ('open', 'rectified', 'closed')", name="status"),
