@@ -165,3 +165,50 @@ def test_the_kept_roll_up_follows_targets_indicators_and_the_tree(app, world, lo
     client = login_as("city@example.com")
     page = client.get(f"/bureau/rollup?year={Y}").get_data(as_text=True)
     assert "乙区局（新）" in page and "丙区局" in page
+
+
+def test_the_stamp_moves_with_every_input_of_a_bureau_view_and_only_then(app, world, make, login_as):
+    """service.stamp is the key of the kept overview, roll-up and API (one statement of one row):
+    the same while nothing changes; new on a write in a base, a base added, moved or suspended,
+    a target or CQ-4 item of the year; not on another year's target or another bureau's base."""
+    from saas.tenancy import Bureau, Tenant
+    from tenants.bureau.models import BureauTarget, DistrictIndicator
+
+    city, year = world.city, Y
+    first = service.stamp(city, year)
+    assert service.stamp(city, year) == first and service.stamp(city) != first
+    seen = {first}
+
+    def moved() -> str:
+        now = service.stamp(city, year)
+        assert now not in seen
+        seen.add(now)
+        return now
+
+    with tenant_scope(world.tenants["b1"]):  # a write in one base
+        db.session.add(Enterprise(name="又一会员", credit_code=credit_code_for(990_002), employees=3,
+                                  joined_on=date(Y, 3, 1), status="liaison"))
+        db.session.commit()
+    moved()
+    make.tenant(slug="new1", name="新设园区", bureau=db.session.get(Bureau, world.d2))  # a base added
+    moved()
+    db.session.get(Tenant, world.tenants["x1"]).bureau_id = world.d1  # a base moved in
+    db.session.commit()
+    moved()
+    db.session.get(Tenant, world.tenants["a2"]).status = "suspended"
+    db.session.commit()
+    moved()
+    db.session.add(BureauTarget(bureau_id=world.d1, year=Y, stations=2))
+    db.session.commit()
+    moved()
+    db.session.add(DistrictIndicator(bureau_id=world.d2, year=Y, code="cq4.3", state="partly"))
+    db.session.commit()
+    after = moved()
+    # Not moved by what the views of this bureau and year do not show.
+    db.session.add(BureauTarget(bureau_id=world.d1, year=Y + 1, stations=9))
+    db.session.commit()
+    make.tenant(slug="far1", name="远方园区", bureau=db.session.get(Bureau, world.other))
+    assert service.stamp(city, year) == after
+    # The overview follows: the suspended base is gone, the moved one is listed.
+    page = login_as("city@example.com").get(f"/bureau/?year={Y}").get_data(as_text=True)
+    assert "外地园区" in page and "甲二园区" not in page

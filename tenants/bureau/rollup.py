@@ -26,7 +26,7 @@ from tenants.workbench.service import BureauRow, below, bureau_tree
 
 from .indicators import CODES, QUALITATIVE, RECOGNISED_BASES_INDICATOR
 from .models import BureauTarget, DistrictIndicator
-from .service import Row, jurisdiction, rows_key
+from .service import Row, jurisdiction, stamp
 
 # The figures of every level, in the order of the table and the export.
 FIGURES = ("bases", "stations", "demonstration_units", "liaison_enterprises", "trained_enterprises",
@@ -157,11 +157,8 @@ class Rollup:
 
 @dataclass(frozen=True)
 class Inputs:
-    """What a roll-up is made of, read on every request in a fixed number of statements: the
-    bureau tree, the bases with their data versions (and their figures, from the tenant cache),
-    the targets and the CQ-4 items. `key` holds all of it as plain tuples, so the tree built from
-    them is kept until one of them changes (a province's tree of 450 lines cost more to build
-    than the rest of the request)."""
+    """What a roll-up is made of: the bureau tree, the bases with their figures (from the tenant
+    cache), the targets and the CQ-4 items."""
 
     bureau_id: int
     node_id: int
@@ -173,27 +170,14 @@ class Inputs:
     targets: tuple
     indicators: tuple
 
-    def key(self) -> tuple:
-        return (self.bureau_id, self.node_id, self.year, self.day,
-                tuple((r.id, r.name, r.level, r.parent_id) for r in self.tree), rows_key(self.rows),
-                self.targets, self.indicators)
 
-
-def read(bureau_id: int, year: int, node_id: int | None = None, today: date | None = None) -> Inputs | None:
-    """The inputs of the roll-up under `node_id` (default: the reviewer's bureau `bureau_id`);
-    None when that node is not within the reviewer's jurisdiction."""
-    tree = bureau_tree(bureau_id)
-    if not tree:
-        return None
-    node_id = bureau_id if node_id is None else node_id
-    if node_id not in {r.id for r in tree}:
-        return None
+def read(bureau_id: int, year: int, node_id: int, tree: list, day: date) -> Inputs:
+    """The inputs of the roll-up under `node_id`, a bureau of the reviewer's `tree`."""
     ids = below(tree, node_id)
     under = sa.select(subtree(node_id).c.id)  # the same bureaus as `ids`, as SQL (one bound value)
-    day = today or date.today()
     rows = jurisdiction(None, year, bureau_ids=under, today=day)
     # Bureau tables, no tenant's rows: Core statements on the session's connection (in its
-    # transaction), without the ORM's per-statement work, a third of a repeated province view.
+    # transaction), without the ORM's per-statement work.
     t, i = BureauTarget.__table__.c, DistrictIndicator.__table__.c
     connection = db.session.connection()
     targets = tuple(Target(*r) for r in connection.execute(
@@ -207,13 +191,22 @@ def read(bureau_id: int, year: int, node_id: int | None = None, today: date | No
 
 def rollup(bureau_id: int, year: int, node_id: int | None = None, today: date | None = None) -> Rollup | None:
     """The tree under `node_id` (default: the reviewer's bureau `bureau_id`); None when that node
-    is not within the reviewer's jurisdiction. Kept between requests under what it is made of
-    (Inputs.key): callers read it, never change it."""
-    inputs = read(bureau_id, year, node_id, today)
-    if inputs is None:
+    is not within the reviewer's jurisdiction.
+
+    Kept between requests under what it is made of — the bureau tree (names, levels, places) and
+    the stamp of the bases' data versions, targets and CQ-4 items (service.stamp) —, both read on
+    every call: a repeated view runs two statements and builds nothing (a province's tree of 450
+    lines cost more to build than the rest of the request). Callers read it, never change it."""
+    tree = bureau_tree(bureau_id)
+    if not tree:
         return None
-    key = inputs.key()
-    return cached_across("bureau.rollup.tree", key, lambda: build(inputs, key))
+    node_id = bureau_id if node_id is None else node_id
+    if node_id not in {r.id for r in tree}:
+        return None
+    day = today or date.today()  # reports "due so far" move with the day
+    key = (bureau_id, node_id, year, day, tuple((r.id, r.name, r.level, r.parent_id) for r in tree),
+           stamp(node_id, year))
+    return cached_across("bureau.rollup.tree", key, lambda: build(read(bureau_id, year, node_id, tree, day), key))
 
 
 def build(inputs: Inputs, key: tuple) -> Rollup:

@@ -12,6 +12,8 @@ since, and the tenant list itself is read on every request."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
@@ -41,7 +43,7 @@ REASON = "bureau jurisdiction view: figures of the tenants under this bureau"
 class Base(NamedTuple):
     """What a bureau view shows of a tenant besides its figures: read as columns (a province's
     hundreds of Tenant objects, settings and all, cost more to load than the page to render).
-    A tuple, so the listed bases themselves are the key of what is cached from them (rows_key)."""
+    A tuple, so the listed bases themselves are the key of the row list cached from them."""
 
     id: int
     slug: str
@@ -114,8 +116,6 @@ def jurisdiction(bureau: Bureau | None, year: int, bureau_ids: list[int] | tuple
         listed = db.session.connection().execute(
             sa.select(t.id, t.slug, t.name, t.bureau_id, t.data_version, t.status)
             .where(t.bureau_id.in_(ids)).order_by(t.name, t.id)).all()
-        if bureau is not None:  # the top bar's pending count reads the same versions: once a request
-            remember_versions(bureau.id, tuple(sorted((t.id, t.data_version) for t in listed)))
         found = tuple(Base(*t[:5]) for t in listed if t.status == "active")  # they make the key
 
         def rows() -> list[Row]:
@@ -129,10 +129,67 @@ def jurisdiction(bureau: Bureau | None, year: int, bureau_ids: list[int] | tuple
         return cached_across("bureau.jurisdiction.rows", (found, year, day), rows)
 
 
-def remember_versions(bureau_id: int, versions: tuple) -> None:
-    """(id, data_version) of every tenant under `bureau_id`, by id, for the rest of this request
-    (tenants/workbench/badge.py reads them instead of a second query)."""
-    g.setdefault("jurisdiction_versions", {})[bureau_id] = versions
+def _joined(*columns):
+    """SQL text of `columns` joined by ":" (NULL as ""), the same on SQLite and PostgreSQL."""
+    parts = [sa.func.coalesce(sa.cast(c, sa.String), "") for c in columns]
+    out = parts[0]
+    for part in parts[1:]:
+        out = out + ":" + part
+    return out
+
+
+def _agg(select, column, dialect: str):
+    """A scalar subquery: `column` of every row of `select` joined by ",", in `select`'s order
+    (PostgreSQL: its md5, 32 characters instead of a province's 12 KB). Ids, statuses, versions
+    and dates hold neither separator, so the text names the rows exactly; an order the database
+    did not keep could only make a key miss, never match a different state."""
+    rows = select.add_columns(column.label("part")).subquery()
+    if dialect == "postgresql":
+        return sa.select(sa.func.md5(sa.func.string_agg(rows.c.part, ","))).scalar_subquery()
+    return sa.select(sa.func.group_concat(rows.c.part, ",")).scalar_subquery()
+
+
+@functools.lru_cache(maxsize=8)
+def _stamp_statement(dialect: str, with_year: bool):
+    """Built once (with bound parameters `root` and `year`): building it cost more than running it."""
+    from saas.tenancy import subtree
+
+    from .models import DistrictIndicator
+
+    under = sa.select(subtree(sa.bindparam("root")).c.id)
+    t = Tenant.__table__.c
+    parts = [_agg(sa.select().select_from(Tenant.__table__).where(t.bureau_id.in_(under)).order_by(t.id),
+                  _joined(t.id, t.bureau_id, t.status, t.data_version), dialect)]
+    if with_year:
+        b, i = BureauTarget.__table__.c, DistrictIndicator.__table__.c
+        year = sa.bindparam("year")
+        parts.append(_agg(sa.select().select_from(BureauTarget.__table__)
+                          .where(b.bureau_id.in_(under), b.year == year).order_by(b.bureau_id),
+                          _joined(b.bureau_id, b.bases, b.stations, b.demonstration_units, b.adopted_standard,
+                                  b.liaison_enterprises), dialect))
+        parts.append(_agg(sa.select().select_from(DistrictIndicator.__table__)
+                          .where(i.bureau_id.in_(under), i.year == year).order_by(i.bureau_id, i.code),
+                          _joined(i.bureau_id, i.code, i.state, i.updated_at), dialect))
+    return sa.select(*parts)
+
+
+def stamp(root_id: int, year: int | None = None) -> str:
+    """What a bureau view of the tenants under bureau `root_id` (it and the bureaus below it) is
+    made of, in one statement of one row: each tenant's id, bureau, status and data version (any
+    write in it, a rename, a move or a suspension gives it a new version); with `year`, also those
+    bureaus' targets and CQ-4 items of that year. Views are kept under it (with the bureau tree
+    read apart): a repeated view reads no tenant list, and a cached view is served on that alone."""
+    statement = _stamp_statement(db.engine.dialect.name, year is not None)
+    params = {"root": root_id} if year is None else {"root": root_id, "year": year}
+    with cross_tenant_reads(REASON):
+        row = db.session.connection().execute(statement, params).one()
+    return hashlib.blake2b("|".join(p or "" for p in row).encode(), digest_size=16).hexdigest()
+
+
+def remember_versions(bureau_id: int, version: str) -> None:
+    """The stamp of the tenants under `bureau_id` (stamp()), for the rest of this request
+    (tenants/workbench/badge.py reads it instead of a second query)."""
+    g.setdefault("jurisdiction_versions", {})[bureau_id] = version
 
 
 def _figures(tids: list[int], year: int, today: date) -> dict[int, dict]:
@@ -181,12 +238,6 @@ def _figures(tids: list[int], year: int, today: date) -> dict[int, dict]:
                     "score": score, "maximum": maximum, "base_recognised": tid in flagged,
                     "reports_on_time": on_time, "reports_due": due}
     return out
-
-
-def rows_key(rows: list[Row]) -> tuple:
-    """What the bases listed are and their data versions: a view made of these rows can be cached
-    under it (any write in one of them, a base added, moved or suspended changes it)."""
-    return tuple(r.tenant for r in rows)
 
 
 def totals(rows: list[Row]) -> dict:

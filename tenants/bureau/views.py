@@ -15,7 +15,7 @@ from saas import files, xlsx
 from saas.charts import against_targets
 from saas.extensions import db
 from saas.numbers import whole
-from saas.pagination import paginate_list
+from saas.pagination import page_number, paginate_list
 from saas.replica import replica_reads
 from saas.tenancy import Bureau
 from saas.templating import across_page, locale_code
@@ -24,7 +24,7 @@ from tenants.applications.services import status_labels
 from tenants.plans.services import YEARS
 
 from .models import BureauTarget
-from .service import RECOGNISED_BASES_INDICATOR, jurisdiction, rows_key, target, totals  # noqa: F401
+from .service import RECOGNISED_BASES_INDICATOR, jurisdiction, remember_versions, stamp, target, totals  # noqa: F401
 
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")
 TARGET_FIELDS = ("bases", "stations", "demonstration_units", "adopted_standard", "liaison_enterprises")
@@ -54,19 +54,23 @@ def _year() -> int:
 @replica_reads
 def index():
     bureau, year = _bureau(), _year()
-    rows = jurisdiction(bureau, year)
     # A province lists hundreds of bases: fifty a page, found by name; the totals count them all.
     q = (request.args.get("q") or "").strip()[:100]
-    page = paginate_list([r for r in rows if q in r.tenant.name] if q else rows)
     goal = target(bureau, year)
-    # Kept whole under what it shows: the bases listed with their data versions (rows_key), the
-    # year's targets, the search and the page — a write in any base or a new target shows at once.
+    # Kept whole under what it shows: the stamp of the bases under the bureau (each one's id,
+    # bureau, status and data version: service.stamp, one row), the year's targets, the search and
+    # the page — a write in any base or a new target shows at once; the rows are read only to
+    # render it.
+    version = stamp(bureau.id)
+    remember_versions(bureau.id, version)  # the top bar's pending count is kept under it too
     goals = tuple(getattr(goal, f) for f in TARGET_FIELDS) if goal is not None else None
-    return across_page("bureau.index", (bureau.id, bureau.name, year, q, page.page, rows_key(rows), goals),
-                       lambda: _render_index(bureau, year, rows, page, q, goal))
+    return across_page("bureau.index", (bureau.id, bureau.name, year, q, page_number(), version, goals),
+                       lambda: _render_index(bureau, year, q, goal))
 
 
-def _render_index(bureau: Bureau, year: int, rows: list, page, q: str, goal: BureauTarget | None) -> str:
+def _render_index(bureau: Bureau, year: int, q: str, goal: BureauTarget | None) -> str:
+    rows = jurisdiction(bureau, year)
+    page = paginate_list([r for r in rows if q in r.tenant.name] if q else rows)
     sums = totals(rows)
     table = Markup(render_template("bureau/_index_table.html", rows=page.items, page=page, q=q, year=year,
                                    base_row=_base_row(year)))

@@ -20,24 +20,19 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from saas.extensions import db
-from saas.tenancy import Bureau, Tenant, cross_tenant_reads
+from saas.tenancy import Tenant, cross_tenant_reads
 from saas.tenant_cache import LRU, MISSING, WRITTEN
 
 from . import instructor, service
 
 
-def _jurisdiction_versions(bureau_id: int) -> tuple:
+def _jurisdiction_versions(bureau_id: int) -> str:
     known = g.get("jurisdiction_versions", {}).get(bureau_id)
-    if known is not None:  # read already by this request's bureau view (bureau/service.py)
+    if known is not None:  # read already by this request's bureau view (bureau/views.py)
         return known
-    b = Bureau.__table__
-    tree = sa.select(b.c.id).where(b.c.id == bureau_id).cte("tree", recursive=True)
-    tree = tree.union_all(sa.select(b.c.id).where(b.c.parent_id == tree.c.id))
-    # Plain tuples: the key is compared on every hit, and SQLAlchemy's Row compares in Python
-    # (a province's 400 rows cost more than the rest of the lookup).
-    return tuple(map(tuple, db.session.execute(sa.select(Tenant.id, Tenant.data_version)
-                                               .where(Tenant.bureau_id.in_(sa.select(tree.c.id)))
-                                               .order_by(Tenant.id)).all()))
+    from tenants.bureau.service import stamp  # the bureau package imports the workbench's
+
+    return stamp(bureau_id)
 
 
 def _assigned_versions(user_id: int) -> tuple:

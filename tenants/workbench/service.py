@@ -9,6 +9,8 @@ escape hatch.
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -75,13 +77,20 @@ class BureauRow:
 
 def bureau_tree(bureau_id: int) -> list[BureauRow]:
     """The bureau and every bureau below it, the bureau first, by one recursive query."""
-    b = Bureau.__table__
-    tree = sa.select(b.c.id, b.c.name, b.c.level, b.c.parent_id).where(b.c.id == bureau_id).cte("tree", recursive=True)
-    tree = tree.union_all(sa.select(b.c.id, b.c.name, b.c.level, b.c.parent_id).where(b.c.parent_id == tree.c.id))
     # A Core statement on the session's connection: the bureau table holds no tenant's rows, and
     # the ORM's per-statement work cost more than the query (every bureau page reads the tree).
-    rows = [BureauRow(*r) for r in db.session.connection().execute(sa.select(tree).order_by(tree.c.name))]
+    rows = [BureauRow(*r) for r in db.session.connection().execute(_tree_statement(), {"root": bureau_id})]
     return sorted(rows, key=lambda r: r.id != bureau_id)
+
+
+@functools.lru_cache(maxsize=1)
+def _tree_statement():
+    """Built once, with the bound parameter `root`."""
+    b = Bureau.__table__
+    tree = (sa.select(b.c.id, b.c.name, b.c.level, b.c.parent_id).where(b.c.id == sa.bindparam("root"))
+            .cte("tree", recursive=True))
+    tree = tree.union_all(sa.select(b.c.id, b.c.name, b.c.level, b.c.parent_id).where(b.c.parent_id == tree.c.id))
+    return sa.select(tree).order_by(tree.c.name)
 
 
 def reviewer_of(user: User, tree: list[BureauRow]) -> Reviewer:
