@@ -381,6 +381,14 @@ def _parents_first(rows: list[dict], id_name: str, columns: list[str]) -> list[d
     return ordered
 
 
+def _derived(result: Imported) -> None:
+    """Rows derived from others (member_training_year) recomputed from what was loaded, whatever
+    the archive held of them: an archive of an older schema has none."""
+    from tenants.training import summary
+
+    summary.rebuild(result.tenant.id)
+
+
 def import_tenant(source, slug: str | None = None) -> Imported:
     """Load the archive `source` (a path or a binary file) as a new tenant; commits. With `slug`
     the tenant gets that slug instead of its own. Raises ArchiveError, leaving nothing behind."""
@@ -389,6 +397,7 @@ def import_tenant(source, slug: str | None = None) -> Imported:
         written: list[Path] = []
         try:
             result = _load(archive, manifest, slug, written)
+            _derived(result)
             db.session.commit()
             return result
         except BaseException:

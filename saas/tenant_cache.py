@@ -60,6 +60,17 @@ def _note_statements(state):
         note_written(state.session, current_tenant_id())
 
 
+_BEFORE_BUMP: list[Callable] = []
+
+
+def before_bump(hook: Callable) -> Callable:
+    """Register `hook(session, written tenant ids)`, run at COMMIT just before those tenants'
+    versions move, in the same transaction: where rows derived from a tenant's rows are kept
+    (tenants/training/summary.py), so they are never seen apart from what they sum."""
+    _BEFORE_BUMP.append(hook)
+    return hook
+
+
 @event.listens_for(Session, "before_commit")
 def _bump(session):
     if session.in_nested_transaction():
@@ -68,6 +79,8 @@ def _bump(session):
         session.flush()  # commit flushes after this hook; what it would write must count too
     written = session.info.pop(WRITTEN, None)
     if written:
+        for hook in _BEFORE_BUMP:
+            hook(session, written)
         table = Tenant.__table__
         # Sorted: two transactions writing the same tenants lock them in the same order.
         for tenant_id in sorted(written):

@@ -1,5 +1,5 @@
 """Training and publicity: events, attendance, enterprise-logged training, coverage figures
 (WH-1, WH-2, CQ-1, XC-3, TJ-4)."""
 
-from . import views  # noqa: F401  (routes register on the blueprint)
+from . import summary, views  # noqa: F401  (routes register on the blueprint; summary's listeners)
 from .blueprint import bp  # noqa: F401

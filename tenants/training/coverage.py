@@ -28,7 +28,8 @@ from saas.extensions import db
 from tenants.members.models import Enterprise, LiaisonPerson
 from tenants.members.queries import active_on
 
-from .models import KINDS, Attendance, Trainee, TrainingEvent
+from .models import KINDS, Attendance, MemberTrainingYear, Trainee, TrainingEvent
+from .summary import year_of
 
 WH2_RATIO = 0.5  # "more than 50 %"
 WH2_COUNT = 30  # "or at least 30"
@@ -64,6 +65,35 @@ def per_member(period: Period, tenant_ids: list[int] | None = None):
     of: the distinct names, the largest session), the events attended in the period and whether
     one of them was given by others (by_others: 1 or 0).
     `tenant_ids`: the members of those tenants (read across tenants, the bureau roll-up)."""
+    year = year_of(period)
+    if year is not None:
+        # A calendar year: each member's row kept in member_training_year (summary.py), the same
+        # figures as the statements below over that year (tests compare them).
+        kept = sa.select(MemberTrainingYear).where(MemberTrainingYear.year == year)
+        if tenant_ids is not None:
+            kept = kept.where(MemberTrainingYear.tenant_id.in_(tenant_ids))
+        attended = named = kept.subquery()
+    else:
+        attended, named = _live_training(period, tenant_ids)
+    largest, names = sa.func.coalesce(attended.c.largest, 0), sa.func.coalesce(named.c.named, 0)
+    select = (sa.select(Enterprise.id, Enterprise.name, Enterprise.employees,
+                        sa.case((names > largest, names), else_=largest).label("trained_staff"),
+                        names.label("named"), largest.label("largest"),
+                        sa.func.coalesce(attended.c.events, 0).label("events"), Enterprise.tenant_id,
+                        sa.func.coalesce(attended.c.by_others, 0).label("by_others"))
+              .outerjoin(attended, attended.c.enterprise_id == Enterprise.id))
+    if named is not attended:
+        select = select.outerjoin(named, named.c.enterprise_id == Enterprise.id)
+    select = select.where(active_clause(period))
+    if tenant_ids is not None:
+        select = select.where(Enterprise.tenant_id.in_(tenant_ids))
+    return select.subquery()
+
+
+def _live_training(period: Period, tenant_ids: list[int] | None = None):
+    """(attended, named): per member, the period's events, largest session and whether one was
+    given by others; the distinct names — computed from the attendance itself (any period; a
+    calendar year reads the same from member_training_year)."""
     held = sa.and_(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end)
     if tenant_ids is not None:
         held = sa.and_(held, TrainingEvent.tenant_id.in_(tenant_ids))
@@ -78,18 +108,7 @@ def per_member(period: Period, tenant_ids: list[int] | None = None):
              .join(Trainee, sa.and_(Trainee.tenant_id == Attendance.tenant_id, Trainee.attendance_id == Attendance.id))
              .join(TrainingEvent, TrainingEvent.id == Attendance.event_id).where(held)
              .group_by(Attendance.enterprise_id).subquery())
-    largest, names = sa.func.coalesce(attended.c.largest, 0), sa.func.coalesce(named.c.named, 0)
-    select = (sa.select(Enterprise.id, Enterprise.name, Enterprise.employees,
-                        sa.case((names > largest, names), else_=largest).label("trained_staff"),
-                        names.label("named"), largest.label("largest"),
-                        sa.func.coalesce(attended.c.events, 0).label("events"), Enterprise.tenant_id,
-                        sa.func.coalesce(attended.c.by_others, 0).label("by_others"))
-              .outerjoin(attended, attended.c.enterprise_id == Enterprise.id)
-              .outerjoin(named, named.c.enterprise_id == Enterprise.id)
-              .where(active_clause(period)))
-    if tenant_ids is not None:
-        select = select.where(Enterprise.tenant_id.in_(tenant_ids))
-    return select.subquery()
+    return attended, named
 
 
 def all_staff(m):
@@ -222,10 +241,9 @@ def by_month(year: int, today: date) -> list[tuple[int, int, int]]:
     if not months:
         return []
     start, end = date(year, 1, 1), date(year, 12, 31)
-    first = (sa.select(Attendance.enterprise_id, sa.func.min(TrainingEvent.held_on).label("first"))
-             .join(TrainingEvent, TrainingEvent.id == Attendance.event_id)
-             .where(TrainingEvent.held_on >= start, TrainingEvent.held_on <= end)
-             .group_by(Attendance.enterprise_id).subquery())
+    # Each member's first day trained in the year, as member_training_year keeps it (summary.py).
+    first = (sa.select(MemberTrainingYear.enterprise_id, MemberTrainingYear.first_on.label("first"))
+             .where(MemberTrainingYear.year == year).subquery())
 
     def month_of(column, none: int):
         """The month of `column` in the year: 0 before it, 13 after it, `none` without a date."""

@@ -97,3 +97,24 @@ class Trainee(TenantScoped, db.Model):
     name: Mapped[str] = mapped_column(sa.String(trainee_names.NAME_MAX))
 
     __table_args__ = (sa.UniqueConstraint("tenant_id", "attendance_id", "name"),)
+
+
+class MemberTrainingYear(TenantScoped, db.Model):
+    """One member's training of one calendar year — events attended, the largest session's
+    headcount, distinct names, whether one was given by others, the first day trained — derived
+    from the rows above and kept in the same transaction as them (summary.py). Never typed, never
+    audited (the attendance it sums is)."""
+
+    __tablename__ = "member_training_year"
+    __audited__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprise.id", ondelete="CASCADE"))
+    year: Mapped[int]
+    events: Mapped[int]
+    largest: Mapped[int]
+    named: Mapped[int]
+    by_others: Mapped[int]  # 1: at least one of the events was given by the base, a station, the bureau or a third party
+    first_on: Mapped[date]
+
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "year", "enterprise_id"),)
