@@ -135,6 +135,25 @@ def test_the_year_read_through_the_rows_is_the_year_computed_from_the_attendance
     through_rows = read()
     assert through_rows[1] == (4, 3, 2)  # a: 10 of 10 at one session; c: 10 of 10 at its own training
     monkeypatch.setattr(coverage, "year_of", lambda _period: None)  # every period computed live
+    coverage.member_rows.cache_clear()  # statements are built once per arguments
     live_rows, live_counts, _months = read()
     assert (live_rows, live_counts) == through_rows[:2]
+    coverage.member_rows.cache_clear()
     assert [m for m in through_rows[2] if m[0] in (1, 2, 5, 11)] == [(1, 4, 0), (2, 4, 2), (5, 4, 3), (11, 4, 3)]
+
+
+def test_the_command_finds_rows_loaded_around_the_application_and_recomputes_them(app, base):
+    t, (a, b, _c, _d), _other, _stranger = base
+    add_event(t, date(Y, 4, 1), {a: 3, b: 2})
+    runner = app.test_cli_runner()
+    checked = runner.invoke(args=["tenants", "training-summary", "--check"])
+    assert checked.exit_code == 0 and "all tenants agree" in checked.output
+    with tenant_scope(t):  # rows written past the session (as a COPY would): the kept rows are stale
+        db.session.connection().execute(sa.update(Attendance.__table__).where(Attendance.enterprise_id == a)
+                                        .values(headcount=9))
+        db.session.commit()
+    stale = runner.invoke(args=["tenants", "training-summary", "--check"])
+    assert stale.exit_code == 1 and "sum: 2 rows differ" in stale.output
+    assert runner.invoke(args=["tenants", "training-summary"]).exit_code == 0
+    same_as_from_scratch(t)
+    assert (a, Y, 1, 9, 0, 1, date(Y, 4, 1)) in kept(t)

@@ -170,12 +170,19 @@ def _member_pass(period: Period):
             .outerjoin(seen, seen.c.enterprise_id == m.c.id))
 
 
+@functools.lru_cache(maxsize=32)
+def _services_statements(period: Period, today: date) -> tuple:
+    """_services's two statements, built once per period and day (see _member_pass)."""
+    return (sa.select(ServiceLog.category, sa.func.count(ServiceLog.id))
+            .where(ServiceLog.served_on >= period.start, ServiceLog.served_on <= period.end)
+            .group_by(ServiceLog.category),
+            overdue_counts_select(today))  # the follow-ups page's definition
+
+
 def _services(period: Period, today: date) -> dict:
-    rows = dict(db.session.execute(
-        sa.select(ServiceLog.category, sa.func.count(ServiceLog.id))
-        .where(ServiceLog.served_on >= period.start, ServiceLog.served_on <= period.end)
-        .group_by(ServiceLog.category)).all())
-    overdue = db.session.execute(overdue_counts_select(today)).one()  # the follow-ups page's definition
+    by_category, overdue_counts = _services_statements(period, today)
+    rows = dict(db.session.execute(by_category).all())
+    overdue = db.session.execute(overdue_counts).one()
     out = {f"service_logs.{c}": rows.get(c, 0) for c in CATEGORIES}
     out.update({"service_logs": sum(rows.values()), "service_categories": sum(1 for n in rows.values() if n),
                 "complaints": rows.get("complaint", 0), "guidance_services": rows.get("guidance", 0),
@@ -185,26 +192,32 @@ def _services(period: Period, today: date) -> dict:
 
 
 def _structure(period: Period) -> dict:
-    experienced = (sa.select(sa.func.count(StationStaff.id).label("n"))
-                   .join(Station, Station.id == StationStaff.station_id)
-                   .where(StationStaff.experienced.is_(True), StationStaff.active.is_(True), Station.active.is_(True))
-                   .group_by(StationStaff.station_id).subquery())
-    team = (sa.select(sa.func.count(TeamActivity.id))
-            .where(TeamActivity.held_on >= period.start, TeamActivity.held_on <= period.end))
-    row = db.session.execute(sa.select(
-        sa.select(sa.func.count(Station.id)).where(Station.active.is_(True)).scalar_subquery(),
-        sa.select(sa.func.coalesce(sa.func.max(experienced.c.n), 0)).scalar_subquery(),
-        sa.select(sa.func.count(Membership.id)).where(Membership.role == "instructor").scalar_subquery(),
-        sa.select(sa.func.count(ProtectionStaff.id)).scalar_subquery(),
-        team.where(TeamActivity.kind == "training").scalar_subquery(),
-        team.where(TeamActivity.kind == "material").scalar_subquery(),
-    )).one()
+    row = db.session.execute(_structure_statement(period)).one()
     from tenants.plans.models import AnnualPlan  # the plans package reads these metrics too
 
     plan = db.session.scalar(sa.select(AnnualPlan).where(AnnualPlan.year == period.end.year))
     return {"stations": row[0], "max_experienced_staff": int(row[1]), "instructors": row[2],
             "protection_staff": row[3], "team_trainings": row[4], "publicity_materials": row[5],
             "plan_exists": plan is not None, "plan_has_xc_targets": bool(plan and plan.has_xc_targets)}
+
+
+@functools.lru_cache(maxsize=32)
+def _structure_statement(period: Period):
+    """_structure's counts in one statement, built once per period (see _member_pass)."""
+    experienced = (sa.select(sa.func.count(StationStaff.id).label("n"))
+                   .join(Station, Station.id == StationStaff.station_id)
+                   .where(StationStaff.experienced.is_(True), StationStaff.active.is_(True), Station.active.is_(True))
+                   .group_by(StationStaff.station_id).subquery())
+    team = (sa.select(sa.func.count(TeamActivity.id))
+            .where(TeamActivity.held_on >= period.start, TeamActivity.held_on <= period.end))
+    return sa.select(
+        sa.select(sa.func.count(Station.id)).where(Station.active.is_(True)).scalar_subquery(),
+        sa.select(sa.func.coalesce(sa.func.max(experienced.c.n), 0)).scalar_subquery(),
+        sa.select(sa.func.count(Membership.id)).where(Membership.role == "instructor").scalar_subquery(),
+        sa.select(sa.func.count(ProtectionStaff.id)).scalar_subquery(),
+        team.where(TeamActivity.kind == "training").scalar_subquery(),
+        team.where(TeamActivity.kind == "material").scalar_subquery(),
+    )
 
 
 def tenant_metrics(period: Period | None = None, today: date | None = None) -> dict:

@@ -19,6 +19,7 @@ others), so training everyone can be shown by naming them, or by one session of 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
@@ -168,14 +169,21 @@ def figures(period: Period, counts: tuple[int, int, int] | None = None) -> Figur
     if counts is None:
         counts = db.session.execute(sa.select(*_counts(per_member(period)))).one()
     active, trained, everyone = (int(n or 0) for n in counts)
-    rows = db.session.execute(
-        sa.select(TrainingEvent.kind, sa.func.count(TrainingEvent.id), sa.func.coalesce(sa.func.sum(TrainingEvent.hours), 0))
-        .where(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end)
-        .group_by(TrainingEvent.kind)).all()
+    rows = db.session.execute(_by_kind(period)).all()
     by_kind = {k: (0, 0.0) for k in KINDS}
     by_kind.update({k: (n, float(h)) for k, n, h in rows})
     return Figures(period, active, trained, everyone, sum(n for n, _h in by_kind.values()),
                    sum(h for _n, h in by_kind.values()), by_kind)
+
+
+@functools.lru_cache(maxsize=64)
+def _by_kind(period: Period):
+    """Events and hours by kind: the statement, built once per period (statements hold no tenant;
+    its scope is added when one runs)."""
+    return (sa.select(TrainingEvent.kind, sa.func.count(TrainingEvent.id),
+                      sa.func.coalesce(sa.func.sum(TrainingEvent.hours), 0))
+            .where(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end)
+            .group_by(TrainingEvent.kind))
 
 
 def listed(fig: Figures, show: str = "") -> int:
@@ -184,11 +192,13 @@ def listed(fig: Figures, show: str = "") -> int:
             "allstaff_missing": fig.all_staff_missing}.get(show, fig.active)
 
 
+@functools.lru_cache(maxsize=256)
 def member_rows(period: Period, show: str = "", enterprise_id: int | None = None, totals: bool = False):
     """The rows behind a figure: active members with their trained staff, current liaison person.
     `totals` (all members, no filter): each row also carries figures()'s member counts over all of
     them (columns active/trained/everyone, window sums), so a page of rows and the figures take
-    one pass over the members instead of two."""
+    one pass over the members instead of two. Built once per arguments: building it cost a few
+    milliseconds of a first view; statements hold no tenant (its scope is added when one runs)."""
     m = per_member(period)
     liaison = sa.orm.aliased(LiaisonPerson)
     extra = []
@@ -240,6 +250,17 @@ def by_month(year: int, today: date) -> list[tuple[int, int, int]]:
     months = [end.month for end in ends if end.replace(day=1) <= today]
     if not months:
         return []
+    groups = db.session.execute(_month_groups(year)).all()
+    out = []
+    for m in months:
+        active = [(int(f), n) for j, w, f, n in groups if int(j) <= m < int(w)]
+        out.append((m, sum(n for _f, n in active), sum(n for f, n in active if f <= m)))
+    return out
+
+
+@functools.lru_cache(maxsize=16)
+def _month_groups(year: int):
+    """by_month's statement, built once per year."""
     start, end = date(year, 1, 1), date(year, 12, 31)
     # Each member's first day trained in the year, as member_training_year keeps it (summary.py).
     first = (sa.select(MemberTrainingYear.enterprise_id, MemberTrainingYear.first_on.label("first"))
@@ -253,11 +274,6 @@ def by_month(year: int, today: date) -> list[tuple[int, int, int]]:
     joined = month_of(Enterprise.joined_on, 0)
     left = sa.case((Enterprise.status != "withdrawn", 13), else_=month_of(Enterprise.withdrawn_on, 0))
     trained = month_of(first.c.first, 13)
-    groups = db.session.execute(sa.select(joined, left, trained, sa.func.count(Enterprise.id))
-                                .select_from(Enterprise).outerjoin(first, first.c.enterprise_id == Enterprise.id)
-                                .group_by(joined, left, trained)).all()
-    out = []
-    for m in months:
-        active = [(int(f), n) for j, w, f, n in groups if int(j) <= m < int(w)]
-        out.append((m, sum(n for _f, n in active), sum(n for f, n in active if f <= m)))
-    return out
+    return (sa.select(joined, left, trained, sa.func.count(Enterprise.id))
+            .select_from(Enterprise).outerjoin(first, first.c.enterprise_id == Enterprise.id)
+            .group_by(joined, left, trained))

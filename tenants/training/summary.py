@@ -10,8 +10,8 @@ coverage.py per_member) — just before the tenant's data version moves (saas/te
 `before_bump`). Writes that name no year (bulk statements, a deleted member) recompute every year
 of the tenant. Bulk loaders that bypass the session (tests/perf/generate.py's COPY, a tenant
 archive's import) call `rebuild()`. tests/test_training_summary.py compares the rows with a
-computation from scratch after each kind of write; `flask training-summary --check` does the same
-on a live database.
+computation from scratch after each kind of write; `flask tenants training-summary --check` does
+the same on a live database (without --check it recomputes every tenant's rows).
 """
 
 from __future__ import annotations
@@ -35,10 +35,18 @@ TABLES = {"attendance", "trainee", "training_event", "enterprise"}
 
 
 def _touched(session: Session, tenant_id: int | None) -> dict | None:
+    """What a transaction's writes make stale in one tenant: (year, member) pairs, or pairs still
+    to be resolved from an event or an attendance id; whole years; or everything."""
     if tenant_id is None:
         return None
     return session.info.setdefault(TOUCHED, {}).setdefault(
-        tenant_id, {"years": set(), "events": set(), "attendances": set(), "all": False})
+        tenant_id, {"pairs": set(), "event_pairs": set(), "events": {}, "attendances": set(), "years": set(),
+                    "gone_events": set(), "gone_attendances": set(), "all": False})
+
+
+def _values(state, name: str) -> set:
+    history = state.attrs[name].history
+    return {v for v in (*history.added, *history.unchanged, *history.deleted) if v is not None}
 
 
 @event.listens_for(Session, "after_flush")
@@ -48,21 +56,29 @@ def _note_objects(session, flush_context):
     for group in (session.new, session.dirty, session.deleted):
         for obj in group:
             if isinstance(obj, TrainingEvent):
+                state = sa.inspect(obj)
+                if obj in session.dirty and not any(state.attrs[n].history.has_changes() for n in ("held_on", "organiser")):
+                    continue  # its title, or its attendance (seen row by row below)
                 t = _touched(session, obj.tenant_id)
-                history = sa.inspect(obj).attrs.held_on.history
-                for day in (*history.added, *history.unchanged, *history.deleted):
-                    if day is not None:
-                        t["years"].add(day.year)
+                years = {day.year for day in _values(state, "held_on")}
+                if obj in session.deleted:
+                    t["years"] |= years  # its attendance is gone with it: those years whole
+                    t["gone_events"].add(obj.id)
+                else:  # its date or organiser: every member at it, in its old and new year
+                    t["events"].setdefault(obj.id, set()).update(years)
             elif isinstance(obj, Attendance):
                 t = _touched(session, obj.tenant_id)
                 state = sa.inspect(obj)
-                history = state.attrs.event_id.history
-                t["events"].update(e for e in (*history.added, *history.unchanged, *history.deleted) if e is not None)
+                members = _values(state, "enterprise_id")
                 loaded = state.attrs.event.loaded_value  # never a lazy load inside a flush
                 if loaded is not NO_VALUE and loaded is not None and loaded.held_on is not None:
-                    t["years"].add(loaded.held_on.year)
-                elif obj.event_id is None:
+                    t["pairs"] |= {(loaded.held_on.year, m) for m in members}
+                events = _values(state, "event_id")
+                if not events or not members:
                     t["all"] = True
+                if obj in session.deleted:
+                    t["gone_attendances"].add(obj.id)  # its names go with it
+                t["event_pairs"] |= {(e, m) for e in events for m in members}
             elif isinstance(obj, Trainee):
                 t = _touched(session, obj.tenant_id)
                 if obj.attendance_id is None:
@@ -94,40 +110,60 @@ def _forget(session, transaction):
 
 @before_bump
 def _refresh_touched(session: Session, written: set[int]) -> None:
-    """Called by saas/tenant_cache.py just before the written tenants' versions move."""
+    """Called by saas/tenant_cache.py just before the written tenants' versions move: recompute
+    the rows of the (year, member) pairs the transaction touched — one member's year when one
+    attendance was recorded, every member at an event whose date moved —, whole years where the
+    members are unknown, every year when even the years are."""
     touched = session.info.pop(TOUCHED, None)
     if not touched:
         return
     connection = session.connection()
     for tenant_id, t in sorted(touched.items()):
         with tenant_scope(tenant_id):
-            years = None if t["all"] else _years(connection, tenant_id, t)
-            if years is None or years:
+            stale = None if t["all"] else _resolve(connection, tenant_id, t)
+            if stale is None:
+                refresh(connection, tenant_id)
+                continue
+            years, pairs = stale
+            if years:
                 refresh(connection, tenant_id, years)
+            by_year: dict[int, set[int]] = {}
+            for year, member in pairs:
+                if year not in years:
+                    by_year.setdefault(year, set()).add(member)
+            for year, members in sorted(by_year.items()):
+                refresh(connection, tenant_id, {year}, members)
 
 
-def _years(connection, tenant_id: int, t: dict) -> set[int] | None:
-    """The calendar years the touched events, attendance and names are in (None: look at every
-    year, when one of them is gone and its year unknown)."""
-    years = set(t["years"])
+def _resolve(connection, tenant_id: int, t: dict) -> tuple[set[int], set[tuple[int, int]]] | None:
+    """(whole years, (year, member) pairs) the touched rows make stale; None: every year (one of
+    them is gone and where it was is unknown)."""
+    years, pairs = set(t["years"]), set(t["pairs"])
     e, a = TrainingEvent.__table__.c, Attendance.__table__.c
     year = sa.cast(sa.extract("year", e.held_on), sa.Integer)
+    event_ids = {ev for ev, _m in t["event_pairs"]}
+    if event_ids:
+        found = dict(connection.execute(sa.select(e.id, year).where(e.tenant_id == tenant_id, e.id.in_(event_ids))).all())
+        for ev, member in t["event_pairs"]:
+            if ev in found:
+                pairs.add((found[ev], member))
+            elif ev not in t["gone_events"]:  # gone, and not with an event whose years are recomputed
+                return None
     if t["events"]:
-        found = dict(connection.execute(sa.select(e.id, year).where(e.tenant_id == tenant_id, e.id.in_(t["events"]))).all())
-        if set(found) != t["events"]:
-            return None
-        years.update(found.values())
+        for ev, member in connection.execute(sa.select(a.event_id, a.enterprise_id)
+                                             .where(a.tenant_id == tenant_id, a.event_id.in_(t["events"]))):
+            pairs |= {(y, member) for y in t["events"][ev]}
     if t["attendances"]:
-        found = dict(connection.execute(sa.select(a.id, year).join_from(Attendance.__table__, TrainingEvent.__table__,
-                                                                        e.id == a.event_id)
-                                        .where(a.tenant_id == tenant_id, a.id.in_(t["attendances"]))).all())
-        if set(found) != t["attendances"]:
-            return None
-        years.update(found.values())
-    return years
+        found = connection.execute(sa.select(a.id, year, a.enterprise_id)
+                                   .join_from(Attendance.__table__, TrainingEvent.__table__, e.id == a.event_id)
+                                   .where(a.tenant_id == tenant_id, a.id.in_(t["attendances"]))).all()
+        if not t["attendances"] - {r[0] for r in found} <= t["gone_attendances"]:
+            return None  # names of an attendance gone in a way the session did not see
+        pairs |= {(y, member) for _id, y, member in found}
+    return years, pairs
 
 
-def live(tenant_id: int, years: set[int] | None = None):
+def live(tenant_id: int, years: set[int] | None = None, members: set[int] | None = None):
     """SELECT of the rows member_training_year should hold for `tenant_id` (for `years`, or all):
     per member and calendar year, the events attended, the largest session's headcount, the
     distinct names, whether one of them was given by others (coverage.given_by_others) and the
@@ -139,6 +175,8 @@ def live(tenant_id: int, years: set[int] | None = None):
     held = [a.tenant_id == tenant_id, e.tenant_id == tenant_id]
     if years is not None:
         held.append(year.in_(sorted(years)))
+    if members is not None:
+        held.append(a.enterprise_id.in_(sorted(members)))
     attended = (sa.select(a.enterprise_id, year.label("year"), sa.func.count().label("events"),
                           sa.func.max(a.headcount).label("largest"),
                           sa.func.max(sa.case((given_by_others(), 1), else_=0)).label("by_others"),
@@ -159,14 +197,17 @@ def live(tenant_id: int, years: set[int] | None = None):
 COLUMNS = ("tenant_id", "enterprise_id", "year", "events", "largest", "named", "by_others", "first_on")
 
 
-def refresh(connection, tenant_id: int, years: set[int] | None = None) -> None:
-    """Recompute `tenant_id`'s rows for `years` (None: all) in the caller's transaction."""
+def refresh(connection, tenant_id: int, years: set[int] | None = None, members: set[int] | None = None) -> None:
+    """Recompute `tenant_id`'s rows for `years` (None: all) and `members` (None: all) in the
+    caller's transaction."""
     s = MemberTrainingYear.__table__
     gone = sa.delete(s).where(s.c.tenant_id == tenant_id)
     if years is not None:
         gone = gone.where(s.c.year.in_(sorted(years)))
+    if members is not None:
+        gone = gone.where(s.c.enterprise_id.in_(sorted(members)))
     connection.execute(gone)
-    connection.execute(sa.insert(s).from_select(list(COLUMNS), live(tenant_id, years)))
+    connection.execute(sa.insert(s).from_select(list(COLUMNS), live(tenant_id, years, members)))
 
 
 def rebuild(tenant_id: int) -> None:
