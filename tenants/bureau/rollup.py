@@ -193,20 +193,23 @@ def rollup(bureau_id: int, year: int, node_id: int | None = None, today: date | 
     """The tree under `node_id` (default: the reviewer's bureau `bureau_id`); None when that node
     is not within the reviewer's jurisdiction.
 
-    Kept between requests under what it is made of — the bureau tree (names, levels, places) and
-    the stamp of the bases' data versions, targets and CQ-4 items (service.stamp) —, both read on
-    every call: a repeated view runs two statements and builds nothing (a province's tree of 450
-    lines cost more to build than the rest of the request). Callers read it, never change it."""
-    tree = bureau_tree(bureau_id)
-    if not tree:
-        return None
+    Kept between requests under what it is made of — the stamp of the bases' data versions, the
+    targets and CQ-4 items under the node and the reviewer's bureau tree (service.stamp), which
+    also says whether the node is within reach —, read on every call: a repeated view runs one
+    statement and builds nothing (a province's tree of 450 lines cost more to build than the rest
+    of the request). Callers read it, never change it."""
     node_id = bureau_id if node_id is None else node_id
-    if node_id not in {r.id for r in tree}:
+    version = stamp(node_id, year, reviewer=bureau_id)
+    if version is None:  # not within the reviewer's jurisdiction
         return None
     day = today or date.today()  # reports "due so far" move with the day
-    key = (bureau_id, node_id, year, day, tuple((r.id, r.name, r.level, r.parent_id) for r in tree),
-           stamp(node_id, year))
-    return cached_across("bureau.rollup.tree", key, lambda: build(read(bureau_id, year, node_id, tree, day), key))
+    key = (bureau_id, node_id, year, day, version)
+
+    def fresh() -> Rollup:
+        tree = bureau_tree(bureau_id)  # read after the stamp: at least as new as what it is filed under
+        return build(read(bureau_id, year, node_id, tree, day), key)
+
+    return cached_across("bureau.rollup.tree", key, fresh)
 
 
 def build(inputs: Inputs, key: tuple) -> Rollup:

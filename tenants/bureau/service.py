@@ -144,14 +144,18 @@ def _agg(select, column, dialect: str):
     and dates hold neither separator, so the text names the rows exactly; an order the database
     did not keep could only make a key miss, never match a different state."""
     rows = select.add_columns(column.label("part")).subquery()
-    if dialect == "postgresql":
-        return sa.select(sa.func.md5(sa.func.string_agg(rows.c.part, ","))).scalar_subquery()
+    if dialect == "postgresql":  # ordered inside the aggregate: the same rows, the same text
+        from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+        return sa.select(sa.func.md5(sa.func.string_agg(rows.c.part, aggregate_order_by(",", rows.c.part)))
+                         ).scalar_subquery()
     return sa.select(sa.func.group_concat(rows.c.part, ",")).scalar_subquery()
 
 
 @functools.lru_cache(maxsize=8)
-def _stamp_statement(dialect: str, with_year: bool):
-    """Built once (with bound parameters `root` and `year`): building it cost more than running it."""
+def _stamp_statement(dialect: str, with_year: bool, with_reach: bool):
+    """Built once (with bound parameters `root`, `year` and `reviewer`): building it cost more
+    than running it."""
     from saas.tenancy import subtree
 
     from .models import DistrictIndicator
@@ -170,19 +174,30 @@ def _stamp_statement(dialect: str, with_year: bool):
         parts.append(_agg(sa.select().select_from(DistrictIndicator.__table__)
                           .where(i.bureau_id.in_(under), i.year == year).order_by(i.bureau_id, i.code),
                           _joined(i.bureau_id, i.code, i.state, i.updated_at), dialect))
+    if with_reach:  # the reviewer's bureau tree (names, levels, places) and whether `root` is in it
+        b = Bureau.__table__.c
+        reach = (sa.select(b.id, b.name, b.level, b.parent_id).where(b.id == sa.bindparam("reviewer"))
+                 .cte("reach", recursive=True))
+        reach = reach.union_all(sa.select(b.id, b.name, b.level, b.parent_id).where(b.parent_id == reach.c.id))
+        parts.append(_agg(sa.select().select_from(reach).order_by(reach.c.id),
+                          _joined(reach.c.id, reach.c.name, reach.c.level, reach.c.parent_id), dialect))
+        parts.append(sa.case((sa.exists().where(reach.c.id == sa.bindparam("root")), "in"), else_=""))
     return sa.select(*parts)
 
 
-def stamp(root_id: int, year: int | None = None) -> str:
+def stamp(root_id: int, year: int | None = None, reviewer: int | None = None) -> str | None:
     """What a bureau view of the tenants under bureau `root_id` (it and the bureaus below it) is
     made of, in one statement of one row: each tenant's id, bureau, status and data version (any
     write in it, a rename, a move or a suspension gives it a new version); with `year`, also those
-    bureaus' targets and CQ-4 items of that year. Views are kept under it (with the bureau tree
-    read apart): a repeated view reads no tenant list, and a cached view is served on that alone."""
-    statement = _stamp_statement(db.engine.dialect.name, year is not None)
-    params = {"root": root_id} if year is None else {"root": root_id, "year": year}
+    bureaus' targets and CQ-4 items of that year; with `reviewer` (a reviewer's bureau), also that
+    bureau's tree — names, levels and places — and None when `root_id` is not in it. Views are
+    kept under it: a repeated view reads no tenant list, and a cached view is served on that alone."""
+    statement = _stamp_statement(db.engine.dialect.name, year is not None, reviewer is not None)
+    params = {"root": root_id, "year": year, "reviewer": reviewer}
     with cross_tenant_reads(REASON):
-        row = db.session.connection().execute(statement, params).one()
+        row = db.session.connection().execute(statement, {k: v for k, v in params.items() if v is not None}).one()
+    if reviewer is not None and row[-1] != "in":
+        return None
     return hashlib.blake2b("|".join(p or "" for p in row).encode(), digest_size=16).hexdigest()
 
 
