@@ -237,11 +237,12 @@ class Bureau(db.Model):
         return f"<Bureau {self.name}>"
 
 
-def subtree(bureau_id: int):
-    """A recursive CTE of `bureau_id` and every bureau below it (column `id`): one bound value
-    where an IN list of a province's bureaus would send (and have the driver parse) fifty."""
-    tree = sa.select(Bureau.id).where(Bureau.id == bureau_id).cte("tree", recursive=True)
-    return tree.union_all(sa.select(Bureau.id).where(Bureau.parent_id == tree.c.id))
+def subtree(bureau_id, *columns, name: str = "tree"):
+    """A recursive CTE of `bureau_id` (a value or a bound parameter) and every bureau below it:
+    column `id` and the Bureau `columns` asked for. One bound value where an IN list of a
+    province's bureaus would send (and have the driver parse) fifty."""
+    tree = sa.select(Bureau.id, *columns).where(Bureau.id == bureau_id).cte(name, recursive=True)
+    return tree.union_all(sa.select(Bureau.id, *columns).where(Bureau.parent_id == tree.c.id))
 
 
 def new_data_version() -> str:

@@ -152,41 +152,7 @@ class Rollup:
     tree: list[BureauRow]
     own_level: str  # the reviewer's own bureau's level
 
-    version: str  # a digest of everything the table shows (Inputs.key): what is rendered from it is cached under it
-
-
-@dataclass(frozen=True)
-class Inputs:
-    """What a roll-up is made of: the bureau tree, the bases with their figures (from the tenant
-    cache), the targets and the CQ-4 items."""
-
-    bureau_id: int
-    node_id: int
-    year: int
-    day: date
-    tree: list
-    ids: tuple
-    rows: list
-    targets: tuple
-    indicators: tuple
-
-
-def read(bureau_id: int, year: int, node_id: int, tree: list, day: date) -> Inputs:
-    """The inputs of the roll-up under `node_id`, a bureau of the reviewer's `tree`."""
-    ids = below(tree, node_id)
-    under = sa.select(subtree(node_id).c.id)  # the same bureaus as `ids`, as SQL (one bound value)
-    rows = jurisdiction(None, year, bureau_ids=under, today=day)
-    # Bureau tables, no tenant's rows: Core statements on the session's connection (in its
-    # transaction), without the ORM's per-statement work.
-    t, i = BureauTarget.__table__.c, DistrictIndicator.__table__.c
-    connection = db.session.connection()
-    targets = tuple(Target(*r) for r in connection.execute(
-        sa.select(t.bureau_id, *[t[f] for f in Target._fields[1:]])
-        .where(t.bureau_id.in_(under), t.year == year).order_by(t.bureau_id)))
-    indicators = tuple(Indicator(*r) for r in connection.execute(
-        sa.select(i.bureau_id, i.code, i.state, i.note, i.updated_at)
-        .where(i.bureau_id.in_(under), i.year == year, i.code.in_(QUALITATIVE)).order_by(i.bureau_id, i.code)))
-    return Inputs(bureau_id, node_id, year, day, tree, ids, rows, targets, indicators)
+    version: str  # a digest of everything the table shows (rollup()'s key): what is rendered from it is cached under it
 
 
 def rollup(bureau_id: int, year: int, node_id: int | None = None, today: date | None = None) -> Rollup | None:
@@ -204,26 +170,33 @@ def rollup(bureau_id: int, year: int, node_id: int | None = None, today: date | 
         return None
     day = today or date.today()  # reports "due so far" move with the day
     key = (bureau_id, node_id, year, day, version)
-
-    def fresh() -> Rollup:
-        tree = bureau_tree(bureau_id)  # read after the stamp: at least as new as what it is filed under
-        return build(read(bureau_id, year, node_id, tree, day), key)
-
-    return cached_across("bureau.rollup.tree", key, fresh)
+    return cached_across("bureau.rollup.tree", key, lambda: build(bureau_id, node_id, year, day, key))
 
 
-def build(inputs: Inputs, key: tuple) -> Rollup:
-    tree, node_id = inputs.tree, inputs.node_id
-    targets = {t.bureau_id: t for t in inputs.targets}
+def build(bureau_id: int, node_id: int, year: int, day: date, key: tuple) -> Rollup:
+    """Read what the tree under `node_id` is made of — the reviewer's bureau tree, the bases'
+    rows (their figures from the tenant cache), the targets and CQ-4 items — and build it."""
+    tree = bureau_tree(bureau_id)  # read after the stamp: at least as new as what it is filed under
+    ids = below(tree, node_id)
+    under = sa.select(subtree(node_id).c.id)  # the same bureaus as `ids`, as SQL (one bound value)
+    rows = jurisdiction(None, year, bureau_ids=under, today=day)
+    # Bureau tables, no tenant's rows: Core statements on the session's connection (in its
+    # transaction), without the ORM's per-statement work.
+    t, i = BureauTarget.__table__.c, DistrictIndicator.__table__.c
+    connection = db.session.connection()
+    targets = {r.bureau_id: r for r in (Target(*row) for row in connection.execute(
+        sa.select(t.bureau_id, *[t[f] for f in Target._fields[1:]]).where(t.bureau_id.in_(under), t.year == year)))}
     indicators: dict[int, dict] = {}
-    for ind in inputs.indicators:
+    for ind in (Indicator(*row) for row in connection.execute(
+            sa.select(i.bureau_id, i.code, i.state, i.note, i.updated_at)
+            .where(i.bureau_id.in_(under), i.year == year, i.code.in_(QUALITATIVE)))):
         indicators.setdefault(ind.bureau_id, {})[ind.code] = ind
     nodes = {r.id: Node(r, target=targets.get(r.id), indicators=indicators.get(r.id, {}))
-             for r in tree if r.id in inputs.ids}
+             for r in tree if r.id in ids}
     for r in sorted(nodes.values(), key=lambda n: (n.name, n.id)):
         if r.bureau.parent_id in nodes and r.id != node_id:
             nodes[r.bureau.parent_id].children.append(r)
-    for row in inputs.rows:
+    for row in rows:
         nodes[row.tenant.bureau_id].bases.append(row)
     for node in nodes.values():
         node.cq4 = node.is_district and (bool(node.indicators) or _place(tree, node.id) in ("cq", ""))
@@ -231,7 +204,7 @@ def build(inputs: Inputs, key: tuple) -> Rollup:
     lines: list[Line] = []
     _walk(root, 0, "", lines)
     version = hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest()
-    return Rollup(inputs.year, root, nodes, lines, tree, tree[0].level, version)
+    return Rollup(year, root, nodes, lines, tree, tree[0].level, version)
 
 
 def _place(tree: list[BureauRow], bureau_id: int) -> str:

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from flask import g
 
 from saas.extensions import db
-from saas.tenancy import Bureau, Tenant, cross_tenant_reads
+from saas.tenancy import Bureau, Tenant, cross_tenant_reads, subtree
 from saas.tenant_cache import cached_across, cached_per_tenant
 from tenants.applications.models import Application, ApplicationEvent
 from tenants.members.models import Enterprise, LiaisonPerson
@@ -94,19 +94,15 @@ def base_recognised(day: date):
                              sa.not_(revoked))
 
 
-def jurisdiction(bureau: Bureau | None, year: int, bureau_ids: list[int] | tuple[int, ...] | sa.Select | None = None,
+def jurisdiction(bureau: Bureau | None, year: int, bureau_ids: sa.Select | None = None,
                  today: date | None = None) -> list[Row]:
-    """Every active tenant under `bureau` (or directly under one of `bureau_ids`, ids or a select
-    of them) with its figures
-    of `year`. The tenant list is read on every call (with each tenant's data version); a tenant's
+    """Every active tenant under `bureau` (or directly under one of `bureau_ids`, a select of
+    bureau ids) with its figures of `year`. The tenant list is read on every call (with each tenant's data version); a tenant's
     figures come from the tenant cache while its data has not changed, the missing ones from the
     grouped statements below restricted to those tenants: two statements when all are cached,
     eleven when any is missing, whatever the number of tenants."""
     # The bureaus: those named, or the bureau's tree read in the same statement as its tenants.
-    if bureau_ids is None:
-        ids = sa.select(bureau.tree().c.id)
-    else:
-        ids = bureau_ids if isinstance(bureau_ids, sa.Select) else list(bureau_ids)
+    ids = sa.select(bureau.tree().c.id) if bureau_ids is None else bureau_ids
     day = today or date.today()  # "due so far" moves with the day: the cache key holds it
     with cross_tenant_reads(REASON):
         # A Core statement on the session's connection (the tenant table is the platform's, and
@@ -156,8 +152,6 @@ def _agg(select, column, dialect: str):
 def _stamp_statement(dialect: str, with_year: bool, with_reach: bool):
     """Built once (with bound parameters `root`, `year` and `reviewer`): building it cost more
     than running it."""
-    from saas.tenancy import subtree
-
     from .models import DistrictIndicator
 
     under = sa.select(subtree(sa.bindparam("root")).c.id)
@@ -175,10 +169,7 @@ def _stamp_statement(dialect: str, with_year: bool, with_reach: bool):
                           .where(i.bureau_id.in_(under), i.year == year).order_by(i.bureau_id, i.code),
                           _joined(i.bureau_id, i.code, i.state, i.updated_at), dialect))
     if with_reach:  # the reviewer's bureau tree (names, levels, places) and whether `root` is in it
-        b = Bureau.__table__.c
-        reach = (sa.select(b.id, b.name, b.level, b.parent_id).where(b.id == sa.bindparam("reviewer"))
-                 .cte("reach", recursive=True))
-        reach = reach.union_all(sa.select(b.id, b.name, b.level, b.parent_id).where(b.parent_id == reach.c.id))
+        reach = subtree(sa.bindparam("reviewer"), Bureau.name, Bureau.level, Bureau.parent_id, name="reach")
         parts.append(_agg(sa.select().select_from(reach).order_by(reach.c.id),
                           _joined(reach.c.id, reach.c.name, reach.c.level, reach.c.parent_id), dialect))
         parts.append(sa.case((sa.exists().where(reach.c.id == sa.bindparam("root")), "in"), else_=""))
@@ -201,10 +192,10 @@ def stamp(root_id: int, year: int | None = None, reviewer: int | None = None) ->
     return hashlib.blake2b("|".join(p or "" for p in row).encode(), digest_size=16).hexdigest()
 
 
-def remember_versions(bureau_id: int, version: str) -> None:
+def remember_stamp(bureau_id: int, version: str) -> None:
     """The stamp of the tenants under `bureau_id` (stamp()), for the rest of this request
     (tenants/workbench/badge.py reads it instead of a second query)."""
-    g.setdefault("jurisdiction_versions", {})[bureau_id] = version
+    g.setdefault("jurisdiction_stamps", {})[bureau_id] = version
 
 
 def _figures(tids: list[int], year: int, today: date) -> dict[int, dict]:

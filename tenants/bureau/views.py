@@ -24,7 +24,7 @@ from tenants.applications.services import status_labels
 from tenants.plans.services import YEARS
 
 from .models import BureauTarget
-from .service import RECOGNISED_BASES_INDICATOR, jurisdiction, remember_versions, stamp, target, totals  # noqa: F401
+from .service import RECOGNISED_BASES_INDICATOR, jurisdiction, remember_stamp, stamp, target, totals  # noqa: F401
 
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")
 TARGET_FIELDS = ("bases", "stations", "demonstration_units", "adopted_standard", "liaison_enterprises")
@@ -62,7 +62,7 @@ def index():
     # the page — a write in any base or a new target shows at once; the rows are read only to
     # render it.
     version = stamp(bureau.id)
-    remember_versions(bureau.id, version)  # the top bar's pending count is kept under it too
+    remember_stamp(bureau.id, version)  # the top bar's pending count is kept under it too
     goals = tuple(getattr(goal, f) for f in TARGET_FIELDS) if goal is not None else None
     return across_page("bureau.index", (bureau.id, bureau.name, year, q, page_number(), version, goals),
                        lambda: _render_index(bureau, year, q, goal))

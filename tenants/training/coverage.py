@@ -30,7 +30,6 @@ from tenants.members.models import Enterprise, LiaisonPerson
 from tenants.members.queries import active_on
 
 from .models import KINDS, Attendance, MemberTrainingYear, Trainee, TrainingEvent
-from .summary import year_of
 
 WH2_RATIO = 0.5  # "more than 50 %"
 WH2_COUNT = 30  # "or at least 30"
@@ -48,6 +47,13 @@ class Period:
 
     def args(self) -> dict:
         return {"from": self.start.isoformat(), "to": self.end.isoformat()}
+
+
+def year_of(period: Period) -> int | None:
+    """The calendar year `period` is, or None: a calendar year is read from member_training_year,
+    any other range computed from the attendance."""
+    year = period.start.year
+    return year if (period.start, period.end) == (date(year, 1, 1), date(year, 12, 31)) else None
 
 
 def active_clause(period: Period):
@@ -75,7 +81,10 @@ def per_member(period: Period, tenant_ids: list[int] | None = None):
             kept = kept.where(MemberTrainingYear.tenant_id.in_(tenant_ids))
         attended = named = kept.subquery()
     else:
-        attended, named = _live_training(period, tenant_ids)
+        held = [TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end]
+        if tenant_ids is not None:
+            held.append(TrainingEvent.tenant_id.in_(tenant_ids))
+        attended, named = training_by_member(held)
     largest, names = sa.func.coalesce(attended.c.largest, 0), sa.func.coalesce(named.c.named, 0)
     select = (sa.select(Enterprise.id, Enterprise.name, Enterprise.employees,
                         sa.case((names > largest, names), else_=largest).label("trained_staff"),
@@ -91,24 +100,27 @@ def per_member(period: Period, tenant_ids: list[int] | None = None):
     return select.subquery()
 
 
-def _live_training(period: Period, tenant_ids: list[int] | None = None):
-    """(attended, named): per member, the period's events, largest session and whether one was
-    given by others; the distinct names — computed from the attendance itself (any period; a
-    calendar year reads the same from member_training_year)."""
-    held = sa.and_(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end)
-    if tenant_ids is not None:
-        held = sa.and_(held, TrainingEvent.tenant_id.in_(tenant_ids))
+def training_by_member(held: list, by_year: bool = False):
+    """(attended, named): grouped subqueries over the attendance `held` (conditions on Attendance
+    and TrainingEvent) — per member, and with `by_year` per calendar year too (column `year`): the
+    events, the largest session, whether one was given by others, the first day trained; the
+    distinct names. The one definition of a member's training: the coverage figures of any period
+    read it, and member_training_year keeps it per year (summary.py)."""
+    year = sa.cast(sa.extract("year", TrainingEvent.held_on), sa.Integer)
+    group = [Attendance.enterprise_id, year] if by_year else [Attendance.enterprise_id]
+    columns = [Attendance.enterprise_id, year.label("year")] if by_year else [Attendance.enterprise_id]
     # One attendance row per event and member (unique): counting rows counts distinct events,
     # without the per-member sort a COUNT(DISTINCT) costs.
-    attended = (sa.select(Attendance.enterprise_id, sa.func.max(Attendance.headcount).label("largest"),
+    attended = (sa.select(*columns, sa.func.max(Attendance.headcount).label("largest"),
                           sa.func.count(Attendance.id).label("events"),
-                          sa.func.max(sa.case((given_by_others(), 1), else_=0)).label("by_others"))
-                .join(TrainingEvent, TrainingEvent.id == Attendance.event_id).where(held)
-                .group_by(Attendance.enterprise_id).subquery())
-    named = (sa.select(Attendance.enterprise_id, sa.func.count(sa.distinct(Trainee.name)).label("named"))
+                          sa.func.max(sa.case((given_by_others(), 1), else_=0)).label("by_others"),
+                          sa.func.min(TrainingEvent.held_on).label("first_on"))
+                .join(TrainingEvent, TrainingEvent.id == Attendance.event_id).where(*held)
+                .group_by(*group).subquery())
+    named = (sa.select(*columns, sa.func.count(sa.distinct(Trainee.name)).label("named"))
              .join(Trainee, sa.and_(Trainee.tenant_id == Attendance.tenant_id, Trainee.attendance_id == Attendance.id))
-             .join(TrainingEvent, TrainingEvent.id == Attendance.event_id).where(held)
-             .group_by(Attendance.enterprise_id).subquery())
+             .join(TrainingEvent, TrainingEvent.id == Attendance.event_id).where(*held)
+             .group_by(*group).subquery())
     return attended, named
 
 

@@ -16,7 +16,6 @@ the same on a live database (without --check it recomputes every tenant's rows).
 
 from __future__ import annotations
 
-from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -164,29 +163,17 @@ def _resolve(connection, tenant_id: int, t: dict) -> tuple[set[int], set[tuple[i
 
 
 def live(tenant_id: int, years: set[int] | None = None, members: set[int] | None = None):
-    """SELECT of the rows member_training_year should hold for `tenant_id` (for `years`, or all):
-    per member and calendar year, the events attended, the largest session's headcount, the
-    distinct names, whether one of them was given by others (coverage.given_by_others) and the
-    first day trained — the definitions of tenants/training/coverage.py."""
-    from .coverage import given_by_others
+    """SELECT of the rows member_training_year should hold for `tenant_id` (for `years`, or all;
+    `members`, or all): coverage.training_by_member per member and calendar year. It runs on the
+    session's connection, outside the ORM's tenant scope: the tenant is named here."""
+    from .coverage import training_by_member
 
-    a, e, tr = Attendance.__table__.c, TrainingEvent.__table__.c, Trainee.__table__.c
-    year = sa.cast(sa.extract("year", e.held_on), sa.Integer)
-    held = [a.tenant_id == tenant_id, e.tenant_id == tenant_id]
+    held = [Attendance.tenant_id == tenant_id, TrainingEvent.tenant_id == tenant_id]
     if years is not None:
-        held.append(year.in_(sorted(years)))
+        held.append(sa.cast(sa.extract("year", TrainingEvent.held_on), sa.Integer).in_(sorted(years)))
     if members is not None:
-        held.append(a.enterprise_id.in_(sorted(members)))
-    attended = (sa.select(a.enterprise_id, year.label("year"), sa.func.count().label("events"),
-                          sa.func.max(a.headcount).label("largest"),
-                          sa.func.max(sa.case((given_by_others(), 1), else_=0)).label("by_others"),
-                          sa.func.min(e.held_on).label("first_on"))
-                .join_from(Attendance.__table__, TrainingEvent.__table__, e.id == a.event_id)
-                .where(*held).group_by(a.enterprise_id, year).subquery())
-    named = (sa.select(a.enterprise_id, year.label("year"), sa.func.count(sa.distinct(tr.name)).label("named"))
-             .join_from(Trainee.__table__, Attendance.__table__, sa.and_(a.tenant_id == tr.tenant_id, a.id == tr.attendance_id))
-             .join(TrainingEvent.__table__, e.id == a.event_id)
-             .where(tr.tenant_id == tenant_id, *held).group_by(a.enterprise_id, year).subquery())
+        held.append(Attendance.enterprise_id.in_(sorted(members)))
+    attended, named = training_by_member(held, by_year=True)
     return (sa.select(sa.literal(tenant_id).label("tenant_id"), attended.c.enterprise_id, attended.c.year,
                       attended.c.events, attended.c.largest, sa.func.coalesce(named.c.named, 0).label("named"),
                       attended.c.by_others, attended.c.first_on)
@@ -225,8 +212,3 @@ def differences(tenant_id: int) -> list[tuple]:
         fresh = {tuple(r) for r in connection.execute(live(tenant_id))}
     return sorted((("kept", *r) for r in kept - fresh), key=str) + sorted((("fresh", *r) for r in fresh - kept), key=str)
 
-
-def year_of(period) -> int | None:
-    """The calendar year a coverage period is, or None (any other range is computed live)."""
-    year = period.start.year
-    return year if (period.start, period.end) == (date(year, 1, 1), date(year, 12, 31)) else None

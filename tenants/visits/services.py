@@ -125,8 +125,8 @@ def visits_by_member(first: date, last: date):
 def visits_per_member(first: date, last: date):
     """Subquery (id, name, n): every member active on `last` — joined by then and not withdrawn
     on it, DOMAIN's "active members" — with its guidance visits from `first` to `last`
-    inclusive. The one definition behind the members-below-two-visits figure
-    (tenants/metrics/service.py) and the rows of the coverage page."""
+    inclusive: the rows of the coverage page. The members-below-two-visits figure counts the
+    same visits (visits_by_member) in tenant metrics' one pass over the members."""
     visits = visits_by_member(first, last)
     return (sa.select(Enterprise.id, Enterprise.name, sa.func.coalesce(visits.c.n, 0).label("n"))
             .outerjoin(visits, visits.c.enterprise_id == Enterprise.id)

@@ -6,7 +6,8 @@ filled into it on every request, so it is right on the page after an action. Com
 would cost the workbench's count on every page, so it is kept per worker under what it depends
 on: the user, the day (re-reviews and follow-ups fall due at midnight) and the `data_version`
 of every tenant it reads (saas/tenant_cache.py: any write to a tenant's rows, a decision
-included, gives it a new one). Reading those versions is one small statement.
+included, gives it a new one). Reading those versions is one statement of one row: the
+jurisdiction's stamp (tenants/bureau/service.py), which a bureau view has read already.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from saas.tenant_cache import LRU, MISSING, WRITTEN
 from . import instructor, service
 
 
-def _jurisdiction_versions(bureau_id: int) -> str:
-    known = g.get("jurisdiction_versions", {}).get(bureau_id)
+def _jurisdiction_stamp(bureau_id: int) -> str:
+    known = g.get("jurisdiction_stamps", {}).get(bureau_id)
     if known is not None:  # read already by this request's bureau view (bureau/views.py)
         return known
     from tenants.bureau.service import stamp  # the bureau package imports the workbench's
@@ -47,7 +48,7 @@ def count(user) -> int | None:
     instructor)."""
     today = date.today()
     if user.is_reviewer:
-        key = ("reviewer", user.id, user.bureau_id, today, _jurisdiction_versions(user.bureau_id))
+        key = ("reviewer", user.id, user.bureau_id, today, _jurisdiction_stamp(user.bureau_id))
         compute = lambda: service.pending(user, today)  # noqa: E731
     elif user.bureau_role == "instructor":
         key = ("instructor", user.id, today, _assigned_versions(user.id))

@@ -10,7 +10,6 @@ escape hatch.
 from __future__ import annotations
 
 import functools
-
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -22,7 +21,7 @@ from flask_sqlalchemy.pagination import Pagination
 from saas.auth.models import User
 from saas.extensions import db
 from saas.templating import locale_code
-from saas.tenancy import Bureau, cross_tenant_reads
+from saas.tenancy import Bureau, cross_tenant_reads, subtree
 from tenants.recognition.services import SOON
 from tenants.schemes.service import schemes
 
@@ -86,10 +85,7 @@ def bureau_tree(bureau_id: int) -> list[BureauRow]:
 @functools.lru_cache(maxsize=1)
 def _tree_statement():
     """Built once, with the bound parameter `root`."""
-    b = Bureau.__table__
-    tree = (sa.select(b.c.id, b.c.name, b.c.level, b.c.parent_id).where(b.c.id == sa.bindparam("root"))
-            .cte("tree", recursive=True))
-    tree = tree.union_all(sa.select(b.c.id, b.c.name, b.c.level, b.c.parent_id).where(b.c.parent_id == tree.c.id))
+    tree = subtree(sa.bindparam("root"), Bureau.name, Bureau.level, Bureau.parent_id)
     return sa.select(tree).order_by(tree.c.name)
 
 
