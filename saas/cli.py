@@ -129,22 +129,25 @@ def tenants_restore(slug):
 @tenants.command("training-summary")
 @click.option("--check", is_flag=True, help="Compare only; exit 1 if a tenant's kept rows differ.")
 def tenants_training_summary(check):
-    """Recompute (or --check) every tenant's yearly training rows (member_training_year) from the
-    attendance they sum: after loading rows around the application, or to verify a database."""
+    """Recompute (or --check) every tenant's kept summary rows from the rows they sum: the yearly
+    training rows (member_training_year) and the checklist counts (member_checklist); after
+    loading rows around the application, or to verify a database."""
+    from tenants.members import checklist_summary
     from tenants.training import summary
 
     differing = 0
     for tenant_id, slug in db.session.execute(sa.select(Tenant.id, Tenant.slug).order_by(Tenant.id)).all():
-        if check:
-            found = summary.differences(tenant_id)
-            if found:
-                differing += 1
-                click.echo(f"{slug}: {len(found)} rows differ, e.g. {found[0]}")
-        else:
-            summary.rebuild(tenant_id)
+        for kept in (summary, checklist_summary):
+            if check:
+                found = kept.differences(tenant_id)
+                if found:
+                    differing += 1
+                    click.echo(f"{slug}: {len(found)} rows differ, e.g. {found[0]}")
+            else:
+                kept.rebuild(tenant_id)
     db.session.commit()
     if check and differing:
-        _fail(f"{differing} tenants differ from a computation from scratch")
+        _fail(f"{differing} summaries of tenants differ from a computation from scratch")
     click.echo("checked: all tenants agree" if check else "recomputed")
 
 

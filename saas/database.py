@@ -122,6 +122,14 @@ def lone_read(statement, params: dict):
             connection.close()
 
 
+def columns_of(cls) -> tuple[tuple[str, ...], list]:
+    """The model's column attribute names, and its columns labelled apart from other tables' (a
+    Core statement reading several models' rows at once, each made an instance by `adopt`)."""
+    attrs = sa.inspect(cls).column_attrs
+    return (tuple(a.key for a in attrs),
+            [a.columns[0].label(f"{cls.__table__.name}_{a.key}") for a in attrs])
+
+
 def adopt(cls, values: dict):
     """An instance of the model `cls` holding `values` (every column attribute, as a Core row
     gives them), in the session as if a query had loaded it: persistent, with no changes, its

@@ -156,6 +156,25 @@ def test_raw_select_in_scope_of_a_never_returns_b_rows(two_tenants):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Membership)) == len(rows)
 
 
+def test_a_statement_kept_between_requests_reads_each_tenant_its_own_rows(two_tenants, make):
+    """Statements built once (functools.lru_cache) get their scoped copies kept per tenant
+    (saas.tenancy.scoped): run in turn for more tenants than it keeps, each reads its own rows."""
+    from saas import tenancy
+
+    tenants = [two_tenants[0], two_tenants[1]] + [make.tenant(slug=f"kept-{i}") for i in range(tenancy._SCOPED_TENANTS + 1)]
+    counting = sa.select(sa.func.count(Membership.id), sa.func.min(Membership.tenant_id), sa.func.max(Membership.tenant_id))
+    with cross_tenant_reads("the expected counts"):
+        expected = dict(db.session.execute(sa.select(Membership.tenant_id, sa.func.count())
+                                           .group_by(Membership.tenant_id)).all())
+    for _round in range(2):
+        for tenant in tenants + tenants[::-1]:
+            with tenant_scope(tenant.id):
+                n, low, high = db.session.execute(counting).one()
+            assert n == expected.get(tenant.id, 0)
+            assert low == high == (tenant.id if n else None)
+    assert 0 < len(tenancy._SCOPED[counting]) <= tenancy._SCOPED_TENANTS
+
+
 def test_no_scope_fails_closed_and_escape_hatch_is_explicit(two_tenants):
     a, b, _ = two_tenants
     expected = {a.id, b.id}

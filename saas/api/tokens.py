@@ -3,13 +3,16 @@ stored hashed, revocable, optionally expiring."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
+from ..database import adopt, columns_of
 from ..extensions import db
 from ..tenancy import utcnow
 
@@ -51,12 +54,33 @@ def issue(user, tenant, name: str = "", expires_at: datetime | None = None) -> t
     return token, raw
 
 
+@functools.cache
+def _find_statement():
+    """The token and its user in one Core statement, built once: every API request reads both,
+    and on a cached answer (a bureau's roll-up) the ORM's query machinery cost as much as the read."""
+    from ..auth.models import User
+
+    token_keys, token_columns = columns_of(ApiToken)
+    user_keys, user_columns = columns_of(User)
+    statement = (sa.select(*token_columns, *user_columns)
+                 .join_from(ApiToken.__table__, User.__table__, User.__table__.c.id == ApiToken.__table__.c.user_id)
+                 .where(ApiToken.__table__.c.token_hash == sa.bindparam("digest")))
+    return statement, token_keys, User, user_keys
+
+
 def find(raw: str) -> ApiToken | None:
     if not raw.startswith(PREFIX):
         return None
-    # With its user in the same statement: every API request reads both.
-    return db.session.scalar(sa.select(ApiToken).options(joinedload(ApiToken.user))
-                             .where(ApiToken.token_hash == digest(raw)))
+    statement, token_keys, user_class, user_keys = _find_statement()
+    row = db.session.connection().execute(statement, {"digest": digest(raw)}).first()
+    if row is None:
+        return None
+    # ORM instances as a query makes them (saas.database.adopt), the user as the token's loaded
+    # `user` (the session holds unchanged instances weakly: only the token keeps it).
+    user = adopt(user_class, dict(zip(user_keys, row[len(token_keys):])))
+    token = adopt(ApiToken, dict(zip(token_keys, row[:len(token_keys)])))
+    set_committed_value(token, "user", user)
+    return token
 
 
 def revoke(token: ApiToken) -> None:

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from flask import g, session
 
-from ..database import adopt, lone_read
+from ..database import adopt, columns_of, lone_read
 from ..extensions import db
 from ..tenancy import Bureau, Tenant, cross_tenant_reads
 from .models import Membership, SignedOutSession, User
@@ -34,21 +34,14 @@ class _Read(NamedTuple):
     enterprise_id: int | None = None
 
 
-def _columns(cls) -> tuple[tuple[str, ...], list]:
-    """The model's column attribute names, and its columns labelled apart from other tables'."""
-    attrs = sa.inspect(cls).column_attrs
-    return (tuple(a.key for a in attrs),
-            [a.columns[0].label(f"{cls.__table__.name}_{a.key}") for a in attrs])
-
-
 # Built once: they run on every signed-in request, and building a statement costs as much as
 # running it. The user, whether this session was signed out, and, on a tenant page, the tenant
 # and the user's membership there: one statement, so a page pays one round trip for all of it.
 # Core over the tables rather than an ORM select: `lone_read` runs it without the ORM's
 # execution machinery and `adopt` makes the user and tenant ORM instances from the row. Being
 # Core, it is not subject to tenant scoping; it reads only the signed-in user's own membership.
-_USER_KEYS, _USER_COLUMNS = _columns(User)
-_TENANT_KEYS, _TENANT_COLUMNS = _columns(Tenant)
+_USER_KEYS, _USER_COLUMNS = columns_of(User)
+_TENANT_KEYS, _TENANT_COLUMNS = columns_of(Tenant)
 _M = Membership.__table__
 _SIGNED_OUT = sa.exists().where(SignedOutSession.__table__.c.sid == sa.bindparam("sid")).label("signed_out")
 _USER = sa.select(*_USER_COLUMNS, _SIGNED_OUT).where(User.__table__.c.id == sa.bindparam("id"))

@@ -1,7 +1,7 @@
 """Member liaison enterprises: roster, liaison persons, checklists, survey figures, vulnerability
 list, evidence, Excel import/export (TJ-1…TJ-4, WH-1, XC-3, LC-2)."""
 
-from . import io_views, privacy_views, records_views, search, views  # noqa: F401  (routes register on the blueprint)
+from . import checklist_summary, io_views, privacy_views, records_views, search, views  # noqa: F401  (routes register on the blueprint; the summary's listeners)
 from .blueprint import bp  # noqa: F401
 
 

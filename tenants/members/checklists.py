@@ -40,6 +40,7 @@ ITEM_TITLES = {f"{group}.{code}": title for group, (_g, items) in GROUPS.items()
 # "Complete" on the roster means the five implementations and three defences are all in place.
 CORE_ITEMS = [i for i in ITEMS if i.startswith(("five.", "three."))]
 RULES_ITEM = "five.rules"  # XC-3 / TJ-3: the member "has protection rules"
+LEAK_PLAN_ITEM = "ruleset.leak_emergency_plan"  # XC-3: a zone guides its members to a leak emergency procedure
 
 
 def progress(states: dict[str, str]) -> dict:

@@ -112,6 +112,24 @@ class ChecklistItem(TenantScoped, db.Model):
         return self.code
 
 
+class MemberChecklist(TenantScoped, db.Model):
+    """One member's checklist items in place, counted as the tenant figures count them — the
+    protection rules, the five-and-three core items, the leak emergency plan — derived from the
+    items and kept in the same transaction as them (checklist_summary.py). Only members with an
+    item in place have a row. Never typed, never audited (the items it counts are)."""
+
+    __tablename__ = "member_checklist"
+    __audited__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprise.id", ondelete="CASCADE"))
+    rules: Mapped[int]  # 1: the rules item is in place
+    core: Mapped[int]  # how many of the core items are in place
+    leak: Mapped[int]  # 1: the leak emergency plan is in place
+
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "enterprise_id"),)
+
+
 class SurveyYear(TenantScoped, db.Model):
     """Yearly baseline survey (TJ-3, LC-2). Counts only: rates are computed, never typed."""
 

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from saas.auth.models import Membership
 from saas.extensions import db
 from saas.tenant_cache import cached
-from tenants.members.checklists import CORE_ITEMS, ITEMS, RULES_ITEM
-from tenants.members.models import ChecklistItem, Enterprise, LiaisonPerson, SurveyYear
+from tenants.members.checklists import CORE_ITEMS, ITEMS, LEAK_PLAN_ITEM, RULES_ITEM
+from tenants.members.models import ChecklistItem, Enterprise, LiaisonPerson, MemberChecklist, SurveyYear
 from tenants.members.queries import active_on
 from tenants.recognition.models import Recognition
 from tenants.recognition.queries import recognised_enterprise, valid_on
@@ -74,7 +74,6 @@ TENANT_METRICS = (
 )
 ENTERPRISE_METRICS = ("has_liaison", "visits_in_year", "has_fixed_instructor", "fixed_instructor_visits",
                       "trainings_in_year", "all_staff_trained", "incidents_caused", "incidents_suffered", *ITEMS)
-LEAK_PLAN_ITEM = "ruleset.leak_emergency_plan"  # XC-3: a zone guides its members to a leak emergency procedure
 
 
 def _ratio(part, whole):
@@ -101,11 +100,11 @@ def liaisons_on(day: date):
     return sa.select(LiaisonPerson.enterprise_id).where(in_office(day))
 
 
-def adopted_by(day: date):
-    """SQL for the enclosing Enterprise row: it had adopted the local standard by `day`. Adoption
-    is dated: a member that adopted the standard later did not count then."""
-    return sa.and_(Enterprise.adopted_standard.is_(True),
-                   sa.or_(Enterprise.adopted_on.is_(None), Enterprise.adopted_on <= day))
+def adopted_by(day: date, row=Enterprise):
+    """SQL for the enclosing Enterprise row (or a subquery's `row.c` with its columns): it had
+    adopted the local standard by `day`. Adoption is dated: a member that adopted the standard
+    later did not count then."""
+    return sa.and_(row.adopted_standard.is_(True), sa.or_(row.adopted_on.is_(None), row.adopted_on <= day))
 
 
 def trained_by_others(period: Period):
@@ -119,7 +118,7 @@ def trained_by_others(period: Period):
 def _members(period: Period) -> dict:
     """The member figures, the training counts (the coverage page's rows: is_trained, all_staff)
     and the visits per member, in one pass over the period's active members."""
-    # Each member joined once to its training row (per_member), its checklist counts and its
+    # Each member joined once to its training row (per_member), its checklist counts (kept) and its
     # visits, and looked up in the sets of members with a liaison, a recognition, a training by
     # others: the same figures as an EXISTS per member and rule (liaison_on, recognised_enterprise,
     # core_done) and as the coverage and visit pages' own statements (tests compare them), at a
@@ -151,77 +150,73 @@ def _member_pass(period: Period):
     scope is added when it runs."""
     day = period.end
     one = lambda cond: sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)  # noqa: E731
-    items = (sa.select(ChecklistItem.enterprise_id, one(ChecklistItem.code == RULES_ITEM).label("rules"),
-                       one(ChecklistItem.code.in_(CORE_ITEMS)).label("core"),
-                       one(ChecklistItem.code == LEAK_PLAN_ITEM).label("leak"))
-             .where(ChecklistItem.state == "in_place").group_by(ChecklistItem.enterprise_id).subquery())
-    m = per_member(period)  # the active members, with what the training coverage counts
+    # the active members, with what the training coverage counts and whether they adopted the standard
+    m = per_member(period, columns=(Enterprise.adopted_standard, Enterprise.adopted_on))
+    items = MemberChecklist  # each member's items in place, counted (checklist_summary.py)
     seen = visits_by_member(period.start, period.end)
     visits = sa.func.coalesce(seen.c.n, 0)
     count = lambda column: sa.func.coalesce(column, 0)  # noqa: E731
     return (sa.select(
         sa.func.count(m.c.id), one(m.c.id.in_(liaisons_on(day))),
         one(m.c.id.in_(sa.select(Recognition.enterprise_id).where(valid_on(day)))),
-        one(adopted_by(day)), one(count(items.c.rules) > 0), one(count(items.c.core) > 0),
-        one(count(items.c.leak) > 0), one(count(items.c.core) >= len(CORE_ITEMS)),
+        one(adopted_by(day, m.c)), one(count(items.rules) > 0), one(count(items.core) > 0),
+        one(count(items.leak) > 0), one(count(items.core) >= len(CORE_ITEMS)),
         one(m.c.by_others > 0), one(is_trained(m)), one(all_staff(m)),  # by_others: trained_by_others
         sa.func.coalesce(sa.func.sum(visits), 0), sa.func.min(visits), one(visits < VISITS_PER_YEAR),
-    ).select_from(m).join(Enterprise, Enterprise.id == m.c.id).outerjoin(items, items.c.enterprise_id == m.c.id)
+    ).select_from(m).outerjoin(items, items.enterprise_id == m.c.id)
             .outerjoin(seen, seen.c.enterprise_id == m.c.id))
 
 
-@functools.lru_cache(maxsize=32)
-def _services_statements(period: Period, today: date) -> tuple:
-    """_services's two statements, built once per period and day (see _member_pass)."""
-    return (sa.select(ServiceLog.category, sa.func.count(ServiceLog.id))
-            .where(ServiceLog.served_on >= period.start, ServiceLog.served_on <= period.end)
-            .group_by(ServiceLog.category),
-            overdue_counts_select(today))  # the follow-ups page's definition
-
-
-def _services(period: Period, today: date) -> dict:
-    by_category, overdue_counts = _services_statements(period, today)
-    rows = dict(db.session.execute(by_category).all())
-    overdue = db.session.execute(overdue_counts).one()
-    out = {f"service_logs.{c}": rows.get(c, 0) for c in CATEGORIES}
-    out.update({"service_logs": sum(rows.values()), "service_categories": sum(1 for n in rows.values() if n),
-                "complaints": rows.get("complaint", 0), "guidance_services": rows.get("guidance", 0),
-                "rights_services": rows.get("rights_assistance", 0) + rows.get("mediation", 0),
-                "overdue_follow_ups": int(overdue[0]) + int(overdue[1])})
+def _ledger(period: Period, today: date) -> dict:
+    """The service ledger, the stations, the team and the plan: one statement."""
+    row = db.session.execute(_ledger_statement(period, today)).one()
+    n = dict(zip(CATEGORIES, (int(v or 0) for v in row[:len(CATEGORIES)])))
+    (logs, overdue_logs, overdue_visits, stations, experienced, instructors, protection, team_trainings, materials,
+     plans, xc_plans) = row[len(CATEGORIES):]
+    out = {f"service_logs.{c}": n[c] for c in CATEGORIES}
+    out.update({"service_logs": logs, "service_categories": sum(1 for v in n.values() if v),
+                "complaints": n["complaint"], "guidance_services": n["guidance"],
+                "rights_services": n["rights_assistance"] + n["mediation"],
+                "overdue_follow_ups": int(overdue_logs) + int(overdue_visits),
+                "stations": stations, "max_experienced_staff": int(experienced), "instructors": instructors,
+                "protection_staff": protection, "team_trainings": team_trainings, "publicity_materials": materials,
+                "plan_exists": plans > 0, "plan_has_xc_targets": xc_plans > 0})
     return out
 
 
-def _structure(period: Period) -> dict:
-    row = db.session.execute(_structure_statement(period)).one()
+@functools.lru_cache(maxsize=32)
+def _ledger_statement(period: Period, today: date):
+    """_ledger's statement, built once per period and day (see _member_pass): the period's ledger
+    entries counted by category in one pass, beside scalar subqueries — each an index range of its
+    own table — where there were five statements, each a round trip and the ORM's work around it."""
     from tenants.plans.models import AnnualPlan  # the plans package reads these metrics too
 
-    plan = db.session.scalar(sa.select(AnnualPlan).where(AnnualPlan.year == period.end.year))
-    return {"stations": row[0], "max_experienced_staff": int(row[1]), "instructors": row[2],
-            "protection_staff": row[3], "team_trainings": row[4], "publicity_materials": row[5],
-            "plan_exists": plan is not None, "plan_has_xc_targets": bool(plan and plan.has_xc_targets)}
-
-
-@functools.lru_cache(maxsize=32)
-def _structure_statement(period: Period):
-    """_structure's counts in one statement, built once per period (see _member_pass)."""
+    one = lambda cond: sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)  # noqa: E731
+    logs = (sa.select(*[one(ServiceLog.category == c).label(c) for c in CATEGORIES], sa.func.count(ServiceLog.id))
+            .where(ServiceLog.served_on >= period.start, ServiceLog.served_on <= period.end).subquery())
     experienced = (sa.select(sa.func.count(StationStaff.id).label("n"))
                    .join(Station, Station.id == StationStaff.station_id)
                    .where(StationStaff.experienced.is_(True), StationStaff.active.is_(True), Station.active.is_(True))
                    .group_by(StationStaff.station_id).subquery())
     team = (sa.select(sa.func.count(TeamActivity.id))
             .where(TeamActivity.held_on >= period.start, TeamActivity.held_on <= period.end))
+    plan = sa.select(sa.func.count(AnnualPlan.id)).where(AnnualPlan.year == period.end.year)
     return sa.select(
+        *logs.c,
+        *overdue_counts_select(today).selected_columns,  # the follow-ups page's definition
         sa.select(sa.func.count(Station.id)).where(Station.active.is_(True)).scalar_subquery(),
         sa.select(sa.func.coalesce(sa.func.max(experienced.c.n), 0)).scalar_subquery(),
         sa.select(sa.func.count(Membership.id)).where(Membership.role == "instructor").scalar_subquery(),
         sa.select(sa.func.count(ProtectionStaff.id)).scalar_subquery(),
         team.where(TeamActivity.kind == "training").scalar_subquery(),
         team.where(TeamActivity.kind == "material").scalar_subquery(),
-    )
+        plan.scalar_subquery(),
+        plan.where(*[getattr(AnnualPlan, name).is_not(None) for name in AnnualPlan.XC_TARGETS]).scalar_subquery(),
+    ).select_from(logs)
 
 
 def tenant_metrics(period: Period | None = None, today: date | None = None) -> dict:
-    """All tenant metrics of a period (default: this calendar year): 6 SQL statements, or none
+    """All tenant metrics of a period (default: this calendar year): 2 SQL statements, or none
     while the tenant's data has not changed (saas/tenant_cache.py). The caller owns the copy."""
     period = period or Period.year(date.today().year)
     today = today or date.today()
@@ -230,8 +225,7 @@ def tenant_metrics(period: Period | None = None, today: date | None = None) -> d
 
 def _compute(period: Period, today: date) -> dict:
     out = _members(period)
-    out.update(_services(period, today))
-    out.update(_structure(period))
+    out.update(_ledger(period, today))
     return out
 
 
@@ -310,7 +304,7 @@ def station_metrics(station_id: int, year: int) -> dict:
             StationStaff.station_id == station_id, StationStaff.experienced.is_(True),
             StationStaff.active.is_(True)).scalar_subquery(),
         sa.select(Station.active).where(Station.id == station_id).scalar_subquery())).one()
-    tenant = _structure(period)
+    tenant = _ledger(period, date.today())  # the plan and the instructors are the tenant's
     return {"stations": 1 if active else 0, "max_experienced_staff": int(staff or 0),
             "served_enterprises": served_n, "trained_enterprises": trained_n,
             "trained_enterprise_ratio": _ratio(trained_n, served_n), "served_trained_enterprises": trained_n,

@@ -30,10 +30,12 @@ class AnnualPlan(TenantScoped, db.Model):
     def audit_label(self) -> str:
         return str(self.year)
 
+    # XC-4: the targets a Xicheng plan sets (the metrics service tests them in SQL too).
+    XC_TARGETS = ("training_ratio_target", "publicity_events_target", "demonstration_target", "rules_ratio_target")
+
     @property
     def has_xc_targets(self) -> bool:
-        return None not in (self.training_ratio_target, self.publicity_events_target, self.demonstration_target,
-                            self.rules_ratio_target)
+        return None not in (getattr(self, name) for name in self.XC_TARGETS)
 
 
 class PlanTarget(TenantScoped, db.Model):

@@ -67,11 +67,12 @@ def given_by_others():
     return sa.and_(TrainingEvent.organiser != "enterprise", Attendance.headcount > 0)
 
 
-def per_member(period: Period, tenant_ids: list[int] | None = None):
+def per_member(period: Period, tenant_ids: list[int] | None = None, columns: tuple = ()):
     """Subquery: one row per active member with its distinct trained staff (and what it is made
     of: the distinct names, the largest session), the events attended in the period and whether
     one of them was given by others (by_others: 1 or 0).
-    `tenant_ids`: the members of those tenants (read across tenants, the bureau roll-up)."""
+    `tenant_ids`: the members of those tenants (read across tenants, the bureau roll-up).
+    `columns`: more Enterprise columns on each row (the tenant metrics' member pass)."""
     year = year_of(period)
     if year is not None:
         # A calendar year: each member's row kept in member_training_year (summary.py), the same
@@ -90,7 +91,7 @@ def per_member(period: Period, tenant_ids: list[int] | None = None):
                         sa.case((names > largest, names), else_=largest).label("trained_staff"),
                         names.label("named"), largest.label("largest"),
                         sa.func.coalesce(attended.c.events, 0).label("events"), Enterprise.tenant_id,
-                        sa.func.coalesce(attended.c.by_others, 0).label("by_others"))
+                        sa.func.coalesce(attended.c.by_others, 0).label("by_others"), *columns)
               .outerjoin(attended, attended.c.enterprise_id == Enterprise.id))
     if named is not attended:
         select = select.outerjoin(named, named.c.enterprise_id == Enterprise.id)

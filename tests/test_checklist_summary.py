@@ -1,0 +1,142 @@
+"""member_checklist (tenants/members/checklist_summary.py): each member's checklist items in place,
+counted, kept in the same transaction as the items. After every kind of write the kept rows equal
+a computation from scratch; the tenant figures read through them equal figures counted from the
+items themselves."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from saas.extensions import db
+from saas.tenancy import tenant_scope
+from tenants.members import checklist_summary
+from tenants.members.checklists import CORE_ITEMS, LEAK_PLAN_ITEM, RULES_ITEM
+from tenants.members.models import ChecklistItem, Enterprise, MemberChecklist
+from tenants.metrics.service import tenant_metrics
+from tenants.training.coverage import Period
+
+from .factories import credit_code_for
+
+Y = date.today().year
+
+
+@pytest.fixture
+def base(make):
+    tenant = make.tenant(slug="chk", name="清单园区")
+    other = make.tenant(slug="chk-other", name="另一园区")
+    ids = {}
+    for t, n, start in ((tenant, 4, 80_000), (other, 1, 89_000)):
+        with tenant_scope(t.id):
+            members = [Enterprise(name=f"会员{start + i}", credit_code=credit_code_for(start + i), employees=10,
+                                  joined_on=date(Y - 2, 1, 1), status="liaison") for i in range(n)]
+            db.session.add_all(members)
+            db.session.commit()
+            ids[t.id] = [m.id for m in members]
+    return tenant.id, ids[tenant.id], other.id, ids[other.id][0]
+
+
+def kept(tenant_id) -> set[tuple]:
+    db.session.rollback()
+    with tenant_scope(tenant_id):
+        return {tuple(r) for r in db.session.execute(sa.select(
+            MemberChecklist.enterprise_id, MemberChecklist.rules, MemberChecklist.core, MemberChecklist.leak))}
+
+
+def same_as_from_scratch(tenant_id) -> None:
+    db.session.rollback()
+    assert checklist_summary.differences(tenant_id) == []
+
+
+def put(tenant_id, member, states: dict[str, str]) -> None:
+    with tenant_scope(tenant_id):
+        db.session.add_all([ChecklistItem(enterprise_id=member, code=code, state=state) for code, state in states.items()])
+        db.session.commit()
+
+
+def test_every_kind_of_write_keeps_the_rows_equal_to_a_computation_from_scratch(app, base):
+    t, (a, b, c, d), other, stranger = base
+    put(t, a, {code: "in_place" for code in CORE_ITEMS} | {LEAK_PLAN_ITEM: "in_place"})
+    put(t, b, {RULES_ITEM: "in_place", CORE_ITEMS[1]: "in_progress"})
+    put(t, c, {CORE_ITEMS[2]: "not_started"})
+    put(other, stranger, {RULES_ITEM: "in_place"})
+    assert kept(t) == {(a, 1, len(CORE_ITEMS), 1), (b, 1, 1, 0)}  # c: nothing in place, no row
+    same_as_from_scratch(t)
+    same_as_from_scratch(other)
+
+    with tenant_scope(t):  # a state changed both ways, a note only, an item of another member moved
+        items = {(i.enterprise_id, i.code): i for i in db.session.scalars(sa.select(ChecklistItem))}
+        items[(b, CORE_ITEMS[1])].state = "in_place"
+        items[(a, RULES_ITEM)].state = "in_progress"
+        items[(a, LEAK_PLAN_ITEM)].note = "已演练"
+        items[(c, CORE_ITEMS[2])].enterprise_id = d
+        items[(c, CORE_ITEMS[2])].state = "in_place"
+        db.session.commit()
+    assert kept(t) == {(a, 0, len(CORE_ITEMS) - 1, 1), (b, 1, 2, 0), (d, 0, 1, 0)}
+    same_as_from_scratch(t)
+
+    with tenant_scope(t):  # items deleted
+        db.session.delete(db.session.scalar(sa.select(ChecklistItem).where(ChecklistItem.enterprise_id == d)))
+        db.session.delete(db.session.scalar(sa.select(ChecklistItem).where(ChecklistItem.enterprise_id == a,
+                                                                           ChecklistItem.code == LEAK_PLAN_ITEM)))
+        db.session.commit()
+    assert kept(t) == {(a, 0, len(CORE_ITEMS) - 1, 0), (b, 1, 2, 0)}
+    same_as_from_scratch(t)
+
+    with tenant_scope(t):  # a bulk statement: the session sees no row of it
+        db.session.execute(sa.update(ChecklistItem).where(ChecklistItem.enterprise_id == b).values(state="in_progress"))
+        db.session.commit()
+    assert kept(t) == {(a, 0, len(CORE_ITEMS) - 1, 0)}
+    same_as_from_scratch(t)
+
+    with tenant_scope(t):  # a rollback keeps nothing
+        db.session.add(ChecklistItem(enterprise_id=c, code=RULES_ITEM, state="in_place"))
+        db.session.flush()
+        db.session.rollback()
+    assert kept(t) == {(a, 0, len(CORE_ITEMS) - 1, 0)}
+
+    with tenant_scope(t):  # a member deleted: its row goes with it
+        db.session.delete(db.session.get(Enterprise, a))
+        db.session.commit()
+    assert kept(t) == set()
+    same_as_from_scratch(t)
+    assert kept(other) == {(stranger, 1, 1, 0)}  # the other tenant's rows untouched throughout (rules is a core item)
+
+
+def test_the_figures_read_through_the_rows_are_the_figures_counted_from_the_items(app, base):
+    t, (a, b, c, d), _other, _stranger = base
+    put(t, a, {code: "in_place" for code in CORE_ITEMS})
+    put(t, b, {RULES_ITEM: "in_place", LEAK_PLAN_ITEM: "in_place"})
+    put(t, c, {CORE_ITEMS[5]: "in_place", CORE_ITEMS[6]: "in_progress"})
+    db.session.rollback()
+    with tenant_scope(t):
+        m = tenant_metrics(Period.year(Y))
+        in_place = sa.select(ChecklistItem.enterprise_id).where(ChecklistItem.state == "in_place")
+        counted = lambda *cond: db.session.scalar(  # noqa: E731
+            sa.select(sa.func.count(sa.distinct(ChecklistItem.enterprise_id))).where(ChecklistItem.state == "in_place", *cond))
+        complete = db.session.scalar(sa.select(sa.func.count()).select_from(
+            in_place.where(ChecklistItem.code.in_(CORE_ITEMS)).group_by(ChecklistItem.enterprise_id)
+            .having(sa.func.count() == len(CORE_ITEMS)).subquery()))
+        from_items = (counted(ChecklistItem.code == RULES_ITEM), counted(ChecklistItem.code.in_(CORE_ITEMS)),
+                      counted(ChecklistItem.code == LEAK_PLAN_ITEM), complete)
+    assert (m["members_with_rules"], m["protection_work_members"], m["members_with_leak_plan"],
+            m["five_three_members"]) == from_items == (2, 3, 1, 1)
+    assert m["members_with_rules_ratio"] == 2 / 4
+
+
+def test_the_command_finds_rows_written_around_the_application_and_recomputes_them(app, base):
+    t, (a, _b, _c, _d), _other, _stranger = base
+    put(t, a, {RULES_ITEM: "in_place"})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["tenants", "training-summary", "--check"]).exit_code == 0
+    with tenant_scope(t):  # written past the session (as a COPY would): the kept row is stale
+        db.session.connection().execute(sa.update(ChecklistItem.__table__).where(ChecklistItem.enterprise_id == a)
+                                        .values(state="in_progress"))
+        db.session.commit()
+    stale = runner.invoke(args=["tenants", "training-summary", "--check"])
+    assert stale.exit_code == 1 and "chk: 1 rows differ" in stale.output
+    assert runner.invoke(args=["tenants", "training-summary"]).exit_code == 0
+    same_as_from_scratch(t)
+    assert kept(t) == set()
