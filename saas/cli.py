@@ -130,14 +130,15 @@ def tenants_restore(slug):
 @click.option("--check", is_flag=True, help="Compare only; exit 1 if a tenant's kept rows differ.")
 def tenants_training_summary(check):
     """Recompute (or --check) every tenant's kept summary rows from the rows they sum: the yearly
-    training rows (member_training_year) and the checklist counts (member_checklist); after
-    loading rows around the application, or to verify a database."""
+    training rows (member_training_year), the checklist counts (member_checklist) and the visits
+    per year (member_visit_year); after loading rows around the application, or to verify a database."""
     from tenants.members import checklist_summary
     from tenants.training import summary
+    from tenants.visits import summary as visit_summary
 
     differing = 0
     for tenant_id, slug in db.session.execute(sa.select(Tenant.id, Tenant.slug).order_by(Tenant.id)).all():
-        for kept in (summary, checklist_summary):
+        for kept in (summary, checklist_summary, visit_summary):
             if check:
                 found = kept.differences(tenant_id)
                 if found:

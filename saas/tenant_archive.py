@@ -382,13 +382,15 @@ def _parents_first(rows: list[dict], id_name: str, columns: list[str]) -> list[d
 
 
 def _derived(result: Imported) -> None:
-    """Rows derived from others (member_training_year, member_checklist) recomputed from what was
-    loaded, whatever the archive held of them: an archive of an older schema has none."""
+    """Rows derived from others (member_training_year, member_checklist, member_visit_year)
+    recomputed from what was loaded, whatever the archive held of them: an archive of an older
+    schema has none."""
     from tenants.members import checklist_summary
     from tenants.training import summary
+    from tenants.visits import summary as visit_summary
 
-    summary.rebuild(result.tenant.id)
-    checklist_summary.rebuild(result.tenant.id)
+    for kept in (summary, checklist_summary, visit_summary):
+        kept.rebuild(result.tenant.id)
 
 
 def import_tenant(source, slug: str | None = None) -> Imported:

@@ -76,6 +76,23 @@ class GuidanceVisit(TenantScoped, db.Model):
         return self.status == "open" and self.follow_up_due is not None and self.follow_up_due < today
 
 
+
+class MemberVisitYear(TenantScoped, db.Model):
+    """One member's guidance visits of one calendar year, counted — derived from the visits and
+    kept in the same transaction as them (summary.py). Only years with a visit have a row. Never
+    typed, never audited (the visits it counts are)."""
+
+    __tablename__ = "member_visit_year"
+    __audited__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprise.id", ondelete="CASCADE"))
+    year: Mapped[int]
+    visits: Mapped[int]
+
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "year", "enterprise_id"),)
+
+
 class ProtectionStaff(TenantScoped, db.Model):
     """专兼职人员台账: key members' protection staff (CQ-2 items 10–13)."""
 

@@ -27,6 +27,7 @@ from tenants.reports.models import PeriodicReport
 from tenants.schemes.models import ReadinessSnapshot, SchemeChoice
 from tenants.stations.models import CATEGORIES, ServiceLog, Station
 from tenants.members import checklist_summary
+from tenants.visits import summary as visit_summary
 from tenants.training import summary
 from tenants.training.models import Attendance, TrainingEvent
 from tenants.visits.models import GuidanceVisit, VisitInstructor
@@ -110,6 +111,7 @@ def build(slug: str, members: int, tenant_no: int = 1, seed: int = 7, bureau=Non
                              for ev, _day in events for e in rnd.sample(ids, min(len(ids), max(1, members // 4)))])
         summary.rebuild(t)  # COPY bypasses the session: the yearly training rows, as a commit keeps them
         checklist_summary.rebuild(t)  # and the checklist counts
+        visit_summary.rebuild(t)  # and the visits per year
         sections = {s: "内容" for s in ("basic", "needs", "work_done", "cases", "next_steps")}
         db.session.add_all([SchemeChoice(code="cq-park"),
                             AnnualPlan(year=today.year, training_ratio_target=60, publicity_events_target=4,

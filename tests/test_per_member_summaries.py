@@ -1,7 +1,8 @@
-"""member_checklist (tenants/members/checklist_summary.py): each member's checklist items in place,
-counted, kept in the same transaction as the items. After every kind of write the kept rows equal
-a computation from scratch; the tenant figures read through them equal figures counted from the
-items themselves."""
+"""Rows kept per member (tenants/members/per_member.py): member_checklist, each member's checklist
+items in place, counted; member_visit_year, each member's guidance visits of a year. Kept in the
+same transaction as the rows they count: after every kind of write the kept rows equal a
+computation from scratch; the tenant figures read through them equal figures counted from the
+rows themselves."""
 
 from __future__ import annotations
 
@@ -15,10 +16,15 @@ from saas.tenancy import tenant_scope
 from tenants.members import checklist_summary
 from tenants.members.checklists import CORE_ITEMS, LEAK_PLAN_ITEM, RULES_ITEM
 from tenants.members.models import ChecklistItem, Enterprise, MemberChecklist
+from tenants.metrics import service as metrics
 from tenants.metrics.service import tenant_metrics
 from tenants.training.coverage import Period
+from tenants.visits import services as visit_services
+from tenants.visits import summary as visit_summary
+from tenants.visits.models import GuidanceVisit, MemberVisitYear
 
 from .factories import credit_code_for
+from .test_guidance_visits import add_visit
 
 Y = date.today().year
 
@@ -140,3 +146,69 @@ def test_the_command_finds_rows_written_around_the_application_and_recomputes_th
     assert runner.invoke(args=["tenants", "training-summary"]).exit_code == 0
     same_as_from_scratch(t)
     assert kept(t) == set()
+
+
+def visits_kept(tenant_id) -> set[tuple]:
+    db.session.rollback()
+    with tenant_scope(tenant_id):
+        return {tuple(r) for r in db.session.execute(sa.select(
+            MemberVisitYear.enterprise_id, MemberVisitYear.year, MemberVisitYear.visits))}
+
+
+def test_visits_kept_per_member_and_year_after_every_kind_of_write(app, base):
+    t, (a, b, c, d), other, stranger = base
+    first = add_visit(t, a, date(Y, 3, 1))
+    add_visit(t, a, date(Y, 9, 1))
+    moved = add_visit(t, b, date(Y - 1, 12, 31))
+    add_visit(other, stranger, date(Y, 3, 1))
+    assert visits_kept(t) == {(a, Y, 2), (b, Y - 1, 1)}
+    with tenant_scope(t):  # a visit moved to another year and member; a finding only; one deleted
+        visit = db.session.get(GuidanceVisit, moved)
+        visit.visited_on, visit.enterprise_id = date(Y, 1, 1), c
+        db.session.get(GuidanceVisit, first).findings = "台账已补齐"
+        db.session.commit()
+    assert visits_kept(t) == {(a, Y, 2), (c, Y, 1)}
+    with tenant_scope(t):
+        db.session.delete(db.session.get(GuidanceVisit, first))
+        db.session.commit()
+    assert visits_kept(t) == {(a, Y, 1), (c, Y, 1)}
+    with tenant_scope(t):  # a bulk statement
+        db.session.execute(sa.update(GuidanceVisit).where(GuidanceVisit.enterprise_id == c).values(enterprise_id=d))
+        db.session.commit()
+    assert visits_kept(t) == {(a, Y, 1), (d, Y, 1)}
+    with tenant_scope(t):  # a member deleted: its rows go with it
+        db.session.delete(db.session.get(Enterprise, d))
+        db.session.commit()
+    assert visits_kept(t) == {(a, Y, 1)}
+    db.session.rollback()
+    assert visit_summary.differences(t) == [] and visit_summary.differences(other) == []
+    assert visits_kept(other) == {(stranger, Y, 1)}
+
+
+def test_the_visit_figures_read_through_the_rows_are_those_counted_from_the_visits(app, base, monkeypatch):
+    t, (a, b, c, _d), _other, _stranger = base
+    for member, days in ((a, (date(Y, 2, 1), date(Y, 5, 1), date(Y, 8, 1))), (b, (date(Y, 4, 1),)),
+                         (c, (date(Y - 1, 6, 1), date(Y - 1, 7, 1)))):
+        for day in days:
+            add_visit(t, member, day)
+
+    def read():
+        db.session.rollback()
+        metrics._member_pass.cache_clear()  # statements are built once per period
+        with tenant_scope(t):
+            m = tenant_metrics(Period.year(Y))
+            rows = visit_services.coverage(Y).rows
+        return (m["visits"], m["min_visits_per_member"], m["members_below_visits"]), [tuple(r) for r in rows]
+
+    through_rows = read()
+    assert through_rows[0] == (4, 0, 3)  # a: 3 visits; b: 1; c and d: none this year
+    def from_visits(first, last):
+        return (sa.select(GuidanceVisit.enterprise_id, sa.func.count().label("n"))
+                .where(GuidanceVisit.visited_on >= first, GuidanceVisit.visited_on <= last)
+                .group_by(GuidanceVisit.enterprise_id).subquery())
+
+    # the same figures and rows with the visits counted from the visits themselves
+    monkeypatch.setattr(visit_services, "visits_by_member", from_visits)
+    monkeypatch.setattr(metrics, "visits_by_member", from_visits)
+    assert read() == through_rows
+    metrics._member_pass.cache_clear()  # not kept with the patched definition
