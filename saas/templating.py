@@ -26,10 +26,18 @@ def locale_code() -> str:
 
 
 def tenant_nav():
-    """The tenant's menu: the same for everyone with the same role there, so rendered once."""
-    access = g.access
-    return fragment("tenant-nav", (access.role, access.enterprise_id),
-                    lambda: render_template("_tenant_nav.html"))
+    """The tenant's menu: the same for everyone with the same role there, so rendered once per
+    tenant, role, language and everything else it shows (its name, its links) — and not again
+    after each write of the tenant's data, which it does not show (every tenant page's first
+    view after a change had rendered it anew)."""
+    access, tenant = g.access, g.tenant
+    key = (tenant.id, tenant.slug, tenant.name, access.role, access.enterprise_id, locale_code(), request.script_root)
+    store = current_app.extensions.setdefault("tenant_nav", LRU())
+    html = store.get(key)
+    if html is MISSING:
+        html = Markup(render_template("_tenant_nav.html"))
+        store.put(key, html)
+    return html
 
 
 # Stand-ins for the per-request values of the top bar; random so no page text can match.
