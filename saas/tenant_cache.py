@@ -60,14 +60,19 @@ def _note_statements(state):
         note_written(state.session, current_tenant_id())
 
 
-_BEFORE_BUMP: list[Callable] = []
+_AT_BUMP: list[Callable] = []
 
 
-def before_bump(hook: Callable) -> Callable:
-    """Register `hook(session, written tenant ids)`, run at COMMIT just before those tenants'
-    versions move, in the same transaction: where rows derived from a tenant's rows are kept
-    (tenants/training/summary.py), so they are never seen apart from what they sum."""
-    _BEFORE_BUMP.append(hook)
+def at_bump(hook: Callable) -> Callable:
+    """Register `hook(session, written tenant ids)`, run at COMMIT right after those tenants'
+    versions moved, in the same transaction: where rows derived from a tenant's rows are kept
+    (tenants/training/summary.py, tenants/members/per_member.py), so they are never seen apart
+    from what they sum. The version's UPDATE holds each written tenant's row until COMMIT: two
+    transactions of one tenant run their hooks one after the other, the second (READ COMMITTED:
+    a snapshot per statement) from the first one's committed rows — run before it, both
+    recomputed the same member from their own snapshots and the second one's INSERT collided
+    with the first one's row."""
+    _AT_BUMP.append(hook)
     return hook
 
 
@@ -79,13 +84,13 @@ def _bump(session):
         session.flush()  # commit flushes after this hook; what it would write must count too
     written = session.info.pop(WRITTEN, None)
     if written:
-        for hook in _BEFORE_BUMP:
-            hook(session, written)
         table = Tenant.__table__
         # Sorted: two transactions writing the same tenants lock them in the same order.
         for tenant_id in sorted(written):
             session.connection().execute(sa.update(table).where(table.c.id == tenant_id)
                                          .values(data_version=new_data_version()))
+        for hook in _AT_BUMP:
+            hook(session, written)
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 
@@ -25,6 +27,7 @@ from tenants.visits.models import GuidanceVisit, MemberVisitYear
 
 from .factories import credit_code_for
 from .test_guidance_visits import add_visit
+from .test_training import add_event
 
 Y = date.today().year
 
@@ -212,3 +215,47 @@ def test_the_visit_figures_read_through_the_rows_are_those_counted_from_the_visi
     monkeypatch.setattr(metrics, "visits_by_member", from_visits)
     assert read() == through_rows
     metrics._member_pass.cache_clear()  # not kept with the patched definition
+
+
+def test_writes_of_one_member_committed_at_once_each_keep_their_rows(app, base):
+    """Eight transactions write the same member's visits, checklist items and attendance and
+    commit together: the tenant's version UPDATE (saas/tenant_cache.py at_bump) holds them one
+    after the other, so none collides with another's kept rows and every count holds them all."""
+    from tenants.training import summary as training_summary
+    from tenants.training.models import Attendance
+
+    t, (a, b, _c, _d), _other, _stranger = base
+    n = len(CORE_ITEMS)
+    events = [add_event(t, date(Y, 2, 1 + i), {b: 1}) for i in range(n)]
+    postgres = db.engine.dialect.name == "postgresql"
+    # On PostgreSQL all eight reach COMMIT at once; SQLite lets one writer at a time in anyway.
+    ready = threading.Barrier(n, timeout=30) if postgres else None
+    failures = []
+
+    def write(i):
+        with app.app_context(), tenant_scope(t):
+            try:
+                db.session.add_all([GuidanceVisit(enterprise_id=a, visited_on=date(Y, 5, 1 + i), topics=["rules"]),
+                                    ChecklistItem(enterprise_id=a, code=CORE_ITEMS[i], state="in_place"),
+                                    Attendance(event_id=events[i], enterprise_id=a, headcount=1 + i)])
+                db.session.flush()
+                if ready is not None:
+                    ready.wait()
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001  (reported below, whatever it is)
+                failures.append(repr(error)[:200])
+                db.session.rollback()
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert (a, Y, n) in visits_kept(t)
+    assert (a, 1, n, 0) in kept(t)
+    db.session.rollback()
+    for kept_rows in (visit_summary, checklist_summary, training_summary):
+        assert kept_rows.differences(t) == []
+    with tenant_scope(t):
+        assert tenant_metrics(Period.year(Y))["five_three_members"] == 1

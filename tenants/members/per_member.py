@@ -1,6 +1,6 @@
 """Rows kept per member, derived from the rows of one model that name the member (enterprise_id):
 recomputed in the same transaction as those rows, for the members the transaction wrote rows of,
-just before the tenant's data version moves (saas/tenant_cache.py `before_bump`). The figures of
+right after the tenant's data version moved, at COMMIT (saas/tenant_cache.py `at_bump`). The figures of
 the tenant read them instead of grouping every member's rows on each first view after a change
 (issue 23): the checklist counts (member_checklist) and the visits per year (member_visit_year).
 The yearly training rows (tenants/training/summary.py) follow the same rule over three models.
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from saas.extensions import db
 from saas.tenancy import current_tenant_id, tenant_scope
-from saas.tenant_cache import before_bump
+from saas.tenant_cache import at_bump
 
 
 class PerMember:
@@ -35,7 +35,7 @@ class PerMember:
         event.listen(Session, "after_flush", self._note_objects)
         event.listen(Session, "do_orm_execute", self._note_statements)
         event.listen(Session, "after_transaction_end", self._forget)
-        before_bump(self._refresh_touched)
+        at_bump(self._refresh_touched)
 
     def _touch(self, session: Session, tenant_id: int | None, members: set[int] | None) -> None:
         if tenant_id is None:

@@ -6,8 +6,8 @@ attendance on every first view after a change (issue 23).
 Derived, never typed: a commit that wrote any attendance, trainee name or training event of a
 tenant recomputes that tenant's rows for the years those rows touch, by one DELETE and one
 INSERT … SELECT of `live()` — the definition the coverage figures always had (tenants/training/
-coverage.py per_member) — just before the tenant's data version moves (saas/tenant_cache.py
-`before_bump`). Writes that name no year (bulk statements, a deleted member) recompute every year
+coverage.py per_member) — right after the tenant's data version moved, at COMMIT (saas/tenant_cache.py
+`at_bump`). Writes that name no year (bulk statements, a deleted member) recompute every year
 of the tenant. Bulk loaders that bypass the session (tests/perf/generate.py's COPY, a tenant
 archive's import) call `rebuild()`. tests/test_training_summary.py compares the rows with a
 computation from scratch after each kind of write; `flask tenants training-summary --check` does
@@ -24,7 +24,7 @@ from sqlalchemy.orm.base import NO_VALUE
 
 from saas.extensions import db
 from saas.tenancy import current_tenant_id, tenant_scope
-from saas.tenant_cache import before_bump
+from saas.tenant_cache import at_bump
 
 from .models import Attendance, MemberTrainingYear, Trainee, TrainingEvent
 
@@ -107,9 +107,9 @@ def _forget(session, transaction):
         session.info.pop(TOUCHED, None)
 
 
-@before_bump
+@at_bump
 def _refresh_touched(session: Session, written: set[int]) -> None:
-    """Called by saas/tenant_cache.py just before the written tenants' versions move: recompute
+    """Called by saas/tenant_cache.py right after the written tenants' versions moved: recompute
     the rows of the (year, member) pairs the transaction touched — one member's year when one
     attendance was recorded, every member at an event whose date moved —, whole years where the
     members are unknown, every year when even the years are."""
