@@ -244,3 +244,28 @@ def test_a_repeated_view_is_served_whole_with_this_requests_messages_and_user(ap
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     assert again.post("/logout", data={"csrf_token": token}).status_code == 302
     assert again.get("/account").status_code == 302
+
+
+def test_the_menu_is_not_rendered_again_after_a_write_and_follows_the_tenants_name(app, park):
+    """The tenant's menu shows no tenant data: kept apart from the data version (a write does not
+    render it again), under the tenant's name and links (a rename does)."""
+    rendered = []
+
+    def record(_sender, template, context, **_extra):
+        rendered.append(template.name)
+
+    template_rendered.connect(record, app)
+    try:
+        park.admin.get("/t/park/members/")
+        add_enterprise(park.id, 61)
+        rendered.clear()
+        page = park.admin.get("/t/park/members/").get_data(as_text=True)
+        assert "缓存企业61" in page and "示范园区" in page
+        assert "members/index.html" in rendered and "_tenant_nav.html" not in rendered
+        db.session.get(Tenant, park.id).name = "改名园区"  # a write of the tenant: its pages are computed again
+        db.session.commit()
+        rendered.clear()
+        page = park.admin.get("/t/park/members/").get_data(as_text=True)
+        assert "_tenant_nav.html" in rendered and "改名园区" in page and "示范园区" not in page
+    finally:
+        template_rendered.disconnect(record, app)
