@@ -4,6 +4,7 @@ changes — and never serve anything stale, another role's links or another lang
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from datetime import date, timedelta
 from types import SimpleNamespace
 
@@ -31,6 +32,21 @@ def park(make, login_as):
 def version(tenant_id) -> str:
     db.session.rollback()
     return db.session.scalar(sa.select(Tenant.data_version).where(Tenant.id == tenant_id))
+
+
+@contextmanager
+def templates_rendered(app):
+    """The names of the templates rendered inside the block, in order."""
+    rendered = []
+
+    def record(_sender, template, context, **_extra):
+        rendered.append(template.name)
+
+    template_rendered.connect(record, app)
+    try:
+        yield rendered
+    finally:
+        template_rendered.disconnect(record, app)
 
 
 def active_members(response) -> str:
@@ -198,13 +214,7 @@ def test_top_bar_is_rendered_once_per_user_with_this_requests_token_and_path(app
 def test_a_repeated_view_is_served_whole_with_this_requests_messages_and_user(app, park, make, login_as,
                                                                              monkeypatch):
     add_enterprise(park.id, 40)
-    rendered = []
-
-    def record(sender, template, context, **extra):
-        rendered.append(template.name)
-
-    template_rendered.connect(record, app)
-    try:
+    with templates_rendered(app) as rendered:
         park.admin.get("/t/park/members/")
         rendered.clear()
         page = park.admin.get("/t/park/members/").get_data(as_text=True)
@@ -219,8 +229,6 @@ def test_a_repeated_view_is_served_whole_with_this_requests_messages_and_user(ap
         rendered.clear()
         after = park.admin.get("/t/park/members/").get_data(as_text=True)
         assert "导入完成" not in after and "缓存企业40" in after and rendered == []
-    finally:
-        template_rendered.disconnect(record, app)
     # Another admin of the same tenant gets a page of their own: their name in the top bar.
     make.user("second@example.com", name="第二管理员", tenant=park.tenant, role="admin")
     second = login_as("second@example.com").get("/t/park/members/").get_data(as_text=True)
@@ -249,13 +257,7 @@ def test_a_repeated_view_is_served_whole_with_this_requests_messages_and_user(ap
 def test_the_menu_is_not_rendered_again_after_a_write_and_follows_the_tenants_name(app, park):
     """The tenant's menu shows no tenant data: kept apart from the data version (a write does not
     render it again), under the tenant's name and links (a rename does)."""
-    rendered = []
-
-    def record(_sender, template, context, **_extra):
-        rendered.append(template.name)
-
-    template_rendered.connect(record, app)
-    try:
+    with templates_rendered(app) as rendered:
         park.admin.get("/t/park/members/")
         add_enterprise(park.id, 61)
         rendered.clear()
@@ -267,5 +269,3 @@ def test_the_menu_is_not_rendered_again_after_a_write_and_follows_the_tenants_na
         rendered.clear()
         page = park.admin.get("/t/park/members/").get_data(as_text=True)
         assert "_tenant_nav.html" in rendered and "改名园区" in page and "示范园区" not in page
-    finally:
-        template_rendered.disconnect(record, app)
