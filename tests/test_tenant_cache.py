@@ -241,12 +241,8 @@ def test_a_repeated_view_is_served_whole_with_this_requests_messages_and_user(ap
     park.admin.get("/t/park/members/")  # stored afresh (the second admin changed the data) by this session
     again = login_as("admin@example.com")
     again.get("/t/park/")  # shows the sign-in's flashed message, if any: such a page is rendered
-    rendered.clear()
-    template_rendered.connect(record, app)
-    try:
+    with templates_rendered(app) as rendered:
         other = again.get("/t/park/members/?x=1").get_data(as_text=True)
-    finally:
-        template_rendered.disconnect(record, app)
     assert rendered == [] and 'name="next" value="/t/park/members/?x=1"' in other
     token = re.search(r'action="/logout">\s*<input type="hidden" name="csrf_token" value="([^"]+)"', other).group(1)
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
