@@ -132,20 +132,16 @@ def tenants_training_summary(check):
     """Recompute (or --check) every tenant's kept summary rows from the rows they sum: the yearly
     training rows (member_training_year), the checklist counts (member_checklist) and the visits
     per year (member_visit_year); after loading rows around the application, or to verify a database."""
-    from tenants.members import checklist_summary
-    from tenants.training import summary
-    from tenants.visits import summary as visit_summary
+    from tenants.kept_rows import differences_all, rebuild_all
 
     differing = 0
     for tenant_id, slug in db.session.execute(sa.select(Tenant.id, Tenant.slug).order_by(Tenant.id)).all():
-        for kept in (summary, checklist_summary, visit_summary):
-            if check:
-                found = kept.differences(tenant_id)
-                if found:
-                    differing += 1
-                    click.echo(f"{slug}: {len(found)} rows differ, e.g. {found[0]}")
-            else:
-                kept.rebuild(tenant_id)
+        if not check:
+            rebuild_all(tenant_id)
+            continue
+        for kept, found in differences_all(tenant_id).items():
+            differing += 1
+            click.echo(f"{slug}: {len(found)} rows differ ({kept}), e.g. {found[0]}")
     db.session.commit()
     if check and differing:
         _fail(f"{differing} summaries of tenants differ from a computation from scratch")

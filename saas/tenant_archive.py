@@ -385,12 +385,9 @@ def _derived(result: Imported) -> None:
     """Rows derived from others (member_training_year, member_checklist, member_visit_year)
     recomputed from what was loaded, whatever the archive held of them: an archive of an older
     schema has none."""
-    from tenants.members import checklist_summary
-    from tenants.training import summary
-    from tenants.visits import summary as visit_summary
+    from tenants.kept_rows import rebuild_all
 
-    for kept in (summary, checklist_summary, visit_summary):
-        kept.rebuild(result.tenant.id)
+    rebuild_all(result.tenant.id)
 
 
 def import_tenant(source, slug: str | None = None) -> Imported:

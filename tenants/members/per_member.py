@@ -7,8 +7,8 @@ The yearly training rows (tenants/training/summary.py) follow the same rule over
 
 A bulk statement on the source table names no member: every member of the tenant is recomputed.
 A deleted member's rows go with it (ON DELETE CASCADE). Bulk loaders that bypass the session
-call `rebuild()`; `flask tenants training-summary --check` compares every kept table with a
-computation from scratch (`differences()`).
+call `rebuild()`, and `flask tenants training-summary --check` compares the rows with a
+computation from scratch (`differences()`), for every kept table (tenants/kept_rows.py KEPT).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from saas.extensions import db
 from saas.tenancy import current_tenant_id, tenant_scope
 from saas.tenant_cache import at_bump
+from tenants.kept_rows import differences, replace
 
 
 class PerMember:
@@ -84,12 +85,7 @@ class PerMember:
 
     def refresh(self, connection, tenant_id: int, members: set[int] | None = None) -> None:
         """Recompute `tenant_id`'s rows of `members` (None: all) in the caller's transaction."""
-        gone = sa.delete(self.table).where(self.table.c.tenant_id == tenant_id)
-        if members is not None:
-            gone = gone.where(self.table.c.enterprise_id.in_(sorted(members)))
-        connection.execute(gone)
-        select = self.live(tenant_id, members)
-        connection.execute(sa.insert(self.table).from_select([c.name for c in select.selected_columns], select))
+        replace(connection, self.table, tenant_id, self.live(tenant_id, members), enterprise_id=members)
 
     def rebuild(self, tenant_id: int) -> None:
         """Every member of one tenant, in the session's transaction (bulk loaders call it)."""
@@ -98,10 +94,4 @@ class PerMember:
 
     def differences(self, tenant_id: int) -> list[tuple]:
         """Rows kept that a computation from scratch would not give, and the other way round."""
-        fresh_select = self.live(tenant_id)
-        columns = [self.table.c[c.name] for c in fresh_select.selected_columns]
-        with tenant_scope(tenant_id):
-            connection = db.session.connection()
-            kept = {tuple(r) for r in connection.execute(sa.select(*columns).where(self.table.c.tenant_id == tenant_id))}
-            fresh = {tuple(r) for r in connection.execute(fresh_select)}
-        return sorted((("kept", *r) for r in kept - fresh), key=str) + sorted((("fresh", *r) for r in fresh - kept), key=str)
+        return differences(self.table, self.live(tenant_id), tenant_id)

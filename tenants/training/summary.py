@@ -16,7 +16,6 @@ the same on a live database (without --check it recomputes every tenant's rows).
 
 from __future__ import annotations
 
-
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -25,6 +24,8 @@ from sqlalchemy.orm.base import NO_VALUE
 from saas.extensions import db
 from saas.tenancy import current_tenant_id, tenant_scope
 from saas.tenant_cache import at_bump
+from tenants import kept_rows
+from tenants.kept_rows import replace
 
 from .models import Attendance, MemberTrainingYear, Trainee, TrainingEvent
 
@@ -181,20 +182,11 @@ def live(tenant_id: int, years: set[int] | None = None, members: set[int] | None
                                       named.c.year == attended.c.year)))
 
 
-COLUMNS = ("tenant_id", "enterprise_id", "year", "events", "largest", "named", "by_others", "first_on")
-
-
 def refresh(connection, tenant_id: int, years: set[int] | None = None, members: set[int] | None = None) -> None:
     """Recompute `tenant_id`'s rows for `years` (None: all) and `members` (None: all) in the
     caller's transaction."""
-    s = MemberTrainingYear.__table__
-    gone = sa.delete(s).where(s.c.tenant_id == tenant_id)
-    if years is not None:
-        gone = gone.where(s.c.year.in_(sorted(years)))
-    if members is not None:
-        gone = gone.where(s.c.enterprise_id.in_(sorted(members)))
-    connection.execute(gone)
-    connection.execute(sa.insert(s).from_select(list(COLUMNS), live(tenant_id, years, members)))
+    replace(connection, MemberTrainingYear.__table__, tenant_id, live(tenant_id, years, members),
+            year=years, enterprise_id=members)
 
 
 def rebuild(tenant_id: int) -> None:
@@ -205,10 +197,4 @@ def rebuild(tenant_id: int) -> None:
 
 def differences(tenant_id: int) -> list[tuple]:
     """Rows kept that a computation from scratch would not give, and the other way round."""
-    s = MemberTrainingYear.__table__
-    with tenant_scope(tenant_id):
-        connection = db.session.connection()
-        kept = {tuple(r) for r in connection.execute(sa.select(*[s.c[c] for c in COLUMNS]).where(s.c.tenant_id == tenant_id))}
-        fresh = {tuple(r) for r in connection.execute(live(tenant_id))}
-    return sorted((("kept", *r) for r in kept - fresh), key=str) + sorted((("fresh", *r) for r in fresh - kept), key=str)
-
+    return kept_rows.differences(MemberTrainingYear.__table__, live(tenant_id), tenant_id)

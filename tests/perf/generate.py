@@ -19,6 +19,7 @@ from saas.bulk import insert_rows
 from saas.extensions import db
 from saas.tenancy import tenant_scope
 from tenants.applications.models import Application
+from tenants.kept_rows import rebuild_all
 from tenants.members.checklists import CORE_ITEMS
 from tenants.members.models import ChecklistItem, Enterprise, LiaisonPerson, SurveyYear
 from tenants.plans.models import AnnualPlan
@@ -26,9 +27,6 @@ from tenants.recognition.models import Recognition
 from tenants.reports.models import PeriodicReport
 from tenants.schemes.models import ReadinessSnapshot, SchemeChoice
 from tenants.stations.models import CATEGORIES, ServiceLog, Station
-from tenants.members import checklist_summary
-from tenants.visits import summary as visit_summary
-from tenants.training import summary
 from tenants.training.models import Attendance, TrainingEvent
 from tenants.visits.models import GuidanceVisit, VisitInstructor
 
@@ -109,9 +107,7 @@ def build(slug: str, members: int, tenant_no: int = 1, seed: int = 7, bureau=Non
         events = db.session.execute(sa.select(TrainingEvent.id, TrainingEvent.held_on)).all()
         _insert(Attendance, [{"tenant_id": t, "event_id": ev, "enterprise_id": e, "headcount": rnd.randint(1, 30)}
                              for ev, _day in events for e in rnd.sample(ids, min(len(ids), max(1, members // 4)))])
-        summary.rebuild(t)  # COPY bypasses the session: the yearly training rows, as a commit keeps them
-        checklist_summary.rebuild(t)  # and the checklist counts
-        visit_summary.rebuild(t)  # and the visits per year
+        rebuild_all(t)  # COPY bypasses the session: the kept rows, as a commit keeps them
         sections = {s: "内容" for s in ("basic", "needs", "work_done", "cases", "next_steps")}
         db.session.add_all([SchemeChoice(code="cq-park"),
                             AnnualPlan(year=today.year, training_ratio_target=60, publicity_events_target=4,
