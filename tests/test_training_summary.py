@@ -136,6 +136,7 @@ def test_the_year_read_through_the_rows_is_the_year_computed_from_the_attendance
     assert through_rows[1] == (4, 3, 2)  # a: 10 of 10 at one session; c: 10 of 10 at its own training
     monkeypatch.setattr(coverage, "year_of", lambda _period: None)  # every period computed live
     coverage.member_rows.cache_clear()  # statements are built once per arguments
+    coverage.listed_rows.cache_clear()
     live_rows, live_counts, _months = read()
     assert (live_rows, live_counts) == through_rows[:2]
     coverage.member_rows.cache_clear()

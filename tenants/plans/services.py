@@ -47,8 +47,11 @@ class Progress:
         return self.actual is not None and self.actual >= self.target
 
 
+_PLAN = sa.select(AnnualPlan).where(AnnualPlan.year == sa.bindparam("year"))  # built once (saas/tenancy.py scoped)
+
+
 def plan_for(year: int) -> AnnualPlan | None:
-    return db.session.scalar(sa.select(AnnualPlan).where(AnnualPlan.year == year))
+    return db.session.scalar(_PLAN, {"year": year})
 
 
 def progress(plan: AnnualPlan, metrics: dict) -> list[Progress]:

@@ -32,11 +32,21 @@ def base_schemes(tenant: Tenant) -> list:
     return standard_of(tenant).base_schemes(tenant.kind)
 
 
+# The readiness page's small reads, built once: a statement built per call is given its tenant
+# scope and cache key afresh on every run (saas/tenancy.py scoped), a kept one once per tenant.
+_CHOSEN = sa.select(SchemeChoice.code).order_by(SchemeChoice.id)
+_DECLARATIONS = sa.select(Declaration).where(Declaration.scheme == sa.bindparam("scheme"),
+                                             Declaration.year == sa.bindparam("year"))
+_HISTORY = (sa.select(ReadinessSnapshot).where(ReadinessSnapshot.scheme == sa.bindparam("scheme"),
+                                               ReadinessSnapshot.year == sa.bindparam("year"))
+            .order_by(ReadinessSnapshot.day))
+
+
 def chosen_codes(tenant: Tenant) -> list[str]:
     """The schemes the base chose, among those its set offers (a choice made under another set
     is kept, not shown)."""
     offered = {s.code for s in applicable(tenant)}
-    return [c for c in db.session.scalars(sa.select(SchemeChoice.code).order_by(SchemeChoice.id)) if c in offered]
+    return [c for c in db.session.scalars(_CHOSEN) if c in offered]
 
 
 def choose(tenant: Tenant, codes: list[str]) -> None:
@@ -61,8 +71,7 @@ def default_scheme(tenant: Tenant):
 
 def declarations(scheme_code: str, year: int) -> tuple[dict, dict]:
     """Declarations by item, and their evidence files by item (two queries)."""
-    rows = {d.item: d for d in db.session.scalars(sa.select(Declaration).where(
-        Declaration.scheme == scheme_code, Declaration.year == year))}
+    rows = {d.item: d for d in db.session.scalars(_DECLARATIONS, {"scheme": scheme_code, "year": year})}
     by_id = {d.id: d.item for d in rows.values()}
     evidence: dict[str, list] = {}
     if by_id:
@@ -94,8 +103,7 @@ def snapshot(scheme, year: int, result: Result, day: date | None = None) -> None
 
 
 def history(scheme_code: str, year: int) -> list[ReadinessSnapshot]:
-    return list(db.session.scalars(sa.select(ReadinessSnapshot).where(
-        ReadinessSnapshot.scheme == scheme_code, ReadinessSnapshot.year == year).order_by(ReadinessSnapshot.day)))
+    return list(db.session.scalars(_HISTORY, {"scheme": scheme_code, "year": year}))
 
 
 def snapshot_tenant(tenant: Tenant, day: date | None = None) -> int:

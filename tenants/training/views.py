@@ -24,9 +24,10 @@ from tenants.members.models import Enterprise
 
 from . import names as trainee_names
 from .blueprint import bp
-from .coverage import FILTERS, WH2_RATIO, Period, by_month, figures, listed, member_rows, monthly
+from .coverage import (FILTERS, WH2_RATIO, Period, by_month, figures, listed, listed_rows, member_rows, monthly,
+                       page_of_rows)
 from tenants.members.privacy import contacts_key, may_see_any_contacts, record_export, shown
-from .forms import KIND_LABELS, ORGANISER_LABELS, ConfirmForm, EventForm, NamesForm, SignInForm, UploadForm
+from .forms import KIND_LABELS, ORGANISER_LABELS, EventForm, NamesForm, SignInForm, UploadForm
 from .models import KINDS, ORGANISERS, Attendance, TrainingEvent
 from .services import GRID_MAX, PASTE_LINES, Members, PastedResult, TrainingError, apply_event, event_or_404, headcount_problems, may_edit, \
     may_read_file, read_entries, read_sign_in, set_attendance, set_own_names, split_pasted
@@ -311,9 +312,9 @@ def coverage():
         # The rows listed are those a figure counts: the figure is their number (no COUNT).
         if show:
             fig = figures(period)
-            rows = paginate_rows(member_rows(period, show), total=listed(fig, show))
+            rows = paginate_rows(listed_rows(period, show), total=listed(fig, show), paged=page_of_rows(period, show))
         else:  # all members: the page's rows bring the member counts along (one pass, not two)
-            rows = paginate_rows(member_rows(period, totals=True), total=0)
+            rows = paginate_rows(listed_rows(period, totals=True), total=0, paged=page_of_rows(period, totals=True))
             first = rows.items[0] if rows.items else None  # none: no members, or past the last page
             fig = figures(period, (first.active, first.trained, first.everyone) if first else None)
             rows.total = fig.active
