@@ -11,7 +11,7 @@ import re
 
 from saas.charts import against_targets, gauge, line, stacked_bars
 from saas.tenancy import tenant_scope
-from tenants.training.coverage import Period, by_month, figures
+from tenants.training.coverage import Period, by_month, figures, year_counts, year_groups
 
 from .test_training import add_event
 
@@ -41,6 +41,27 @@ def test_coverage_by_month_is_the_coverage_figure_of_each_month(make):
             assert (active, trained) == (f.active, f.trained), month
         assert [(a, t) for _m, a, t in rows if _m in (1, 2, 3, 6, 7, 8)] == [
             (3, 0), (3, 1), (3, 2), (4, 2), (4, 3), (3, 2)]  # the withdrawn member leaves in August
+
+
+def test_a_years_groups_give_its_coverage_figures(make):
+    """The coverage page reads a calendar year's member counts off the groups that draw its
+    months (year_counts): they are the counts figures() computes over the members themselves."""
+    tenant = make.tenant(slug="groups")
+    everyone = make.enterprise(tenant, joined_on=date(2025, 1, 1), employees=4)  # all 4 at one session
+    some = make.enterprise(tenant, joined_on=date(2025, 3, 1), employees=40)
+    no_count = make.enterprise(tenant, joined_on=None, employees=0)  # trained, no employee count
+    gone = make.enterprise(tenant, joined_on=date(2024, 1, 1), employees=2, status="withdrawn",
+                           withdrawn_on=date(2025, 8, 1), withdrawal_reason="迁出")
+    make.enterprise(tenant, joined_on=date(2026, 2, 1), employees=3)  # joins the year after
+    make.enterprise(tenant, joined_on=date(2024, 5, 1), employees=10)  # never trained
+    add_event(tenant.id, date(2025, 2, 3), {everyone: 4, some: 5, gone: 2})
+    add_event(tenant.id, date(2025, 11, 9), {some: 1, no_count: 3})
+    with tenant_scope(tenant.id):
+        f = figures(Period.year(2025))
+        assert (f.active, f.trained, f.all_staff) == (4, 3, 1)
+        assert year_counts(year_groups(2025)) == (f.active, f.trained, f.all_staff)
+        assert year_counts(year_groups(2026)) == (lambda g: (g.active, g.trained, g.all_staff))(
+            figures(Period.year(2026)))
 
 
 def test_the_gauge_marks_the_pass_mark_only_where_the_standard_sets_one():

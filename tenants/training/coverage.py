@@ -89,7 +89,7 @@ def per_member(period: Period, tenant_ids: list[int] | None = None, columns: tup
         attended, named = training_by_member(held)
     largest, names = sa.func.coalesce(attended.c.largest, 0), sa.func.coalesce(named.c.named, 0)
     select = (sa.select(Enterprise.id, Enterprise.name, Enterprise.employees,
-                        sa.case((names > largest, names), else_=largest).label("trained_staff"),
+                        trained_staff(names, largest).label("trained_staff"),
                         names.label("named"), largest.label("largest"),
                         sa.func.coalesce(attended.c.events, 0).label("events"), Enterprise.tenant_id,
                         sa.func.coalesce(attended.c.by_others, 0).label("by_others"), *columns)
@@ -100,6 +100,12 @@ def per_member(period: Period, tenant_ids: list[int] | None = None, columns: tup
     if tenant_ids is not None:
         select = select.where(Enterprise.tenant_id.in_(tenant_ids))
     return select.subquery()
+
+
+def trained_staff(names, largest):
+    """A member's distinct trained staff from its distinct names and its largest session (see the
+    module's docstring): the larger of the two."""
+    return sa.case((names > largest, names), else_=largest)
 
 
 def training_by_member(held: list, by_year: bool = False):
@@ -169,17 +175,15 @@ class Figures:
         return self.active - self.all_staff
 
 
-def _counts(m, over=None) -> list:
-    """Active, trained and all-staff members over per_member rows `m`: aggregates, or with
-    `over` (sa.over) the same sums as window functions beside each row."""
-    counts = [sa.func.count(m.c.id), sa.func.sum(sa.case((is_trained(m), 1), else_=0)),
-              sa.func.sum(sa.case((all_staff(m), 1), else_=0))]
-    return [over(c) for c in counts] if over else counts
+def _counts(m) -> list:
+    """Active, trained and all-staff members over per_member rows `m`."""
+    return [sa.func.count(m.c.id), sa.func.sum(sa.case((is_trained(m), 1), else_=0)),
+            sa.func.sum(sa.case((all_staff(m), 1), else_=0))]
 
 
 def figures(period: Period, counts: tuple[int, int, int] | None = None) -> Figures:
-    """Every coverage figure of a period in two aggregate queries; one when the member counts
-    come with the caller's rows (`counts`, see member_rows(totals=True))."""
+    """Every coverage figure of a period in two aggregate queries; one when the caller has the
+    member counts already (`counts`: a calendar year's are read off its groups, year_counts)."""
     if counts is None:
         counts = db.session.execute(sa.select(*_counts(per_member(period)))).one()
     active, trained, everyone = (int(n or 0) for n in counts)
@@ -207,29 +211,22 @@ def listed(fig: Figures, show: str = "") -> int:
 
 
 @functools.lru_cache(maxsize=256)
-def member_rows(period: Period, show: str = "", enterprise_id: int | None = None, totals: bool = False):
+def member_rows(period: Period, show: str = "", enterprise_id: int | None = None):
     """The rows behind a figure: active members with their trained staff and current liaison
     person, in list order (see listed_rows)."""
-    return with_liaison(listed_rows(period, show, enterprise_id, totals))
+    return with_liaison(listed_rows(period, show, enterprise_id))
 
 
 @functools.lru_cache(maxsize=256)
-def listed_rows(period: Period, show: str = "", enterprise_id: int | None = None, totals: bool = False):
+def listed_rows(period: Period, show: str = "", enterprise_id: int | None = None):
     """member_rows without the liaison person: what a page of them is cut from before
     `with_liaison` joins it (fifty lookups instead of one per member; a tenth of the statement).
-    `totals` (all members, no filter): each row also carries figures()'s member counts over all of
-    them (columns active/trained/everyone, window sums), so a page of rows and the figures take
-    one pass over the members instead of two. Built once per arguments: building it cost a few
-    milliseconds of a first view; statements hold no tenant (its scope is added when one runs)."""
+    The figure they are behind gives their number (listed): no COUNT. Built once per arguments:
+    building it cost a few milliseconds of a first view; statements hold no tenant (its scope is
+    added when one runs)."""
     m = per_member(period)
-    extra = []
-    if totals:  # counted over the members themselves, before the page's LIMIT
-        assert not show and enterprise_id is None, "the counts are over all active members"
-        m = sa.select(m, *[c.label(n) for c, n in zip(_counts(m, lambda c: c.over()),
-                                                     ("active", "trained", "everyone"))]).subquery()
-        extra = [m.c.active, m.c.trained, m.c.everyone]
     select = (sa.select(m.c.id, m.c.name, m.c.employees, m.c.trained_staff, m.c.named, m.c.largest, m.c.events,
-                        all_staff(m).label("all_staff"), *extra)
+                        all_staff(m).label("all_staff"))
               .order_by(*_list_order(m)))
     if show == "trained":
         select = select.where(m.c.events > 0)
@@ -250,9 +247,9 @@ def _list_order(rows) -> tuple:
 
 
 @functools.lru_cache(maxsize=64)
-def page_of_rows(period: Period, show: str = "", totals: bool = False):
+def page_of_rows(period: Period, show: str = ""):
     """One page of listed_rows with the liaison persons: saas/pagination.py paginate_rows(paged=…)."""
-    return with_liaison(page_params(listed_rows(period, show, None, totals)))
+    return with_liaison(page_params(listed_rows(period, show)))
 
 
 def with_liaison(rows):
@@ -281,43 +278,65 @@ def _monthly(year: int):
             .group_by(month, TrainingEvent.kind))
 
 
-def by_month(year: int, today: date) -> list[tuple[int, int, int]]:
+def year_groups(year: int) -> list[tuple[int, int, int, int, int]]:
+    """The members of a calendar year counted by (month joined, month withdrawn, month first
+    trained, all staff trained by the year's end: 1 or 0) — a few dozen groups, one statement:
+    the months are 0 before the year and 13 after it (or never). A member is active at a month's
+    end when it joined by then and had not withdrawn by then (joined ≤ m < withdrawn), trained
+    when its first attendance of the year falls on or before it. The year's coverage figures
+    (year_counts) and its months (by_month) are read off them."""
+    return [(int(j), int(w), int(f), int(a), n) for j, w, f, a, n in db.session.execute(_year_groups(year))]
+
+
+def year_counts(groups: list[tuple[int, int, int, int, int]]) -> tuple[int, int, int]:
+    """figures()'s member counts of the calendar year of `groups` (active, trained, all staff
+    trained): the members active at the end of December. The same rule as per_member's over the
+    year (tests compare them)."""
+    active = [(f, a, n) for j, w, f, a, n in groups if j <= 12 < w]
+    return (sum(n for _f, _a, n in active), sum(n for f, _a, n in active if f <= 12),
+            sum(n for _f, a, n in active if a))
+
+
+def by_month(year: int, today: date, groups: list | None = None) -> list[tuple[int, int, int]]:
     """(month, active, trained) at each month's end of `year` up to `today`, counted from 1 January:
-    the same rule as `figures(Period(1 January, month end))`. A member is active at a month's end
-    when it joined by then and had not withdrawn by then, trained when its first attendance of
-    the year falls on or before it. SQL counts the members by (month joined, month withdrawn,
-    month first trained) — a few dozen groups — and the twelve months are read off those counts
-    (one statement; twelve conditional sums over every member cost more than the page)."""
+    the same rule as `figures(Period(1 January, month end))`, read off the year's groups (given, or
+    read: year_groups) — twelve conditional sums over every member cost more than the page."""
     import calendar
 
     ends = [date(year, mth, calendar.monthrange(year, mth)[1]) for mth in range(1, 13)]
     months = [end.month for end in ends if end.replace(day=1) <= today]
     if not months:
         return []
-    groups = db.session.execute(_month_groups(year)).all()
+    groups = year_groups(year) if groups is None else groups
     out = []
     for m in months:
-        active = [(int(f), n) for j, w, f, n in groups if int(j) <= m < int(w)]
+        active = [(f, n) for j, w, f, _a, n in groups if j <= m < w]
         out.append((m, sum(n for _f, n in active), sum(n for f, n in active if f <= m)))
     return out
 
 
 @functools.lru_cache(maxsize=16)
-def _month_groups(year: int):
-    """by_month's statement, built once per year."""
+def _year_groups(year: int):
+    """year_groups's statement, built once per year."""
     start, end = date(year, 1, 1), date(year, 12, 31)
-    # Each member's first day trained in the year, as member_training_year keeps it (summary.py).
-    first = (sa.select(MemberTrainingYear.enterprise_id, MemberTrainingYear.first_on.label("first"))
-             .where(MemberTrainingYear.year == year).subquery())
+    # Each member's year as member_training_year keeps it (summary.py): its first day trained,
+    # and its trained staff as per_member counts them.
+    kept = (sa.select(MemberTrainingYear.enterprise_id, MemberTrainingYear.first_on,
+                      trained_staff(MemberTrainingYear.named, MemberTrainingYear.largest).label("trained_staff"))
+            .where(MemberTrainingYear.year == year).subquery())
 
     def month_of(column, none: int):
         """The month of `column` in the year: 0 before it, 13 after it, `none` without a date."""
         return sa.case((column.is_(None), none), (column < start, 0), (column > end, 13),
                        else_=sa.cast(sa.extract("month", column), sa.Integer))
 
-    joined = month_of(Enterprise.joined_on, 0)
-    left = sa.case((Enterprise.status != "withdrawn", 13), else_=month_of(Enterprise.withdrawn_on, 0))
-    trained = month_of(first.c.first, 13)
-    return (sa.select(joined, left, trained, sa.func.count(Enterprise.id))
-            .select_from(Enterprise).outerjoin(first, first.c.enterprise_id == Enterprise.id)
-            .group_by(joined, left, trained))
+    m = (sa.select(Enterprise.id, Enterprise.employees,
+                   month_of(Enterprise.joined_on, 0).label("joined"),
+                   sa.case((Enterprise.status != "withdrawn", 13),
+                           else_=month_of(Enterprise.withdrawn_on, 0)).label("withdrawn"),
+                   month_of(kept.c.first_on, 13).label("trained"),
+                   sa.func.coalesce(kept.c.trained_staff, 0).label("trained_staff"))
+         .select_from(Enterprise).outerjoin(kept, kept.c.enterprise_id == Enterprise.id).subquery())
+    everyone = sa.case((all_staff(m), 1), else_=0)
+    return (sa.select(m.c.joined, m.c.withdrawn, m.c.trained, everyone, sa.func.count(m.c.id))
+            .group_by(m.c.joined, m.c.withdrawn, m.c.trained, everyone))

@@ -25,7 +25,7 @@ from tenants.members.models import Enterprise
 from . import names as trainee_names
 from .blueprint import bp
 from .coverage import (FILTERS, WH2_RATIO, Period, by_month, figures, listed, listed_rows, member_rows, monthly,
-                       page_of_rows)
+                       page_of_rows, year_counts, year_groups)
 from tenants.members.privacy import contacts_key, may_see_any_contacts, record_export, shown
 from .forms import KIND_LABELS, ORGANISER_LABELS, EventForm, NamesForm, SignInForm, UploadForm
 from .models import KINDS, ORGANISERS, Attendance, TrainingEvent
@@ -309,35 +309,32 @@ def coverage():
     key = (period.start, period.end, show, page_number(), contacts_key())
 
     def content():
+        # A calendar year's member counts are read off its groups, which also draw its months.
+        groups = year_groups(period.start.year) if period == Period.year(period.start.year) else None
+        fig = figures(period, year_counts(groups) if groups is not None else None)
         # The rows listed are those a figure counts: the figure is their number (no COUNT).
-        if show:
-            fig = figures(period)
-            rows = paginate_rows(listed_rows(period, show), total=listed(fig, show), paged=page_of_rows(period, show))
-        else:  # all members: the page's rows bring the member counts along (one pass, not two)
-            rows = paginate_rows(listed_rows(period, totals=True), total=0, paged=page_of_rows(period, totals=True))
-            first = rows.items[0] if rows.items else None  # none: no members, or past the last page
-            fig = figures(period, (first.active, first.trained, first.everyone) if first else None)
-            rows.total = fig.active
+        rows = paginate_rows(listed_rows(period, show), total=listed(fig, show), paged=page_of_rows(period, show))
         counts = monthly(period.start.year)
         series = [(str(KIND_LABELS[k]), [counts[m][k] for m in range(1, 13)]) for k in KINDS]
         return render_template("training/_coverage.html", period=period, fig=fig, show=show, rows=rows,
                                chart=stacked_bars([str(m) for m in range(1, 13)], series,
                                                   _("Events per month, %(year)d", year=period.start.year)),
-                               **_coverage_by_month(period))
+                               **_coverage_by_month(period, groups))
 
     return whole_page("training-coverage", key, lambda: render_template(
         "training/coverage.html", body=fragment("training-coverage", key, content)))
 
 
-def _coverage_by_month(period: Period) -> dict:
-    """For a calendar year: the trained share at each month's end (from 1 January) against the
-    WH-2 line and the year's plan target, with the table behind the picture."""
-    year = period.start.year
-    if period != Period.year(year):
+def _coverage_by_month(period: Period, groups: list | None) -> dict:
+    """For a calendar year (its `groups`, coverage.year_groups): the trained share at each month's
+    end (from 1 January) against the WH-2 line and the year's plan target, with the table behind
+    the picture."""
+    if groups is None:
         return {}
     from tenants.plans.services import plan_for
 
-    months = by_month(year, date.today())
+    year = period.start.year
+    months = by_month(year, date.today(), groups)
     if not months:
         return {}
     plan = plan_for(year)
