@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from saas.auth.models import Membership
 from saas.extensions import db
 from saas.tenant_cache import cached
-from tenants.members.checklists import CORE_ITEMS, ITEMS, LEAK_PLAN_ITEM, RULES_ITEM
+from tenants.members.checklists import CORE_ITEMS, ITEMS
 from tenants.members.models import ChecklistItem, Enterprise, LiaisonPerson, MemberChecklist, SurveyYear
 from tenants.members.queries import active_on
 from tenants.recognition.models import Recognition
@@ -24,7 +24,7 @@ from tenants.recognition.queries import recognised_enterprise, valid_on
 from tenants.stations.followups import overdue_counts_select
 from tenants.stations.models import CATEGORIES, ServiceLog, Station, StationStaff
 from tenants.training.coverage import Period, all_staff, figures, given_by_others, is_trained, per_member
-from tenants.training.models import Attendance, TrainingEvent
+from tenants.training.models import KINDS, Attendance, TrainingEvent
 from tenants.visits.models import (VISITS_PER_YEAR, GuidanceVisit, InstructorEnterprise, ProtectionStaff, TeamActivity,
                                    VisitInstructor)
 from tenants.visits.services import visits_by_member
@@ -115,7 +115,7 @@ def trained_by_others(period: Period):
             .where(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end, given_by_others()))
 
 
-def _members(period: Period) -> dict:
+def _members(period: Period, by_kind: list[tuple[str, int, float]]) -> dict:
     """The member figures, the training counts (the coverage page's rows: is_trained, all_staff)
     and the visits per member, in one pass over the period's active members."""
     # Each member joined once to its training row (per_member), its checklist counts (kept) and its
@@ -127,7 +127,7 @@ def _members(period: Period) -> dict:
      total, lowest, below) = (int(v) if v is not None else None for v in db.session.execute(_member_pass(period)).one())
     # WH-2 over a whole base: the base is the unit ("站点或基地"), the enterprises it serves are
     # its members; a station is scored on its own ledger instead (station_metrics).
-    fig = figures(period, (active, trained, everyone))
+    fig = figures(period, (active, trained, everyone), by_kind)
     return {"active_members": active, "members_with_liaison": with_liaison,
             "members_without_liaison": active - with_liaison, "demonstration_units": demo,
             "adopted_standard_members": adopted, "members_with_rules": rules,
@@ -167,12 +167,15 @@ def _member_pass(period: Period):
             .outerjoin(seen, seen.c.enterprise_id == m.c.id))
 
 
-def _ledger(period: Period, today: date) -> dict:
-    """The service ledger, the stations, the team and the plan: one statement."""
+def _ledger(period: Period, today: date) -> tuple[dict, list[tuple[str, int, float]]]:
+    """The service ledger, the stations, the team and the plan, and the period's training events
+    by kind (rows of coverage.figures's `by_kind`): one statement."""
     row = db.session.execute(_ledger_statement(period, today)).one()
     n = dict(zip(CATEGORIES, (int(v or 0) for v in row[:len(CATEGORIES)])))
     (logs, overdue_logs, overdue_visits, stations, experienced, instructors, protection, team_trainings, materials,
-     plans, xc_plans) = row[len(CATEGORIES):]
+     plans, xc_plans) = row[len(CATEGORIES):len(CATEGORIES) + 11]
+    kinds = row[len(CATEGORIES) + 11:]
+    by_kind = [(k, int(kinds[2 * i] or 0), float(kinds[2 * i + 1] or 0)) for i, k in enumerate(KINDS)]
     out = {f"service_logs.{c}": n[c] for c in CATEGORIES}
     out.update({"service_logs": logs, "service_categories": sum(1 for v in n.values() if v),
                 "complaints": n["complaint"], "guidance_services": n["guidance"],
@@ -181,7 +184,7 @@ def _ledger(period: Period, today: date) -> dict:
                 "stations": stations, "max_experienced_staff": int(experienced), "instructors": instructors,
                 "protection_staff": protection, "team_trainings": team_trainings, "publicity_materials": materials,
                 "plan_exists": plans > 0, "plan_has_xc_targets": xc_plans > 0})
-    return out
+    return out, by_kind
 
 
 @functools.lru_cache(maxsize=32)
@@ -201,6 +204,10 @@ def _ledger_statement(period: Period, today: date):
     team = (sa.select(sa.func.count(TeamActivity.id))
             .where(TeamActivity.held_on >= period.start, TeamActivity.held_on <= period.end))
     plan = sa.select(sa.func.count(AnnualPlan.id)).where(AnnualPlan.year == period.end.year)
+    # The period's training events and hours by kind (coverage.figures), in the same pass.
+    held = (sa.select(*[c for k in KINDS for c in (one(TrainingEvent.kind == k),
+                                                   sa.func.sum(sa.case((TrainingEvent.kind == k, TrainingEvent.hours))))])
+            .where(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end).subquery())
     return sa.select(
         *logs.c,
         *overdue_counts_select(today).selected_columns,  # the follow-ups page's definition
@@ -212,7 +219,8 @@ def _ledger_statement(period: Period, today: date):
         team.where(TeamActivity.kind == "material").scalar_subquery(),
         plan.scalar_subquery(),
         plan.where(*[getattr(AnnualPlan, name).is_not(None) for name in AnnualPlan.XC_TARGETS]).scalar_subquery(),
-    ).select_from(logs)
+        *held.c,
+    ).select_from(logs).join(held, sa.true())
 
 
 def tenant_metrics(period: Period | None = None, today: date | None = None) -> dict:
@@ -224,8 +232,9 @@ def tenant_metrics(period: Period | None = None, today: date | None = None) -> d
 
 
 def _compute(period: Period, today: date) -> dict:
-    out = _members(period)
-    out.update(_ledger(period, today))
+    ledger, by_kind = _ledger(period, today)
+    out = _members(period, by_kind)
+    out.update(ledger)
     return out
 
 
@@ -304,7 +313,7 @@ def station_metrics(station_id: int, year: int) -> dict:
             StationStaff.station_id == station_id, StationStaff.experienced.is_(True),
             StationStaff.active.is_(True)).scalar_subquery(),
         sa.select(Station.active).where(Station.id == station_id).scalar_subquery())).one()
-    tenant = _ledger(period, date.today())  # the plan and the instructors are the tenant's
+    tenant, _by_kind = _ledger(period, date.today())  # the plan and the instructors are the tenant's
     return {"stations": 1 if active else 0, "max_experienced_staff": int(staff or 0),
             "served_enterprises": served_n, "trained_enterprises": trained_n,
             "trained_enterprise_ratio": _ratio(trained_n, served_n), "served_trained_enterprises": trained_n,

@@ -181,13 +181,15 @@ def _counts(m) -> list:
             sa.func.sum(sa.case((all_staff(m), 1), else_=0))]
 
 
-def figures(period: Period, counts: tuple[int, int, int] | None = None) -> Figures:
-    """Every coverage figure of a period in two aggregate queries; one when the caller has the
-    member counts already (`counts`: a calendar year's are read off its groups, year_counts)."""
+def figures(period: Period, counts: tuple[int, int, int] | None = None,
+            by_kind: list[tuple[str, int, float]] | None = None) -> Figures:
+    """Every coverage figure of a period in two aggregate queries; fewer when the caller has read
+    the member counts (`counts`: a calendar year's are read off its groups, year_counts) or the
+    events and hours by kind (`by_kind`: the tenant metrics read them with their ledger row)."""
     if counts is None:
         counts = db.session.execute(sa.select(*_counts(per_member(period)))).one()
     active, trained, everyone = (int(n or 0) for n in counts)
-    rows = db.session.execute(_by_kind(period)).all()
+    rows = db.session.execute(_by_kind(period)).all() if by_kind is None else by_kind
     by_kind = {k: (0, 0.0) for k in KINDS}
     by_kind.update({k: (n, float(h)) for k, n, h in rows})
     return Figures(period, active, trained, everyone, sum(n for n, _h in by_kind.values()),
