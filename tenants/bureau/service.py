@@ -21,6 +21,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from flask import g
 
+from saas.database import count_where
 from saas.extensions import db
 from saas.tenancy import Bureau, Tenant, cross_tenant_reads, subtree
 from saas.tenant_cache import cached_across, cached_per_tenant
@@ -207,7 +208,6 @@ def _figures(tids: list[int], year: int, today: date) -> dict[int, dict]:
     (inside the caller's cross_tenant_reads)."""
     period = Period.year(year)
     end = period.end
-    one = lambda cond: sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)  # noqa: E731
     flagged = set(db.session.scalars(sa.select(Tenant.id).where(Tenant.id.in_(tids), base_recognised(end))))
     # Liaison and recognition as sets of these tenants' members (as tenant_metrics counts them),
     # not an EXISTS per member: PostgreSQL hashed the whole province's liaison persons for an
@@ -215,11 +215,11 @@ def _figures(tids: list[int], year: int, today: date) -> dict[int, dict]:
     liaisons = sa.select(LiaisonPerson.enterprise_id).where(LiaisonPerson.tenant_id.in_(tids), in_office(end))
     units = sa.select(Recognition.enterprise_id).where(Recognition.tenant_id.in_(tids), valid_on(end))
     members = {t: (int(a), int(li), int(d), int(ad)) for t, a, li, d, ad in db.session.execute(
-        sa.select(Enterprise.tenant_id, sa.func.count(Enterprise.id), one(Enterprise.id.in_(liaisons)),
-                  one(Enterprise.id.in_(units)), one(adopted_by(end)))
+        sa.select(Enterprise.tenant_id, sa.func.count(Enterprise.id), count_where(Enterprise.id.in_(liaisons)),
+                  count_where(Enterprise.id.in_(units)), count_where(adopted_by(end)))
         .where(Enterprise.tenant_id.in_(tids), active_on(end)).group_by(Enterprise.tenant_id))}
     m = per_member(period, tids)  # the coverage page's rows: trained = is_trained, as its figures
-    trained = _grouped(sa.select(m.c.tenant_id, one(is_trained(m))).group_by(m.c.tenant_id))
+    trained = _grouped(sa.select(m.c.tenant_id, count_where(is_trained(m))).group_by(m.c.tenant_id))
     stations = _grouped(sa.select(Station.tenant_id, sa.func.count(Station.id))
                         .where(Station.tenant_id.in_(tids), Station.active.is_(True)).group_by(Station.tenant_id))
     recognised = set(db.session.scalars(sa.select(Application.tenant_id).where(

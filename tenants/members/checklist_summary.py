@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from saas.database import count_where
+
 from .checklists import CORE_ITEMS, LEAK_PLAN_ITEM, RULES_ITEM
 from .models import ChecklistItem, MemberChecklist
 from .per_member import PerMember
@@ -15,9 +17,9 @@ from .per_member import PerMember
 
 def _definition(tenant_id: int):
     c = ChecklistItem.__table__.c
-    one = lambda cond: sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)  # noqa: E731
-    return (sa.select(sa.literal(tenant_id).label("tenant_id"), c.enterprise_id, one(c.code == RULES_ITEM).label("rules"),
-                      one(c.code.in_(CORE_ITEMS)).label("core"), one(c.code == LEAK_PLAN_ITEM).label("leak"))
+    return (sa.select(sa.literal(tenant_id).label("tenant_id"), c.enterprise_id,
+                      count_where(c.code == RULES_ITEM).label("rules"), count_where(c.code.in_(CORE_ITEMS)).label("core"),
+                      count_where(c.code == LEAK_PLAN_ITEM).label("leak"))
             .where(c.tenant_id == tenant_id, c.state == "in_place").group_by(c.enterprise_id))
 
 

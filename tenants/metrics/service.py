@@ -14,6 +14,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from saas.auth.models import Membership
+from saas.database import count_where
 from saas.extensions import db
 from saas.tenant_cache import cached
 from tenants.members.checklists import CORE_ITEMS, ITEMS
@@ -149,7 +150,6 @@ def _member_pass(period: Period):
     cost as much as a third of its run at 2,000 members. Statements hold no tenant: the tenant
     scope is added when it runs."""
     day = period.end
-    one = lambda cond: sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)  # noqa: E731
     # the active members, with what the training coverage counts and whether they adopted the standard
     m = per_member(period, columns=(Enterprise.adopted_standard, Enterprise.adopted_on))
     items = MemberChecklist  # each member's items in place, counted (checklist_summary.py)
@@ -157,12 +157,13 @@ def _member_pass(period: Period):
     visits = sa.func.coalesce(seen.c.n, 0)
     count = lambda column: sa.func.coalesce(column, 0)  # noqa: E731
     return (sa.select(
-        sa.func.count(m.c.id), one(m.c.id.in_(liaisons_on(day))),
-        one(m.c.id.in_(sa.select(Recognition.enterprise_id).where(valid_on(day)))),
-        one(adopted_by(day, m.c)), one(count(items.rules) > 0), one(count(items.core) > 0),
-        one(count(items.leak) > 0), one(count(items.core) >= len(CORE_ITEMS)),
-        one(m.c.by_others > 0), one(is_trained(m)), one(all_staff(m)),  # by_others: trained_by_others
-        sa.func.coalesce(sa.func.sum(visits), 0), sa.func.min(visits), one(visits < VISITS_PER_YEAR),
+        sa.func.count(m.c.id), count_where(m.c.id.in_(liaisons_on(day))),
+        count_where(m.c.id.in_(sa.select(Recognition.enterprise_id).where(valid_on(day)))),
+        count_where(adopted_by(day, m.c)), count_where(count(items.rules) > 0), count_where(count(items.core) > 0),
+        count_where(count(items.leak) > 0), count_where(count(items.core) >= len(CORE_ITEMS)),
+        count_where(m.c.by_others > 0),  # trained_by_others
+        count_where(is_trained(m)), count_where(all_staff(m)),
+        sa.func.coalesce(sa.func.sum(visits), 0), sa.func.min(visits), count_where(visits < VISITS_PER_YEAR),
     ).select_from(m).outerjoin(items, items.enterprise_id == m.c.id)
             .outerjoin(seen, seen.c.enterprise_id == m.c.id))
 
@@ -194,8 +195,8 @@ def _ledger_statement(period: Period, today: date):
     own table — where there were five statements, each a round trip and the ORM's work around it."""
     from tenants.plans.models import AnnualPlan  # the plans package reads these metrics too
 
-    one = lambda cond: sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)  # noqa: E731
-    logs = (sa.select(*[one(ServiceLog.category == c).label(c) for c in CATEGORIES], sa.func.count(ServiceLog.id))
+    logs = (sa.select(*[count_where(ServiceLog.category == c).label(c) for c in CATEGORIES],
+                      sa.func.count(ServiceLog.id))
             .where(ServiceLog.served_on >= period.start, ServiceLog.served_on <= period.end).subquery())
     experienced = (sa.select(sa.func.count(StationStaff.id).label("n"))
                    .join(Station, Station.id == StationStaff.station_id)
@@ -205,7 +206,7 @@ def _ledger_statement(period: Period, today: date):
             .where(TeamActivity.held_on >= period.start, TeamActivity.held_on <= period.end))
     plan = sa.select(sa.func.count(AnnualPlan.id)).where(AnnualPlan.year == period.end.year)
     # The period's training events and hours by kind (coverage.figures), in the same pass.
-    held = (sa.select(*[c for k in KINDS for c in (one(TrainingEvent.kind == k),
+    held = (sa.select(*[c for k in KINDS for c in (count_where(TrainingEvent.kind == k),
                                                    sa.func.sum(sa.case((TrainingEvent.kind == k, TrainingEvent.hours))))])
             .where(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end).subquery())
     return sa.select(
@@ -302,10 +303,9 @@ def station_metrics(station_id: int, year: int) -> dict:
     trained = trained_by_others(period)
     work = sa.exists().where(ChecklistItem.tenant_id == Enterprise.tenant_id, ChecklistItem.enterprise_id == Enterprise.id,
                              ChecklistItem.code.in_(CORE_ITEMS), ChecklistItem.state == "in_place")
-    one = lambda cond: sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)  # noqa: E731
     row = db.session.execute(sa.select(
-        sa.func.count(Enterprise.id), one(Enterprise.id.in_(trained)), one(work),
-        one(recognised_enterprise(period.end)),
+        sa.func.count(Enterprise.id), count_where(Enterprise.id.in_(trained)), count_where(work),
+        count_where(recognised_enterprise(period.end)),
     ).where(active_on(period.end), Enterprise.id.in_(served))).one()
     served_n, trained_n, work_n, demo = (int(v) for v in row)
     staff, active = db.session.execute(sa.select(
