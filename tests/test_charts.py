@@ -11,7 +11,7 @@ import re
 
 from saas.charts import against_targets, gauge, line, stacked_bars
 from saas.tenancy import tenant_scope
-from tenants.training.coverage import Period, by_month, figures, year_counts, year_groups
+from tenants.training.coverage import Period, by_kind_of, by_month, figures, monthly, year_counts, year_groups
 
 from .test_training import add_event
 
@@ -45,7 +45,8 @@ def test_coverage_by_month_is_the_coverage_figure_of_each_month(make):
 
 def test_a_years_groups_give_its_coverage_figures(make):
     """The coverage page reads a calendar year's member counts off the groups that draw its
-    months (year_counts): they are the counts figures() computes over the members themselves."""
+    months (year_counts) and its events by kind off its events per month (by_kind_of): they are
+    the figures figures() computes over the members and the events themselves."""
     tenant = make.tenant(slug="groups")
     everyone = make.enterprise(tenant, joined_on=date(2025, 1, 1), employees=4)  # all 4 at one session
     some = make.enterprise(tenant, joined_on=date(2025, 3, 1), employees=40)
@@ -55,11 +56,15 @@ def test_a_years_groups_give_its_coverage_figures(make):
     make.enterprise(tenant, joined_on=date(2026, 2, 1), employees=3)  # joins the year after
     make.enterprise(tenant, joined_on=date(2024, 5, 1), employees=10)  # never trained
     add_event(tenant.id, date(2025, 2, 3), {everyone: 4, some: 5, gone: 2})
-    add_event(tenant.id, date(2025, 11, 9), {some: 1, no_count: 3})
+    add_event(tenant.id, date(2025, 11, 9), {some: 1, no_count: 3}, kind="publicity", hours=1.5)
+    add_event(tenant.id, date(2025, 11, 20), kind="publicity", hours=3)  # nobody came
+    add_event(tenant.id, date(2024, 12, 31), kind="seminar", hours=4)  # the year before
     with tenant_scope(tenant.id):
         f = figures(Period.year(2025))
         assert (f.active, f.trained, f.all_staff) == (4, 3, 1)
+        assert (f.events, f.hours, f.publicity_events) == (3, 6.5, 2)
         assert year_counts(year_groups(2025)) == (f.active, f.trained, f.all_staff)
+        assert figures(Period.year(2025), by_kind=by_kind_of(monthly(2025))) == f
         assert year_counts(year_groups(2026)) == (lambda g: (g.active, g.trained, g.all_staff))(
             figures(Period.year(2026)))
 

@@ -263,19 +263,28 @@ def with_liaison(rows):
             .order_by(*_list_order(r)))
 
 
-def monthly(year: int) -> dict[int, dict[str, int]]:
-    """Events per month and kind, one grouped query."""
-    out = {mth: {k: 0 for k in KINDS} for mth in range(1, 13)}
-    for mth, kind, n in db.session.execute(_monthly(year)):
-        out[int(mth)][kind] = n
-    return out
+def monthly(year: int) -> list[tuple[int, str, int, float]]:
+    """The year's training events by month and kind: (month, kind, events, hours), one grouped
+    query. The events-per-month chart reads them, and a calendar year's figures their sums
+    (by_kind_of)."""
+    return [(int(mth), kind, n, float(hours or 0)) for mth, kind, n, hours in db.session.execute(_monthly(year))]
+
+
+def by_kind_of(months: list[tuple[int, str, int, float]]) -> list[tuple[str, int, float]]:
+    """The events and hours by kind (figures's `by_kind`) of the year whose months are `months`."""
+    out: dict[str, list] = {}
+    for _mth, kind, n, hours in months:
+        total = out.setdefault(kind, [0, 0.0])
+        total[0] += n
+        total[1] += hours
+    return [(kind, n, hours) for kind, (n, hours) in out.items()]
 
 
 @functools.lru_cache(maxsize=16)
 def _monthly(year: int):
     """monthly's statement, built once per year (see _by_kind)."""
     month = sa.extract("month", TrainingEvent.held_on)
-    return (sa.select(month, TrainingEvent.kind, sa.func.count(TrainingEvent.id))
+    return (sa.select(month, TrainingEvent.kind, sa.func.count(TrainingEvent.id), sa.func.sum(TrainingEvent.hours))
             .where(TrainingEvent.held_on >= date(year, 1, 1), TrainingEvent.held_on <= date(year, 12, 31))
             .group_by(month, TrainingEvent.kind))
 

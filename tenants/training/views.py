@@ -24,8 +24,8 @@ from tenants.members.models import Enterprise
 
 from . import names as trainee_names
 from .blueprint import bp
-from .coverage import (FILTERS, WH2_RATIO, Period, by_month, figures, listed, listed_rows, member_rows, monthly,
-                       page_of_rows, year_counts, year_groups)
+from .coverage import (FILTERS, WH2_RATIO, Period, by_kind_of, by_month, figures, listed, listed_rows, member_rows,
+                       monthly, page_of_rows, year_counts, year_groups)
 from tenants.members.privacy import contacts_key, may_see_any_contacts, record_export, shown
 from .forms import KIND_LABELS, ORGANISER_LABELS, EventForm, NamesForm, SignInForm, UploadForm
 from .models import KINDS, ORGANISERS, Attendance, TrainingEvent
@@ -309,13 +309,18 @@ def coverage():
     key = (period.start, period.end, show, page_number(), contacts_key())
 
     def content():
-        # A calendar year's member counts are read off its groups, which also draw its months.
-        groups = year_groups(period.start.year) if period == Period.year(period.start.year) else None
-        fig = figures(period, year_counts(groups) if groups is not None else None)
+        months = monthly(period.start.year)
+        # A calendar year's figures are read off what its charts draw: the member counts off the
+        # groups of its by-month chart, the events by kind off its events per month.
+        if period == Period.year(period.start.year):
+            groups = year_groups(period.start.year)
+            fig = figures(period, year_counts(groups), by_kind_of(months))
+        else:
+            groups, fig = None, figures(period)
         # The rows listed are those a figure counts: the figure is their number (no COUNT).
         rows = paginate_rows(listed_rows(period, show), total=listed(fig, show), paged=page_of_rows(period, show))
-        counts = monthly(period.start.year)
-        series = [(str(KIND_LABELS[k]), [counts[m][k] for m in range(1, 13)]) for k in KINDS]
+        counts = {(mth, kind): n for mth, kind, n, _hours in months}
+        series = [(str(KIND_LABELS[k]), [counts.get((m, k), 0) for m in range(1, 13)]) for k in KINDS]
         return render_template("training/_coverage.html", period=period, fig=fig, show=show, rows=rows,
                                chart=stacked_bars([str(m) for m in range(1, 13)], series,
                                                   _("Events per month, %(year)d", year=period.start.year)),
