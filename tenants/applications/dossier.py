@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from saas.auth.models import Membership, User
+from saas.database import count_where
 from saas.extensions import db
 from saas.tenancy import Tenant
 from tenants.members.forms import STATUS_LABELS
@@ -57,7 +58,7 @@ def build(application: Application, tenant: Tenant) -> dict:
     members = _members(period.end)
     stations = db.session.execute(
         sa.select(Station.name, Station.address, sa.func.count(StationStaff.id),
-                  sa.func.coalesce(sa.func.sum(sa.case((StationStaff.experienced.is_(True), 1), else_=0)), 0))
+                  count_where(StationStaff.experienced.is_(True)))
         .outerjoin(StationStaff, sa.and_(StationStaff.station_id == Station.id, StationStaff.active.is_(True)))
         .where(Station.active.is_(True)).group_by(Station.id).order_by(Station.name)).all()
     instructors = db.session.scalars(sa.select(User.name).join(Membership, Membership.user_id == User.id)

@@ -8,6 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, contains_eager, with_expression
 
+from saas.database import count_where
 from saas.extensions import db
 from tenants.recognition.queries import recognised_enterprise
 
@@ -103,7 +104,7 @@ def status_counts() -> dict[str, int]:
     """Members per status, and the demonstration units among the current ones (one statement)."""
     demo = sa.and_(Enterprise.status != "withdrawn", recognised_enterprise(date.today()))
     rows = db.session.execute(sa.select(Enterprise.status, sa.func.count(Enterprise.id),
-                                        sa.func.coalesce(sa.func.sum(sa.case((demo, 1), else_=0)), 0))
+                                        count_where(demo))
                               .group_by(Enterprise.status)).all()
     counts = {s: 0 for s in STATUSES}
     counts.update({status: n for status, n, _demo in rows})

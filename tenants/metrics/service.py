@@ -262,7 +262,7 @@ def enterprise_metrics(year: int) -> dict[int, dict]:
         InstructorEnterprise.enterprise_id == GuidanceVisit.enterprise_id)
     for enterprise_id, n, fixed in db.session.execute(
             sa.select(GuidanceVisit.enterprise_id, sa.func.count(GuidanceVisit.id),
-                      sa.func.coalesce(sa.func.sum(sa.case((by_fixed, 1), else_=0)), 0))
+                      count_where(by_fixed))
             .where(GuidanceVisit.visited_on >= period.start, GuidanceVisit.visited_on <= period.end)
             .group_by(GuidanceVisit.enterprise_id)):
         if enterprise_id in out:

@@ -12,6 +12,7 @@ from flask import abort
 from flask_babel import gettext as _
 
 from saas.auth.models import Membership, User
+from saas.database import count_where
 from saas.extensions import db
 from saas.tenancy import Bureau, Tenant, cross_tenant_reads, current_tenant_id, tenant_scope, utcnow
 from tenants.members.models import Enterprise, SurveyYear
@@ -42,7 +43,7 @@ def rounds():
     """Every round of the tenant, newest first, with how many it went to and how many answered
     (one statement for the page, whatever the number of rounds or answers)."""
     sent = sa.func.count(SurveyAnswer.id)
-    answered = sa.func.coalesce(sa.func.sum(sa.case((SurveyAnswer.status == "submitted", 1), else_=0)), 0)
+    answered = count_where(SurveyAnswer.status == "submitted")
     return (sa.select(SurveyRound, sent.label("sent"), answered.label("answered"))
             .outerjoin(SurveyAnswer, sa.and_(SurveyAnswer.tenant_id == SurveyRound.tenant_id,
                                              SurveyAnswer.round_id == SurveyRound.id))
@@ -81,7 +82,7 @@ def progress(round_id: int) -> tuple[int, int]:
     """(sent, answered) of one round."""
     sent, answered = db.session.execute(
         sa.select(sa.func.count(SurveyAnswer.id),
-                  sa.func.coalesce(sa.func.sum(sa.case((SurveyAnswer.status == "submitted", 1), else_=0)), 0))
+                  count_where(SurveyAnswer.status == "submitted"))
         .where(SurveyAnswer.round_id == round_id)).one()
     return int(sent), int(answered)
 
@@ -282,7 +283,7 @@ def bureau_round_or_404(bureau: Bureau, bureau_round_id: int) -> BureauSurveyRou
 
 def per_base(parent: BureauSurveyRound) -> list:
     """Per base: its round, sent, answered — one grouped statement across the bases' rounds."""
-    answered = sa.func.coalesce(sa.func.sum(sa.case((SurveyAnswer.status == "submitted", 1), else_=0)), 0)
+    answered = count_where(SurveyAnswer.status == "submitted")
     with cross_tenant_reads("bureau survey round: response rate of each base's copy of the bureau's round"):
         return list(db.session.execute(
             sa.select(Tenant.id.label("tenant_id"), Tenant.name, Tenant.slug, SurveyRound.id.label("round_id"),

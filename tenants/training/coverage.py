@@ -25,6 +25,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from saas.database import count_where
 from saas.extensions import db
 from saas.pagination import page_params
 from tenants.members.models import Enterprise, LiaisonPerson
@@ -177,8 +178,7 @@ class Figures:
 
 def _counts(m) -> list:
     """Active, trained and all-staff members over per_member rows `m`."""
-    return [sa.func.count(m.c.id), sa.func.sum(sa.case((is_trained(m), 1), else_=0)),
-            sa.func.sum(sa.case((all_staff(m), 1), else_=0))]
+    return [sa.func.count(m.c.id), count_where(is_trained(m)), count_where(all_staff(m))]
 
 
 def figures(period: Period, counts: tuple[int, int, int] | None = None,

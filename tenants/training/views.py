@@ -25,7 +25,7 @@ from tenants.members.models import Enterprise
 from . import names as trainee_names
 from .blueprint import bp
 from .coverage import (FILTERS, WH2_RATIO, Period, by_kind_of, by_month, figures, listed, listed_rows, member_rows,
-                       monthly, page_of_rows, year_counts, year_groups)
+                       monthly, page_of_rows, year_counts, year_groups, year_of)
 from tenants.members.privacy import contacts_key, may_see_any_contacts, record_export, shown
 from .forms import KIND_LABELS, ORGANISER_LABELS, EventForm, NamesForm, SignInForm, UploadForm
 from .models import KINDS, ORGANISERS, Attendance, TrainingEvent
@@ -312,8 +312,9 @@ def coverage():
         months = monthly(period.start.year)
         # A calendar year's figures are read off what its charts draw: the member counts off the
         # groups of its by-month chart, the events by kind off its events per month.
-        if period == Period.year(period.start.year):
-            groups = year_groups(period.start.year)
+        year = year_of(period)
+        if year is not None:
+            groups = year_groups(year)
             fig = figures(period, year_counts(groups), by_kind_of(months))
         else:
             groups, fig = None, figures(period)
