@@ -92,6 +92,10 @@ def test_the_coverage_page_draws_the_year_by_month_with_its_table(make, login_as
     add_event(tenant.id, date(year, 1, 10), {a: 2})
     page = login_as("bymonth@example.com").get(f"/t/bymonth/training/coverage?year={year}").get_data(as_text=True)
     assert f"{year} 年各月受训企业占比" in page and 'id="month-table"' in page
+    # The legend reads a percent sign, not the "%%" of a format string that was never formatted.
+    drawings = [svg(uri) for uri in re.findall(r'src="(data:image/svg\+xml;base64,[^"]+)"', page)]
+    legend = next(d for d in drawings if "受训企业占比" in d)
+    assert "受训企业占比（%）" in legend and "超过 50%" in legend and "%%" not in legend
     # January: one of two members trained — the table behind the chart says so.
     assert "<tr><td>1</td><td class=\"text-end\">2</td><td class=\"text-end\">1</td><td class=\"text-end\">50.0%</td></tr>" in page
     other = login_as("bymonth@example.com").get(f"/t/bymonth/training/coverage?from={year}-01-01&to={year}-03-31")

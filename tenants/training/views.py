@@ -347,10 +347,10 @@ def _coverage_by_month(period: Period, groups: list | None) -> dict:
     target = plan.training_ratio_target if plan is not None else None
     shares = [round(100 * trained / active, 1) if active else None for _m, active, trained in months]
     labels = [str(m) for m, _a, _t in months] + [str(m) for m in range(len(months) + 1, 13)]
-    series = [(_("Trained share (%%)"), shares + [None] * (12 - len(months))),
-              (_("WH-2: over 50%%"), [WH2_RATIO * 100] * 12)]
+    series = [(_("Trained share (%)"), shares + [None] * (12 - len(months))),
+              (_("WH-2: over 50%"), [WH2_RATIO * 100] * 12)]
     if target is not None:
-        series.append((_("Plan target (%%)"), [float(target)] * 12))
+        series.append((_("Plan target (%)"), [float(target)] * 12))
     return {"month_chart": line(labels, series, _("Trained share by month, %(year)d", year=year), (0, 100)),
             "month_rows": [(m, active, trained, share) for (m, active, trained), share in zip(months, shares)],
             "month_target": target}
