@@ -130,8 +130,9 @@ def tenants_restore(slug):
 @click.option("--check", is_flag=True, help="Compare only; exit 1 if a tenant's kept rows differ.")
 def tenants_training_summary(check):
     """Recompute (or --check) every tenant's kept summary rows from the rows they sum: the yearly
-    training rows (member_training_year), the checklist counts (member_checklist) and the visits
-    per year (member_visit_year); after loading rows around the application, or to verify a database."""
+    training rows (member_training_year), the checklist counts (member_checklist), the visits
+    per year (member_visit_year) and the member figures of this year and the last
+    (member_figures); after loading rows around the application, or to verify a database."""
     from tenants.kept_rows import differences_all, rebuild_all
 
     differing = 0

@@ -382,9 +382,9 @@ def _parents_first(rows: list[dict], id_name: str, columns: list[str]) -> list[d
 
 
 def _derived(result: Imported) -> None:
-    """Rows derived from others (member_training_year, member_checklist, member_visit_year)
-    recomputed from what was loaded, whatever the archive held of them: an archive of an older
-    schema has none."""
+    """Rows derived from others (member_training_year, member_checklist, member_visit_year,
+    member_figures) recomputed from what was loaded, whatever the archive held of them: an
+    archive of an older schema has none."""
     from tenants.kept_rows import rebuild_all
 
     rebuild_all(result.tenant.id)

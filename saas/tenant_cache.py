@@ -61,9 +61,10 @@ def _note_statements(state):
 
 
 _AT_BUMP: list[Callable] = []
+_AT_BUMP_LAST: list[Callable] = []
 
 
-def at_bump(hook: Callable) -> Callable:
+def at_bump(hook: Callable | None = None, *, last: bool = False):
     """Register `hook(session, written tenant ids)`, run at COMMIT right after those tenants'
     versions moved, in the same transaction: where rows derived from a tenant's rows are kept
     (tenants/training/summary.py, tenants/members/per_member.py), so they are never seen apart
@@ -71,8 +72,11 @@ def at_bump(hook: Callable) -> Callable:
     transactions of one tenant run their hooks one after the other, the second (READ COMMITTED:
     a snapshot per statement) from the first one's committed rows — run before it, both
     recomputed the same member from their own snapshots and the second one's INSERT collided
-    with the first one's row."""
-    _AT_BUMP.append(hook)
+    with the first one's row. `last=True`: after every other hook, for rows derived from rows
+    the others keep (tenants/metrics/member_figures.py), whatever order the modules loaded in."""
+    if hook is None:
+        return lambda h: at_bump(h, last=last)
+    (_AT_BUMP_LAST if last else _AT_BUMP).append(hook)
     return hook
 
 
@@ -89,7 +93,7 @@ def _bump(session):
         for tenant_id in sorted(written):
             session.connection().execute(sa.update(table).where(table.c.id == tenant_id)
                                          .values(data_version=new_data_version()))
-        for hook in _AT_BUMP:
+        for hook in (*_AT_BUMP, *_AT_BUMP_LAST):
             hook(session, written)
 
 

@@ -1,6 +1,7 @@
 """Rows kept from other rows in the same transaction as those rows (issue 23): each member's
 training per year (tenants/training/summary.py), checklist counts (tenants/members/checklist_summary.py)
-and visits per year (tenants/visits/summary.py). What they share: replacing a tenant's stale rows
+and visits per year (tenants/visits/summary.py), and each tenant's member figures of this year
+and the last (tenants/metrics/member_figures.py). What they share: replacing a tenant's stale rows
 by a computation from scratch, comparing the two, and the list of them, so that the bulk loaders
 and `flask tenants training-summary` cover a fourth table when it is added to KEPT.
 """
@@ -15,7 +16,9 @@ from saas.extensions import db
 from saas.tenancy import tenant_scope
 
 # Each module has rebuild(tenant_id) and differences(tenant_id).
-KEPT = ("tenants.training.summary", "tenants.members.checklist_summary", "tenants.visits.summary")
+# The tenant's member figures last: they are computed from the three before them.
+KEPT = ("tenants.training.summary", "tenants.members.checklist_summary", "tenants.visits.summary",
+        "tenants.metrics.member_figures")
 
 
 def replace(connection, table: sa.Table, tenant_id: int, fresh: sa.Select, **among: set | None) -> None:

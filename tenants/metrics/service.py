@@ -17,6 +17,7 @@ from saas.auth.models import Membership
 from saas.database import count_where
 from saas.extensions import db
 from saas.tenant_cache import cached
+from tenants.metrics.models import FIGURES, MemberFigures
 from tenants.members.checklists import CORE_ITEMS, ITEMS
 from tenants.members.models import ChecklistItem, Enterprise, LiaisonPerson, MemberChecklist, SurveyYear
 from tenants.members.queries import active_on
@@ -24,7 +25,7 @@ from tenants.recognition.models import Recognition
 from tenants.recognition.queries import recognised_enterprise, valid_on
 from tenants.stations.followups import overdue_counts_select
 from tenants.stations.models import CATEGORIES, ServiceLog, Station, StationStaff
-from tenants.training.coverage import Period, all_staff, figures, given_by_others, is_trained, per_member
+from tenants.training.coverage import Period, all_staff, figures, given_by_others, is_trained, per_member, year_of
 from tenants.training.models import KINDS, Attendance, TrainingEvent
 from tenants.visits.models import (VISITS_PER_YEAR, GuidanceVisit, InstructorEnterprise, ProtectionStaff, TeamActivity,
                                    VisitInstructor)
@@ -116,16 +117,18 @@ def trained_by_others(period: Period):
             .where(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end, given_by_others()))
 
 
-def _members(period: Period, by_kind: list[tuple[str, int, float]]) -> dict:
+def _members(period: Period, by_kind: list[tuple[str, int, float]], kept: tuple | None = None) -> dict:
     """The member figures, the training counts (the coverage page's rows: is_trained, all_staff)
-    and the visits per member, in one pass over the period's active members."""
+    and the visits per member, in one pass over the period's active members — or, for a year
+    whose figures are kept (member_figures.py), `kept`: the same values, read with the ledger."""
     # Each member joined once to its training row (per_member), its checklist counts (kept) and its
     # visits, and looked up in the sets of members with a liaison, a recognition, a training by
     # others: the same figures as an EXISTS per member and rule (liaison_on, recognised_enterprise,
     # core_done) and as the coverage and visit pages' own statements (tests compare them), at a
     # fraction of the cost at thousands of members — one statement where there were three.
     (active, with_liaison, demo, adopted, rules, work, leak, five_three, by_others, trained, everyone,
-     total, lowest, below) = (int(v) if v is not None else None for v in db.session.execute(_member_pass(period)).one())
+     total, lowest, below) = (int(v) if v is not None else None
+                              for v in (kept if kept is not None else db.session.execute(_member_pass(period)).one()))
     # WH-2 over a whole base: the base is the unit ("站点或基地"), the enterprises it serves are
     # its members; a station is scored on its own ledger instead (station_metrics).
     fig = figures(period, (active, trained, everyone), by_kind)
@@ -168,10 +171,15 @@ def _member_pass(period: Period):
             .outerjoin(seen, seen.c.enterprise_id == m.c.id))
 
 
-def _ledger(period: Period, today: date) -> tuple[dict, list[tuple[str, int, float]]]:
-    """The service ledger, the stations, the team and the plan, and the period's training events
-    by kind (rows of coverage.figures's `by_kind`): one statement."""
+def _ledger(period: Period, today: date) -> tuple[dict, list[tuple[str, int, float]], tuple | None]:
+    """The service ledger, the stations, the team and the plan, the period's training events by
+    kind (rows of coverage.figures's `by_kind`) and, for a calendar year, its kept member figures
+    (None when the year has no row): one statement."""
     row = db.session.execute(_ledger_statement(period, today)).one()
+    kept = None
+    if year_of(period) is not None:  # the kept row's year (None: no row), then its figures
+        tail, row = row[-len(FIGURES) - 1:], row[:-len(FIGURES) - 1]
+        kept = tail[1:] if tail[0] is not None else None
     n = dict(zip(CATEGORIES, (int(v or 0) for v in row[:len(CATEGORIES)])))
     (logs, overdue_logs, overdue_visits, stations, experienced, instructors, protection, team_trainings, materials,
      plans, xc_plans) = row[len(CATEGORIES):len(CATEGORIES) + 11]
@@ -185,7 +193,7 @@ def _ledger(period: Period, today: date) -> tuple[dict, list[tuple[str, int, flo
                 "stations": stations, "max_experienced_staff": int(experienced), "instructors": instructors,
                 "protection_staff": protection, "team_trainings": team_trainings, "publicity_materials": materials,
                 "plan_exists": plans > 0, "plan_has_xc_targets": xc_plans > 0})
-    return out, by_kind
+    return out, by_kind, kept
 
 
 @functools.lru_cache(maxsize=32)
@@ -209,7 +217,7 @@ def _ledger_statement(period: Period, today: date):
     held = (sa.select(*[c for k in KINDS for c in (count_where(TrainingEvent.kind == k),
                                                    sa.func.sum(sa.case((TrainingEvent.kind == k, TrainingEvent.hours))))])
             .where(TrainingEvent.held_on >= period.start, TrainingEvent.held_on <= period.end).subquery())
-    return sa.select(
+    statement = sa.select(
         *logs.c,
         *overdue_counts_select(today).selected_columns,  # the follow-ups page's definition
         sa.select(sa.func.count(Station.id)).where(Station.active.is_(True)).scalar_subquery(),
@@ -222,19 +230,28 @@ def _ledger_statement(period: Period, today: date):
         plan.where(*[getattr(AnnualPlan, name).is_not(None) for name in AnnualPlan.XC_TARGETS]).scalar_subquery(),
         *held.c,
     ).select_from(logs).join(held, sa.true())
+    year = year_of(period)
+    if year is None:
+        return statement
+    # A calendar year: its member figures if kept (member_figures.py), else NULLs.
+    kept = sa.select(MemberFigures.year, *[getattr(MemberFigures, name) for name in FIGURES]) \
+        .where(MemberFigures.year == year).subquery()
+    return statement.add_columns(*kept.c).outerjoin(kept, sa.true())
 
 
 def tenant_metrics(period: Period | None = None, today: date | None = None) -> dict:
-    """All tenant metrics of a period (default: this calendar year): 2 SQL statements, or none
-    while the tenant's data has not changed (saas/tenant_cache.py). The caller owns the copy."""
+    """All tenant metrics of a period (default: this calendar year): 1 SQL statement for a year
+    whose member figures are kept (member_figures.py: this year and the last), 2 for any other
+    period, none while the tenant's data has not changed (saas/tenant_cache.py). The caller owns
+    the copy."""
     period = period or Period.year(date.today().year)
     today = today or date.today()
     return dict(cached("metrics", (period, today), lambda: _compute(period, today)))
 
 
 def _compute(period: Period, today: date) -> dict:
-    ledger, by_kind = _ledger(period, today)
-    out = _members(period, by_kind)
+    ledger, by_kind, kept = _ledger(period, today)
+    out = _members(period, by_kind, kept)
     out.update(ledger)
     return out
 
@@ -313,10 +330,13 @@ def station_metrics(station_id: int, year: int) -> dict:
             StationStaff.station_id == station_id, StationStaff.experienced.is_(True),
             StationStaff.active.is_(True)).scalar_subquery(),
         sa.select(Station.active).where(Station.id == station_id).scalar_subquery())).one()
-    tenant, _by_kind = _ledger(period, date.today())  # the plan and the instructors are the tenant's
+    tenant, _by_kind, _kept = _ledger(period, date.today())  # the plan and the instructors are the tenant's
     return {"stations": 1 if active else 0, "max_experienced_staff": int(staff or 0),
             "served_enterprises": served_n, "trained_enterprises": trained_n,
             "trained_enterprise_ratio": _ratio(trained_n, served_n), "served_trained_enterprises": trained_n,
             "served_trained_ratio": _ratio(trained_n, served_n), "protection_work_members": work_n,
             "protection_work_ratio": _ratio(work_n, served_n), "demonstration_units": demo,
             "plan_exists": tenant["plan_exists"], "instructors": tenant["instructors"]}
+
+
+from . import member_figures  # noqa: E402,F401  (its listeners keep the rows read above; it reads _member_pass)
