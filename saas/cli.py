@@ -131,8 +131,8 @@ def tenants_restore(slug):
 def tenants_training_summary(check):
     """Recompute (or --check) every tenant's kept summary rows from the rows they sum: the yearly
     training rows (member_training_year), the checklist counts (member_checklist), the visits
-    per year (member_visit_year) and the member figures of this year and the last
-    (member_figures); after loading rows around the application, or to verify a database."""
+    per year (member_visit_year) and the member figures of this year (member_figures); after
+    loading rows around the application, or to verify a database."""
     from tenants.kept_rows import differences_all, rebuild_all
 
     differing = 0

@@ -1,7 +1,7 @@
 """Rows kept from other rows in the same transaction as those rows (issue 23): each member's
 training per year (tenants/training/summary.py), checklist counts (tenants/members/checklist_summary.py)
 and visits per year (tenants/visits/summary.py), and each tenant's member figures of this year
-and the last (tenants/metrics/member_figures.py). What they share: replacing a tenant's stale rows
+(tenants/metrics/member_figures.py). What they share: replacing a tenant's stale rows
 by a computation from scratch, comparing the two, and the list of them, so that the bulk loaders
 and `flask tenants training-summary` cover a fourth table when it is added to KEPT.
 """

@@ -1,7 +1,7 @@
-"""A tenant's member figures of this year and the last, kept (tenants/metrics/member_figures.py):
+"""A tenant's member figures of this year, kept (tenants/metrics/member_figures.py):
 after every kind of write the kept rows equal the member pass computed from scratch; the tenant
-metrics read them beside the ledger (one statement) and compute a year without a row as before,
-with the same figures."""
+metrics read them beside the ledger (one statement), training coverage reads its groups by month
+from them, and a year without a row is computed as before, with the same figures."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tenants.metrics import member_figures
 from tenants.metrics.models import FIGURES, MemberFigures
 from tenants.metrics.service import tenant_metrics
 from tenants.recognition.models import Recognition
+from tenants.training import coverage
 from tenants.training.coverage import Period
 from tenants.training.models import Attendance
 
@@ -52,12 +53,34 @@ def kept(tenant_id) -> dict[int, dict]:
 
 
 def agrees(tenant_id) -> dict:
-    """The kept rows, after checking there is one for each kept year and each equals the member
-    pass computed from scratch."""
+    """This year's kept row, after checking it is the only one and equals the member pass
+    computed from scratch."""
     rows = kept(tenant_id)
     assert set(rows) == set(member_figures.kept_years())
     assert member_figures.differences(tenant_id) == []
     return rows[Y]
+
+
+def last_year(tenant_id) -> dict:
+    """Last year's tenant metrics: not kept, computed."""
+    db.session.rollback()
+    with tenant_scope(tenant_id):
+        return tenant_metrics(Period.year(Y - 1))
+
+
+def counted(read) -> tuple[int, object]:
+    """(SQL statements run, result) of `read()`."""
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        result = read()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(statements), result
 
 
 def test_every_kind_of_write_keeps_the_figures_equal_to_a_computation_from_scratch(app, base):
@@ -70,7 +93,7 @@ def test_every_kind_of_write_keeps_the_figures_equal_to_a_computation_from_scrat
                             LiaisonPerson(enterprise_id=b, name="联络员乙", started_on=date(Y - 1, 1, 1),
                                           ended_on=date(Y - 1, 6, 1))])
         db.session.commit()
-    assert agrees(t)["with_liaison"] == 1 and kept(t)[Y - 1]["with_liaison"] == 1
+    assert agrees(t)["with_liaison"] == 1 and last_year(t)["members_with_liaison"] == 1
 
     with tenant_scope(t):  # a recognition, adoption of the standard, a member withdrawn this year
         db.session.add(Recognition(kind="enterprise", enterprise_id=a, source="recorded", certificate_no="F1",
@@ -82,7 +105,7 @@ def test_every_kind_of_write_keeps_the_figures_equal_to_a_computation_from_scrat
         db.session.commit()
     now = agrees(t)
     assert (now["active"], now["demonstration"], now["adopted"]) == (3, 1, 1)
-    assert (kept(t)[Y - 1]["active"], kept(t)[Y - 1]["adopted"]) == (4, 0)  # dated: last year as it was
+    assert (last_year(t)["active_members"], last_year(t)["adopted_standard_members"]) == (4, 0)  # dated
 
     with tenant_scope(t):  # checklist items in place
         db.session.add_all([ChecklistItem(enterprise_id=a, code=code, state="in_place") for code in CORE_ITEMS] +
@@ -120,32 +143,35 @@ def test_the_figures_read_through_the_row_are_those_computed_from_the_members(ap
         db.session.commit()
     add_visit(t, c, date(Y, 5, 1))
     add_event(t, date(Y, 6, 1), {a: 2})
-    statements = []
-
-    def count(*_args):
-        statements.append(1)
-
     def read(year):
         db.session.rollback()
-        statements.clear()
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
-            with tenant_scope(t):
-                return tenant_metrics(Period.year(year))
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
+        with tenant_scope(t):
+            return counted(lambda: tenant_metrics(Period.year(year)))
 
-    through_row = read(Y)
-    assert len(statements) == 1  # the ledger and the kept figures together
+    n, through_row = read(Y)
+    assert n == 1  # the ledger and the kept figures together
     assert (through_row["active_members"], through_row["members_with_liaison"], through_row["members_with_rules"],
             through_row["visits"], through_row["trained_enterprises"]) == (4, 1, 1, 1, 1)
+    with tenant_scope(t):  # training coverage's groups by month: kept, one small read
+        n, groups = counted(lambda: coverage.year_groups(Y))
+        assert n == 1 and groups == coverage.live_groups(Y)
+        assert coverage.year_counts(groups) == (4, 1, 0) == (through_row["active_members"],
+                                                             through_row["trained_enterprises"],
+                                                             through_row["all_staff_trained_members"])
+    with tenant_scope(t):  # the page reads the row: a row written past the keeper shows
+        db.session.execute(sa.update(MemberFigures).where(MemberFigures.year == Y).values(groups=[[0, 13, 13, 0, 99]]))
+        db.session.commit()
+        assert coverage.year_groups(Y) == [(0, 13, 13, 0, 99)]
+    assert member_figures.differences(t) != []
     with tenant_scope(t):  # without the row the year is computed from the members, as before
         db.session.execute(sa.delete(MemberFigures))
         db.session.commit()
-    computed = read(Y)
-    assert len(statements) == 2 and computed == through_row
+    assert read(Y) == (2, through_row)
+    with tenant_scope(t):
+        assert coverage.year_groups(Y) == groups
     # A year never kept: computed, its own figures (no member had joined yet).
-    assert read(Y - 3)["active_members"] == 0 and len(statements) == 2
+    n, before = read(Y - 3)
+    assert n == 2 and before["active_members"] == 0
 
 
 def test_the_command_finds_figures_written_around_the_application_and_recomputes_them(app, base):
@@ -157,7 +183,7 @@ def test_the_command_finds_figures_written_around_the_application_and_recomputes
                                         .values(status="withdrawn", withdrawn_on=date(Y - 2, 6, 1)))
         db.session.commit()
     stale = runner.invoke(args=["tenants", "training-summary", "--check"])
-    assert stale.exit_code == 1 and "figs: 4 rows differ (tenants.metrics.member_figures)" in stale.output
+    assert stale.exit_code == 1 and "figs: 2 rows differ (tenants.metrics.member_figures)" in stale.output
     assert runner.invoke(args=["tenants", "training-summary"]).exit_code == 0
     assert agrees(t)["active"] == 3
 
@@ -176,3 +202,20 @@ def test_a_hook_registered_last_runs_after_the_others_whatever_the_order_of_regi
         db.session.get(Enterprise, a).employees = 99
         db.session.commit()
     assert calls == [("first", {t}), ("last", {t})]
+
+
+def test_when_the_year_turns_last_years_row_serves_until_the_tenants_next_write(app, base, monkeypatch):
+    t, (a, *_rest), _other = base
+    monkeypatch.setattr(member_figures, "kept_years", lambda today=None: (Y - 1,))  # on 31 December last year
+    with tenant_scope(t):
+        db.session.get(Enterprise, a).employees = 50
+        db.session.commit()
+    assert set(kept(t)) == {Y - 1}
+    monkeypatch.undo()
+    db.session.rollback()
+    with tenant_scope(t):  # the year ended still true, read from its row; the new one computed
+        assert counted(lambda: tenant_metrics(Period.year(Y - 1)))[0] == 1
+        assert counted(lambda: tenant_metrics(Period.year(Y)))[0] == 2
+        db.session.get(Enterprise, a).employees = 60
+        db.session.commit()
+    assert set(kept(t)) == {Y} and member_figures.differences(t) == []

@@ -26,6 +26,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
     *[sa.Column(name, sa.Integer(), nullable=name == 'lowest') for name in FIGURES],
+    sa.Column('groups', sa.JSON(), nullable=False),
     sa.Column('tenant_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_member_figures_tenant_id_tenant'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_member_figures')),

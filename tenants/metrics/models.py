@@ -1,4 +1,4 @@
-"""The member figures of a tenant's calendar year, kept (member_figures.py)."""
+"""The member figures of a tenant's calendar year and its members' groups, kept (member_figures.py)."""
 
 from __future__ import annotations
 
@@ -37,5 +37,8 @@ class MemberFigures(TenantScoped, db.Model):
     visits: Mapped[int]
     lowest: Mapped[int | None]  # the fewest visits of an active member; none without members
     below: Mapped[int]
+    # The year's members counted by month joined, withdrawn, first trained and all staff trained
+    # (tenants/training/coverage.py year_groups): [[joined, withdrawn, trained, all staff, n], …].
+    groups: Mapped[list] = mapped_column(sa.JSON)
 
     __table_args__ = (sa.UniqueConstraint("tenant_id", "year"),)

@@ -241,7 +241,7 @@ def _ledger_statement(period: Period, today: date):
 
 def tenant_metrics(period: Period | None = None, today: date | None = None) -> dict:
     """All tenant metrics of a period (default: this calendar year): 1 SQL statement for a year
-    whose member figures are kept (member_figures.py: this year and the last), 2 for any other
+    whose member figures are kept (member_figures.py: this year's), 2 for any other
     period, none while the tenant's data has not changed (saas/tenant_cache.py). The caller owns
     the copy."""
     period = period or Period.year(date.today().year)

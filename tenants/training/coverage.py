@@ -30,6 +30,7 @@ from saas.extensions import db
 from saas.pagination import page_params
 from tenants.members.models import Enterprise, LiaisonPerson
 from tenants.members.queries import active_on
+from tenants.metrics.models import MemberFigures
 
 from .models import KINDS, Attendance, MemberTrainingYear, Trainee, TrainingEvent
 
@@ -296,7 +297,13 @@ def year_groups(year: int) -> list[tuple[int, int, int, int, int]]:
     end when it joined by then and had not withdrawn by then (joined ≤ m < withdrawn), trained
     when its first attendance of the year falls on or before it. The year's coverage figures
     (year_counts) and its months (by_month) are read off them."""
-    return [(int(j), int(w), int(f), int(a), n) for j, w, f, a, n in db.session.execute(_year_groups(year))]
+    kept = db.session.scalar(_KEPT_GROUPS, {"year": year})  # this year's (member_figures.py)
+    return [tuple(g) for g in kept] if kept is not None else live_groups(year)
+
+
+def live_groups(year: int) -> list[tuple[int, int, int, int, int]]:
+    """year_groups computed from the members and their kept training rows."""
+    return sorted((int(j), int(w), int(f), int(a), int(n)) for j, w, f, a, n in db.session.execute(_year_groups(year)))
 
 
 def year_counts(groups: list[tuple[int, int, int, int, int]]) -> tuple[int, int, int]:
@@ -324,6 +331,9 @@ def by_month(year: int, today: date, groups: list | None = None) -> list[tuple[i
         active = [(f, n) for j, w, f, _a, n in groups if j <= m < w]
         out.append((m, sum(n for _f, n in active), sum(n for f, n in active if f <= m)))
     return out
+
+
+_KEPT_GROUPS = sa.select(MemberFigures.groups).where(MemberFigures.year == sa.bindparam("year"))
 
 
 @functools.lru_cache(maxsize=16)
