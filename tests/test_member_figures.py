@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
@@ -23,26 +22,11 @@ from tenants.training import coverage
 from tenants.training.coverage import Period
 from tenants.training.models import Attendance
 
-from .factories import credit_code_for
 from .test_guidance_visits import add_visit
+from .test_per_member_summaries import base  # noqa: F401  (the fixture: two tenants, four members and one)
 from .test_training import add_event
 
 Y = date.today().year
-
-
-@pytest.fixture
-def base(make):
-    tenant = make.tenant(slug="figs", name="数字园区")
-    other = make.tenant(slug="figs-other", name="另一园区")
-    ids = {}
-    for t, n, start in ((tenant, 4, 70_000), (other, 1, 79_000)):
-        with tenant_scope(t.id):
-            members = [Enterprise(name=f"会员{start + i}", credit_code=credit_code_for(start + i), employees=10,
-                                  joined_on=date(Y - 2, 1, 1), status="liaison") for i in range(n)]
-            db.session.add_all(members)
-            db.session.commit()
-            ids[t.id] = [m.id for m in members]
-    return tenant.id, ids[tenant.id], other.id
 
 
 def kept(tenant_id) -> dict[int, dict]:
@@ -84,7 +68,7 @@ def counted(read) -> tuple[int, object]:
 
 
 def test_every_kind_of_write_keeps_the_figures_equal_to_a_computation_from_scratch(app, base):
-    t, (a, b, c, d), other, = base
+    t, (a, b, c, d), other, _stranger = base
     before_other = agrees(other)
     assert agrees(t)["active"] == 4 and agrees(t)["with_liaison"] == 0
 
@@ -136,7 +120,7 @@ def test_every_kind_of_write_keeps_the_figures_equal_to_a_computation_from_scrat
 
 
 def test_the_figures_read_through_the_row_are_those_computed_from_the_members(app, base):
-    t, (a, b, c, _d), _other = base
+    t, (a, b, c, _d), _other, _stranger = base
     with tenant_scope(t):
         db.session.add(LiaisonPerson(enterprise_id=a, name="联络员", started_on=date(Y - 1, 1, 1)))
         db.session.add(ChecklistItem(enterprise_id=b, code=RULES_ITEM, state="in_place"))
@@ -175,7 +159,7 @@ def test_the_figures_read_through_the_row_are_those_computed_from_the_members(ap
 
 
 def test_the_command_finds_figures_written_around_the_application_and_recomputes_them(app, base):
-    t, (a, _b, _c, _d), _other = base
+    t, (a, _b, _c, _d), _other, _stranger = base
     runner = app.test_cli_runner()
     assert runner.invoke(args=["tenants", "training-summary", "--check"]).exit_code == 0
     with tenant_scope(t):  # written past the session (as a COPY would): the kept figures are stale
@@ -183,7 +167,7 @@ def test_the_command_finds_figures_written_around_the_application_and_recomputes
                                         .values(status="withdrawn", withdrawn_on=date(Y - 2, 6, 1)))
         db.session.commit()
     stale = runner.invoke(args=["tenants", "training-summary", "--check"])
-    assert stale.exit_code == 1 and "figs: 2 rows differ (tenants.metrics.member_figures)" in stale.output
+    assert stale.exit_code == 1 and "chk: 2 rows differ (tenants.metrics.member_figures)" in stale.output
     assert runner.invoke(args=["tenants", "training-summary"]).exit_code == 0
     assert agrees(t)["active"] == 3
 
@@ -192,7 +176,7 @@ def test_a_hook_registered_last_runs_after_the_others_whatever_the_order_of_regi
     """The member figures read the rows the other hooks keep (saas/tenant_cache.py at_bump)."""
     from saas import tenant_cache
 
-    t, (a, *_rest), _other = base
+    t, (a, *_rest), _other, _stranger = base
     monkeypatch.setattr(tenant_cache, "_AT_BUMP", list(tenant_cache._AT_BUMP))
     monkeypatch.setattr(tenant_cache, "_AT_BUMP_LAST", list(tenant_cache._AT_BUMP_LAST))
     calls = []
@@ -205,7 +189,7 @@ def test_a_hook_registered_last_runs_after_the_others_whatever_the_order_of_regi
 
 
 def test_when_the_year_turns_last_years_row_serves_until_the_tenants_next_write(app, base, monkeypatch):
-    t, (a, *_rest), _other = base
+    t, (a, *_rest), _other, _stranger = base
     monkeypatch.setattr(member_figures, "kept_years", lambda today=None: (Y - 1,))  # on 31 December last year
     with tenant_scope(t):
         db.session.get(Enterprise, a).employees = 50
