@@ -20,7 +20,10 @@ from saas.jobs import JobRecord
 from saas.tenancy import tenant_scope
 from tenants.members.checklists import ITEMS
 from tenants.members.models import ChecklistItem, Enterprise, LiaisonPerson, SurveyYear, Vulnerability
+from tenants.members.queries import active_on
 from tenants.members.spreadsheet import COLUMNS, export_columns
+from tenants.metrics import member_figures
+from tenants.metrics.models import MemberFigures
 
 from .factories import credit_code_for
 from .test_jobs import run_worker
@@ -143,6 +146,14 @@ def test_template_import_creates_rows_with_liaisons(park):
     # Imported by a person: the audit log says who.
     assert count(park.id, AuditEvent, AuditEvent.object_type == "Enterprise", AuditEvent.action == "create",
                  AuditEvent.user_id == park.admin_id) == 4
+    # The tenant's kept member figures count the new members (on PostgreSQL they go in by COPY,
+    # which no session listener sees: saas/bulk.py on_copy, tenants/metrics/member_figures.py).
+    with reading(park.id) as s:
+        kept = {r.year: r.active for r in s.scalars(sa.select(MemberFigures))}
+        active = s.scalar(sa.select(sa.func.count(Enterprise.id)).where(active_on(date(date.today().year, 12, 31))))
+    assert kept == {date.today().year: active} and active >= 3
+    db.session.rollback()
+    assert member_figures.differences(park.id) == []
 
 
 def test_template_without_its_english_header_row_still_imports(park):

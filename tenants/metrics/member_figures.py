@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from saas.bulk import on_copy
 from saas.extensions import db
 from saas.tenancy import current_tenant_id, tenant_scope
 from saas.tenant_cache import at_bump
@@ -66,6 +67,13 @@ def _note_statements(state):
     if (state.is_insert or state.is_update or state.is_delete) and \
             getattr(getattr(state.statement, "table", None), "name", None) in TABLES:
         _touch(state.session, current_tenant_id())
+
+
+@on_copy
+def _note_copy(session, table, tenant_id):
+    # An import's new members and liaison persons go in by COPY on PostgreSQL (saas/bulk.py).
+    if table.name in TABLES:
+        _touch(session, tenant_id)
 
 
 @event.listens_for(Session, "after_transaction_end")
