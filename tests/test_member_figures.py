@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from saas.extensions import db
-from saas.tenancy import tenant_scope
+from saas.tenancy import Tenant, tenant_scope
 from tenants.members.checklists import CORE_ITEMS, RULES_ITEM
 from tenants.members.models import ChecklistItem, Enterprise, LiaisonPerson
 from tenants.metrics import member_figures
@@ -168,8 +168,11 @@ def test_the_command_finds_figures_written_around_the_application_and_recomputes
         db.session.commit()
     stale = runner.invoke(args=["tenants", "training-summary", "--check"])
     assert stale.exit_code == 1 and "chk: 2 rows differ (tenants.metrics.member_figures)" in stale.output
+    version = db.session.get(Tenant, t).data_version
     assert runner.invoke(args=["tenants", "training-summary"]).exit_code == 0
     assert agrees(t)["active"] == 3
+    db.session.expire_all()  # figures cached from the stale rows are left behind: a new version
+    assert db.session.get(Tenant, t).data_version != version
 
 
 def test_a_hook_registered_last_runs_after_the_others_whatever_the_order_of_registration(app, base, monkeypatch):
