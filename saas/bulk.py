@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Callable
 
 import sqlalchemy as sa
 
 from .extensions import db
 from .tenancy import TenantScopeError, current_tenant_id
 from .tenant_cache import note_written
-
-
-_ON_COPY: list[Callable] = []
-
-
-def on_copy(hook: Callable) -> Callable:
-    """Register `hook(session, table, tenant id)`, told of the rows a COPY is writing into `table`
-    for that tenant: no statement the session's listeners see, where an executemany is one
-    (tenants/metrics/member_figures.py keeps figures of the members an import adds)."""
-    _ON_COPY.append(hook)
-    return hook
 
 
 def insert_rows(table: sa.Table, rows: list[dict], key: str | None = None) -> None:
@@ -55,11 +43,9 @@ def insert_rows(table: sa.Table, rows: list[dict], key: str | None = None) -> No
                                  .select_from(sa.func.generate_series(1, len(rows)))).scalars()
         for row, new_id in zip(rows, ids, strict=True):
             row["id"] = new_id
-    # COPY is not a statement the session sees: tell the tenant cache this tenant changed, and
-    # whoever keeps rows derived from this table.
-    note_written(db.session, rows[0].get("tenant_id"))
-    for hook in _ON_COPY:
-        hook(db.session, table, rows[0].get("tenant_id"))
+    # COPY is not a statement the session sees: tell the tenant cache this tenant's table changed
+    # (its version moves; rows kept from this table are recomputed: tables_written).
+    note_written(db.session, rows[0].get("tenant_id"), table.name)
     given = list(rows[0])
     # Columns the rows leave out: a Python-side default is applied here as SQLAlchemy would;
     # server defaults and the serial primary key are left to the database.

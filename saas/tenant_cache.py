@@ -35,29 +35,48 @@ from .extensions import db
 from .tenancy import Tenant, current_tenant_id, new_data_version
 
 WRITTEN = "tenant_cache.written"  # session.info key: ids of tenants written in this transaction
+WRITTEN_TABLES = "tenant_cache.written_tables"  # session.info key: {tenant id: names of the tables written}
 MAX_ENTRIES = 512
 
 
 # --- Invalidation: note the tenants a transaction writes, bump them just before COMMIT ---------
 
-def note_written(session: Session, tenant_id: int | None) -> None:
-    """Mark `tenant_id` as written in `session`'s transaction (its version moves at COMMIT)."""
+def note_written(session: Session, tenant_id: int | None, table: str | None = None) -> None:
+    """Mark `tenant_id` as written in `session`'s transaction (its version moves at COMMIT), in
+    `table` when it is known (tables_written)."""
     if tenant_id is not None:
         session.info.setdefault(WRITTEN, set()).add(tenant_id)
+        if table is not None:
+            session.info.setdefault(WRITTEN_TABLES, {}).setdefault(tenant_id, set()).add(table)
+
+
+def tables_written(session: Session, tenant_id: int) -> set[str]:
+    """The tables of `tenant_id` that `session`'s transaction wrote: what an at_bump hook asks to
+    know whether the rows it keeps are stale (tenants/metrics/member_figures.py)."""
+    return session.info.get(WRITTEN_TABLES, {}).get(tenant_id, set())
+
+
+def _table_name(thing) -> str | None:
+    """The table an ORM object or a bulk statement writes, if it names one."""
+    table = getattr(thing, "__table__", None)
+    if table is None:
+        table = getattr(thing, "table", None)
+    return getattr(table, "name", None)
 
 
 @event.listens_for(Session, "after_flush")
 def _note_flushed(session, flush_context):
     for group in (session.new, session.deleted, [o for o in session.dirty if session.is_modified(o)]):
         for obj in group:
-            note_written(session, obj.id if isinstance(obj, Tenant) else getattr(obj, "tenant_id", None))
+            note_written(session, obj.id if isinstance(obj, Tenant) else getattr(obj, "tenant_id", None),
+                         _table_name(obj))
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _note_statements(state):
     # Bulk INSERT/UPDATE/DELETE statements (imports) write without flushing objects.
     if state.is_insert or state.is_update or state.is_delete:
-        note_written(state.session, current_tenant_id())
+        note_written(state.session, current_tenant_id(), _table_name(state.statement))
 
 
 _AT_BUMP: list[Callable] = []
@@ -95,12 +114,14 @@ def _bump(session):
                                          .values(data_version=new_data_version()))
         for hook in (*_AT_BUMP, *_AT_BUMP_LAST):
             hook(session, written)
+    session.info.pop(WRITTEN_TABLES, None)
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget(session, transaction):
     if transaction.parent is None:
         session.info.pop(WRITTEN, None)
+        session.info.pop(WRITTEN_TABLES, None)
 
 
 # --- The store --------------------------------------------------------------------------------

@@ -40,6 +40,12 @@ def differences(table: sa.Table, fresh: sa.Select, tenant_id: int) -> list[tuple
         connection = db.session.connection()
         kept = {tuple(r) for r in connection.execute(sa.select(*columns).where(table.c.tenant_id == tenant_id))}
         computed = {tuple(r) for r in connection.execute(fresh)}
+    return compared(kept, computed)
+
+
+def compared(kept: set[tuple], computed: set[tuple]) -> list[tuple]:
+    """Kept rows a computation from scratch does not give ("kept", …), and the other way round
+    ("fresh", …)."""
     return sorted((("kept", *r) for r in kept - computed), key=str) + \
         sorted((("fresh", *r) for r in computed - kept), key=str)
 

@@ -147,7 +147,7 @@ def test_template_import_creates_rows_with_liaisons(park):
     assert count(park.id, AuditEvent, AuditEvent.object_type == "Enterprise", AuditEvent.action == "create",
                  AuditEvent.user_id == park.admin_id) == 4
     # The tenant's kept member figures count the new members (on PostgreSQL they go in by COPY,
-    # which no session listener sees: saas/bulk.py on_copy, tenants/metrics/member_figures.py).
+    # which no session listener sees: saas/bulk.py reports it: tables_written).
     with reading(park.id) as s:
         kept = {r.year: r.active for r in s.scalars(sa.select(MemberFigures))}
         active = s.scalar(sa.select(sa.func.count(Enterprise.id)).where(active_on(date(date.today().year, 12, 31))))

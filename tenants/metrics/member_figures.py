@@ -25,18 +25,16 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from saas.bulk import on_copy
 from saas.extensions import db
-from saas.tenancy import current_tenant_id, tenant_scope
-from saas.tenant_cache import at_bump
+from saas.tenancy import tenant_scope
+from saas.tenant_cache import at_bump, tables_written
+from tenants.kept_rows import compared
 from tenants.training.coverage import Period, live_groups
 
 from .models import FIGURES, MemberFigures
 
-TOUCHED = "member_figures.touched"  # session.info: ids of the tenants whose figures are stale
 # What the member pass reads, directly or through the rows kept per member.
 TABLES = frozenset({"enterprise", "liaison_person", "recognition", "attendance", "trainee", "training_event",
                     "checklist_item", "guidance_visit"})
@@ -47,46 +45,12 @@ def kept_years(today: date | None = None) -> tuple[int]:
     return ((today or date.today()).year,)
 
 
-def _touch(session: Session, tenant_id: int | None) -> None:
-    if tenant_id is not None:
-        session.info.setdefault(TOUCHED, set()).add(tenant_id)
-
-
-@event.listens_for(Session, "after_flush")
-def _note_objects(session, flush_context):
-    for group in (session.new, session.dirty, session.deleted):
-        for obj in group:
-            table = getattr(obj, "__table__", None)
-            if table is not None and table.name in TABLES:
-                _touch(session, obj.tenant_id)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _note_statements(state):
-    # Bulk INSERT/UPDATE/DELETE on these tables name no rows the session sees.
-    if (state.is_insert or state.is_update or state.is_delete) and \
-            getattr(getattr(state.statement, "table", None), "name", None) in TABLES:
-        _touch(state.session, current_tenant_id())
-
-
-@on_copy
-def _note_copy(session, table, tenant_id):
-    # An import's new members and liaison persons go in by COPY on PostgreSQL (saas/bulk.py).
-    if table.name in TABLES:
-        _touch(session, tenant_id)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget(session, transaction):
-    if transaction.parent is None:
-        session.info.pop(TOUCHED, None)
-
-
 @at_bump(last=True)
-def _refresh_touched(session: Session, written: set[int]) -> None:
-    touched = session.info.pop(TOUCHED, None)
-    for tenant_id in sorted(touched or ()):
-        refresh(session, tenant_id)
+def _refresh_written(session: Session, written: set[int]) -> None:
+    # The tenant cache knows which tables the transaction wrote, COPY included (saas/bulk.py).
+    for tenant_id in sorted(written):
+        if tables_written(session, tenant_id) & TABLES:
+            refresh(session, tenant_id)
 
 
 def live(session: Session, tenant_id: int, years) -> list[dict]:
@@ -131,6 +95,4 @@ def differences(tenant_id: int) -> list[tuple]:
     with tenant_scope(tenant_id):
         kept = {key(r._mapping) for r in db.session.connection().execute(
             sa.select(*[table.c[n] for n in names]).where(table.c.tenant_id == tenant_id))}
-    fresh = {key(r) for r in live(db.session, tenant_id, {k[0] for k in kept})}
-    return sorted((("kept", *r) for r in kept - fresh), key=str) + \
-        sorted((("fresh", *r) for r in fresh - kept), key=str)
+    return compared(kept, {key(r) for r in live(db.session, tenant_id, {k[0] for k in kept})})
